@@ -1,0 +1,1 @@
+//! Local emulator of the Atlas Admin API v2 (placeholder).

@@ -1,0 +1,1 @@
+//! Terraform provider for MongoDB Atlas API keys.
