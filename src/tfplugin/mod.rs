@@ -1,1 +1,27 @@
-//! Placeholder; filled in by its owner.
+//! Terraform's wire: the tfplugin6 protocol (6.8) and the go-plugin contract around it.
+//!
+//! `proto` holds the code generated from `proto/*.proto` by `build.rs`. Its types stay inside
+//! this module: `server` (the tonic `Provider` implementation) and `convert` (proto ↔ framework
+//! types) are the only consumers. It is `pub` but hidden only so the in-process transport tests
+//! in `tests/it` can build a gRPC client. `handshake` implements how Terraform starts and talks
+//! to the process: magic cookie, socket, pinned mTLS, the one stdout line and shutdown.
+
+pub mod server;
+
+mod convert;
+
+/// Code generated from `proto/` by `build.rs`; not part of the crate's supported API.
+#[doc(hidden)]
+pub mod proto {
+    /// Terraform plugin protocol 6.8 (`package tfplugin6`).
+    #[allow(clippy::all, clippy::pedantic, missing_docs)]
+    pub mod tfplugin6 {
+        tonic::include_proto!("tfplugin6");
+    }
+
+    /// go-plugin's controller and stdio services (`package plugin`).
+    #[allow(clippy::all, clippy::pedantic, missing_docs)]
+    pub mod plugin {
+        tonic::include_proto!("plugin");
+    }
+}
