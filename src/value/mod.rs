@@ -1,1 +1,546 @@
-//! Placeholder; filled in by its owner.
+//! Terraform's value model and its wire codecs.
+//!
+//! Terraform sends every config, plan and state as a `DynamicValue`: msgpack (or, as a
+//! fallback, JSON) shaped by the schema's implied [`Type`]. This module holds
+//! [`Value`] (with Terraform's null and unknown), [`Type`], [`AttributePath`] for
+//! pointing at parts of a value, the [`msgpack`] and [`json`] codecs, and a serde
+//! bridge ([`from_value`], [`to_value`]) so resources work with plain structs.
+//! It knows nothing of Atlas, gRPC or the framework.
+//!
+//! Codec errors carry the [`AttributePath`] where they happened; set elements have no
+//! address, so a path stops at the set.
+
+use std::collections::BTreeMap;
+
+pub mod json;
+pub mod msgpack;
+mod number;
+mod path;
+mod serde_bridge;
+mod types;
+
+pub use number::{InvalidNumber, Number};
+pub use path::{AttributePath, PathStep};
+pub use serde_bridge::{from_value, to_value, SerdeError};
+pub use types::{Type, TypeError};
+
+/// A Terraform value. Which variant is valid depends on the [`Type`] it is read or
+/// written with; the codecs check that.
+///
+/// Equality treats sets as multisets (order-insensitive) and numbers numerically.
+#[derive(Clone, Debug, Default)]
+pub enum Value {
+    /// Null, valid for every type.
+    #[default]
+    Null,
+    /// Not known until apply, valid for every type.
+    Unknown,
+    /// A bool.
+    Bool(bool),
+    /// A number.
+    Number(Number),
+    /// A string.
+    String(String),
+    /// Elements of a list.
+    List(Vec<Value>),
+    /// Elements of a set, in no particular order.
+    Set(Vec<Value>),
+    /// Elements of a tuple.
+    Tuple(Vec<Value>),
+    /// Entries of a map.
+    Map(BTreeMap<String, Value>),
+    /// Attributes of an object (a block, or an object-typed attribute).
+    Object(BTreeMap<String, Value>),
+}
+
+/// Returned by reference for absent attributes and paths.
+static NULL: Value = Value::Null;
+
+impl Value {
+    /// A string value.
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// An object value from `(name, value)` pairs.
+    pub fn object<N: Into<String>>(attributes: impl IntoIterator<Item = (N, Value)>) -> Value {
+        Value::Object(
+            attributes
+                .into_iter()
+                .map(|(name, value)| (name.into(), value))
+                .collect(),
+        )
+    }
+
+    /// Whether this is null.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// Whether this is unknown (at the top level only).
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Value::Unknown)
+    }
+
+    /// Whether this is not unknown at the top level; parts inside may still be unknown.
+    pub fn is_known(&self) -> bool {
+        !self.is_unknown()
+    }
+
+    /// Whether no part of this value, at any depth, is unknown.
+    pub fn is_wholly_known(&self) -> bool {
+        match self {
+            Value::Unknown => false,
+            Value::List(elements) | Value::Set(elements) | Value::Tuple(elements) => {
+                elements.iter().all(Value::is_wholly_known)
+            }
+            Value::Map(entries) | Value::Object(entries) => entries.values().all(Value::is_wholly_known),
+            _ => true,
+        }
+    }
+
+    /// The string, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The bool, if this is a bool.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is a number.
+    pub fn as_number(&self) -> Option<&Number> {
+        match self {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The attributes, if this is an object.
+    pub fn as_object(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Object(attributes) => Some(attributes),
+            _ => None,
+        }
+    }
+
+    /// The entries, if this is a map.
+    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The elements, if this is a list, set or tuple.
+    pub fn as_elements(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(elements) | Value::Set(elements) | Value::Tuple(elements) => Some(elements),
+            _ => None,
+        }
+    }
+
+    /// The attribute `attr` of an object; null when absent or when this is not an object.
+    pub fn get(&self, attr: &str) -> &Value {
+        match self {
+            Value::Object(attributes) => attributes.get(attr).unwrap_or(&NULL),
+            _ => &NULL,
+        }
+    }
+
+    /// The attribute `attr` of an object, mutably; `None` when absent or not an object.
+    pub fn get_mut(&mut self, attr: &str) -> Option<&mut Value> {
+        match self {
+            Value::Object(attributes) => attributes.get_mut(attr),
+            _ => None,
+        }
+    }
+
+    /// The value at `path`: attributes of objects, keys of maps (and objects),
+    /// indexes of lists and tuples. Null when any step is absent; sets cannot be
+    /// indexed, so a step into a set gives null too.
+    pub fn at(&self, path: &AttributePath) -> &Value {
+        let mut current = self;
+        for step in path.steps() {
+            current = match (current, step) {
+                (Value::Object(attributes), PathStep::Attribute(name))
+                | (Value::Object(attributes), PathStep::ElementKeyString(name))
+                | (Value::Map(attributes), PathStep::ElementKeyString(name)) => match attributes.get(name) {
+                    Some(value) => value,
+                    None => return &NULL,
+                },
+                (Value::List(elements), PathStep::ElementKeyInt(index))
+                | (Value::Tuple(elements), PathStep::ElementKeyInt(index)) => {
+                    match usize::try_from(*index).ok().and_then(|i| elements.get(i)) {
+                        Some(value) => value,
+                        None => return &NULL,
+                    }
+                }
+                _ => return &NULL,
+            };
+        }
+        current
+    }
+
+    /// A copy with every unknown, at any depth, replaced by null.
+    pub fn null_unknowns(&self) -> Value {
+        match self {
+            Value::Unknown => Value::Null,
+            Value::List(elements) => Value::List(elements.iter().map(Value::null_unknowns).collect()),
+            Value::Set(elements) => Value::Set(elements.iter().map(Value::null_unknowns).collect()),
+            Value::Tuple(elements) => Value::Tuple(elements.iter().map(Value::null_unknowns).collect()),
+            Value::Map(entries) => Value::Map(entries.iter().map(|(k, v)| (k.clone(), v.null_unknowns())).collect()),
+            Value::Object(attributes) => {
+                Value::Object(attributes.iter().map(|(k, v)| (k.clone(), v.null_unknowns())).collect())
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// A word for the kind of value, for error messages (never the content).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Unknown => "unknown",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::Tuple(_) => "tuple",
+            Value::Map(_) => "map",
+            Value::Object(_) => "object",
+        }
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) | (Value::Unknown, Value::Unknown) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Number(a), Value::Number(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => a == b,
+            (Value::Set(a), Value::Set(b)) => multiset_eq(a, b),
+            (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Order-insensitive comparison counting duplicates. Quadratic, because values have
+/// no total order or hash (numbers compare across representations); sets in
+/// Terraform configs are small.
+fn multiset_eq(a: &[Value], b: &[Value]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut matched = vec![false; b.len()];
+    a.iter().all(|left| {
+        let found = b
+            .iter()
+            .enumerate()
+            .find(|(i, right)| !matched[*i] && left == *right)
+            .map(|(i, _)| i);
+        match found {
+            Some(i) => {
+                matched[i] = true;
+                true
+            }
+            None => false,
+        }
+    })
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::String(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::String(s)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(int: i64) -> Value {
+        Value::Number(Number::Int(int))
+    }
+}
+
+impl From<Number> for Value {
+    fn from(number: Number) -> Value {
+        Value::Number(number)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(option: Option<T>) -> Value {
+        option.map_or(Value::Null, Into::into)
+    }
+}
+
+/// Bytes that could not be decoded as a value of the expected type.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{kind}", PathPrefix(path))]
+pub struct DecodeError {
+    /// Where decoding failed; the root for malformed input.
+    pub path: AttributePath,
+    /// What went wrong.
+    pub kind: DecodeErrorKind,
+}
+
+/// What went wrong while decoding. Messages name types and attributes, never content.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// The bytes are not well-formed msgpack or JSON.
+    #[error("malformed {0}")]
+    Malformed(String),
+    /// A complete value was followed by more bytes.
+    #[error("unexpected trailing bytes after the value")]
+    TrailingBytes,
+    /// The input has a different shape than the type requires.
+    #[error("expected {expected}, found {found}")]
+    WrongType {
+        /// The type being decoded.
+        expected: String,
+        /// The kind of input found.
+        found: &'static str,
+    },
+    /// An object has an attribute its type does not declare.
+    #[error("unsupported attribute {0:?}")]
+    UnsupportedAttribute(String),
+    /// A map or object has the same key twice.
+    #[error("duplicate key {0:?}")]
+    DuplicateKey(String),
+    /// A map or object key is not a string.
+    #[error("map keys must be strings")]
+    NonStringKey,
+    /// A tuple has the wrong number of elements.
+    #[error("tuple needs {expected} elements, found {found}")]
+    TupleLength {
+        /// Elements in the type.
+        expected: usize,
+        /// Elements in the input.
+        found: usize,
+    },
+    /// A string in a number position is not a decimal number.
+    #[error("invalid decimal number")]
+    InvalidNumber,
+    /// A string is not valid UTF-8.
+    #[error("string is not valid UTF-8")]
+    InvalidUtf8,
+    /// A dynamic value is not a `[type, value]` pair (`{"type","value"}` in JSON).
+    #[error("invalid dynamic value: {0}")]
+    DynamicShape(&'static str),
+    /// A dynamic value's type JSON is not a type.
+    #[error("invalid type in dynamic value: {0}")]
+    DynamicType(TypeError),
+}
+
+impl DecodeError {
+    pub(crate) fn new(path: &AttributePath, kind: DecodeErrorKind) -> DecodeError {
+        DecodeError {
+            path: path.clone(),
+            kind,
+        }
+    }
+}
+
+/// A value that cannot be encoded with the given type.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{kind}", PathPrefix(path))]
+pub struct EncodeError {
+    /// Where encoding failed.
+    pub path: AttributePath,
+    /// What went wrong.
+    pub kind: EncodeErrorKind,
+}
+
+/// What went wrong while encoding. Messages name types and attributes, never content.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeErrorKind {
+    /// The value's kind does not fit the type.
+    #[error("cannot encode {found} as {expected}")]
+    WrongType {
+        /// The type being encoded.
+        expected: String,
+        /// The kind of value found.
+        found: &'static str,
+    },
+    /// An object value has an attribute its type does not declare.
+    #[error("unsupported attribute {0:?}")]
+    UnsupportedAttribute(String),
+    /// A tuple value has the wrong number of elements.
+    #[error("tuple needs {expected} elements, found {found}")]
+    TupleLength {
+        /// Elements in the type.
+        expected: usize,
+        /// Elements in the value.
+        found: usize,
+    },
+    /// A `Number::Big` whose text is not a decimal number.
+    #[error("invalid decimal number")]
+    InvalidNumber,
+    /// NaN or infinity, which JSON cannot hold.
+    #[error("number is not finite")]
+    NonFiniteNumber,
+    /// An unknown value, which JSON cannot hold.
+    #[error("unknown values cannot be encoded as JSON")]
+    Unknown,
+    /// A value in a dynamic position whose type cannot be inferred (a set of mixed types).
+    #[error("cannot infer a type for a dynamic value")]
+    NoImpliedType,
+    /// The underlying writer failed.
+    #[error("write failed: {0}")]
+    Write(String),
+}
+
+impl EncodeError {
+    pub(crate) fn new(path: &AttributePath, kind: EncodeErrorKind) -> EncodeError {
+        EncodeError {
+            path: path.clone(),
+            kind,
+        }
+    }
+
+    pub(crate) fn wrong_type(path: &AttributePath, ty: &Type, value: &Value) -> EncodeError {
+        EncodeError::new(
+            path,
+            EncodeErrorKind::WrongType {
+                expected: ty.to_string(),
+                found: value.kind_name(),
+            },
+        )
+    }
+}
+
+/// Prints `at <path>: ` for a non-root path, nothing for the root.
+pub(crate) struct PathPrefix<'a>(&'a AttributePath);
+
+impl std::fmt::Display for PathPrefix<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_root() {
+            Ok(())
+        } else {
+            write!(f, "at {}: ", self.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(a: &Value, b: &Value, equal: bool) {
+        assert_eq!(a == b, equal, "{a:?} == {b:?}");
+    }
+
+    fn strings(items: &[&str]) -> Vec<Value> {
+        items.iter().map(|s| Value::string(*s)).collect()
+    }
+
+    #[test]
+    fn equality_is_multiset_for_sets_and_numeric_for_numbers() {
+        check(&Value::Null, &Value::Null, true);
+        check(&Value::Unknown, &Value::Unknown, true);
+        check(&Value::Null, &Value::Unknown, false);
+        check(
+            &Value::Set(strings(&["a", "b"])),
+            &Value::Set(strings(&["b", "a"])),
+            true,
+        );
+        check(
+            &Value::Set(strings(&["a", "a", "b"])),
+            &Value::Set(strings(&["a", "b", "b"])),
+            false,
+        );
+        check(
+            &Value::List(strings(&["a", "b"])),
+            &Value::List(strings(&["b", "a"])),
+            false,
+        );
+        check(&Value::List(strings(&["a"])), &Value::Tuple(strings(&["a"])), false);
+        check(&Value::from(1), &Value::Number(Number::Float(1.0)), true);
+        check(&Value::from(1), &Value::Number(Number::UInt(1)), true);
+        check(&Value::from(1), &Value::string("1"), false);
+        check(
+            &Value::object([("a", Value::Set(vec![Value::from(1), Value::from(2)]))]),
+            &Value::object([("a", Value::Set(vec![Value::from(2), Value::from(1)]))]),
+            true,
+        );
+    }
+
+    #[test]
+    fn accessors_walk_objects_lists_and_maps() {
+        let value = Value::object([
+            ("name", Value::string("k")),
+            (
+                "project_assignment",
+                Value::List(vec![Value::object([(
+                    "role_names",
+                    Value::Set(strings(&["GROUP_READ_ONLY"])),
+                )])]),
+            ),
+            ("tags", Value::Map([("env".to_owned(), Value::string("dev"))].into())),
+            ("later", Value::Unknown),
+        ]);
+        assert_eq!(value.get("name").as_str(), Some("k"));
+        assert!(value.get("missing").is_null());
+        assert!(Value::string("x").get("name").is_null());
+        let roles = AttributePath::attr("project_assignment")
+            .then_index(0)
+            .then_attr("role_names");
+        assert_eq!(value.at(&roles).as_elements().map(<[Value]>::len), Some(1));
+        assert!(value
+            .at(&AttributePath::attr("project_assignment").then_index(1))
+            .is_null());
+        assert_eq!(
+            value.at(&AttributePath::attr("tags").then_key("env")).as_str(),
+            Some("dev")
+        );
+        assert!(value.at(&roles.clone().then_index(0)).is_null());
+        assert!(value.is_known());
+        assert!(!value.is_wholly_known());
+        assert!(value.null_unknowns().is_wholly_known());
+        assert!(value.null_unknowns().get("later").is_null());
+        let mut value = value;
+        if let Some(name) = value.get_mut("name") {
+            *name = Value::string("renamed");
+        }
+        assert_eq!(value.get("name").as_str(), Some("renamed"));
+        assert!(value.get_mut("missing").is_none());
+    }
+
+    #[test]
+    fn errors_display_their_path() {
+        let err = DecodeError::new(
+            &AttributePath::attr("role_names").then_index(1),
+            DecodeErrorKind::WrongType {
+                expected: "string".into(),
+                found: "integer",
+            },
+        );
+        assert_eq!(err.to_string(), "at role_names[1]: expected string, found integer");
+        let err = EncodeError::new(&AttributePath::root(), EncodeErrorKind::Unknown);
+        assert_eq!(err.to_string(), "unknown values cannot be encoded as JSON");
+    }
+}

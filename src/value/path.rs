@@ -1,0 +1,169 @@
+//! `AttributePath`: where in a value something happened.
+//!
+//! Mirrors tfplugin6's `AttributePath` steps (attribute name, map key, list index)
+//! so codec errors and diagnostics can point Terraform at the offending line.
+//! Set elements have no address: paths stop at the set attribute.
+
+use std::fmt;
+
+/// A path from the root of a value: `project_assignment[0].role_names`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct AttributePath(pub Vec<PathStep>);
+
+/// One step of an [`AttributePath`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathStep {
+    /// An object attribute or nested block (tfplugin6 `attribute_name`).
+    Attribute(String),
+    /// A map key (tfplugin6 `element_key_string`).
+    ElementKeyString(String),
+    /// A list or tuple index (tfplugin6 `element_key_int`).
+    ElementKeyInt(i64),
+}
+
+impl AttributePath {
+    /// The empty path: the value itself.
+    pub fn root() -> Self {
+        AttributePath(Vec::new())
+    }
+
+    /// A path of one attribute step.
+    pub fn attr(name: &str) -> Self {
+        AttributePath::root().then_attr(name)
+    }
+
+    /// This path followed by an attribute step.
+    pub fn then_attr(mut self, name: &str) -> Self {
+        self.0.push(PathStep::Attribute(name.to_owned()));
+        self
+    }
+
+    /// This path followed by a list or tuple index step.
+    pub fn then_index(mut self, index: usize) -> Self {
+        // Indexes come from in-memory vectors, so they always fit an i64.
+        self.0
+            .push(PathStep::ElementKeyInt(i64::try_from(index).unwrap_or(i64::MAX)));
+        self
+    }
+
+    /// This path followed by a map key step.
+    pub fn then_key(mut self, key: &str) -> Self {
+        self.0.push(PathStep::ElementKeyString(key.to_owned()));
+        self
+    }
+
+    /// The steps, outermost first.
+    pub fn steps(&self) -> &[PathStep] {
+        &self.0
+    }
+
+    /// Whether this is the root path.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Appends a step in place.
+    pub fn push(&mut self, step: PathStep) {
+        self.0.push(step);
+    }
+
+    /// Puts `step` in front, for errors that learn their location while unwinding.
+    pub(crate) fn prepend(&mut self, step: PathStep) {
+        self.0.insert(0, step);
+    }
+}
+
+/// Terraform-like syntax: `a.b[0]["key"]`; the root path prints as nothing.
+impl fmt::Display for AttributePath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (position, step) in self.0.iter().enumerate() {
+            match step {
+                PathStep::Attribute(name) if position == 0 => f.write_str(name)?,
+                PathStep::Attribute(name) => write!(f, ".{name}")?,
+                PathStep::ElementKeyInt(index) => write!(f, "[{index}]")?,
+                PathStep::ElementKeyString(key) => {
+                    // JSON string syntax escapes quotes and control characters.
+                    let quoted = serde_json::to_string(key).unwrap_or_else(|_| format!("{key:?}"));
+                    write!(f, "[{quoted}]")?
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Tracks the current path while a codec walks a value, so errors can carry it.
+///
+/// Inside a set no steps are recorded: set elements have no address, so errors
+/// there point at the set itself.
+pub(crate) struct Tracker {
+    path: AttributePath,
+    set_depth: usize,
+}
+
+impl Tracker {
+    pub(crate) fn new() -> Tracker {
+        Tracker {
+            path: AttributePath::root(),
+            set_depth: 0,
+        }
+    }
+
+    /// The path of the value being visited.
+    pub(crate) fn path(&self) -> &AttributePath {
+        &self.path
+    }
+
+    /// Runs `visit` one step deeper.
+    pub(crate) fn step<R>(&mut self, step: PathStep, visit: impl FnOnce(&mut Tracker) -> R) -> R {
+        if self.set_depth > 0 {
+            return visit(self);
+        }
+        self.path.push(step);
+        let result = visit(self);
+        self.path.0.pop();
+        result
+    }
+
+    /// Runs `visit` on a set element, which adds no step.
+    pub(crate) fn set_element<R>(&mut self, visit: impl FnOnce(&mut Tracker) -> R) -> R {
+        self.set_depth += 1;
+        let result = visit(self);
+        self.set_depth -= 1;
+        result
+    }
+
+    /// Runs `visit` on element `index` of a list, set or tuple, per `is_set`.
+    pub(crate) fn element<R>(&mut self, is_set: bool, index: usize, visit: impl FnOnce(&mut Tracker) -> R) -> R {
+        if is_set {
+            self.set_element(visit)
+        } else {
+            let index = i64::try_from(index).unwrap_or(i64::MAX);
+            self.step(PathStep::ElementKeyInt(index), visit)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(path: AttributePath, expected: &str) {
+        assert_eq!(path.to_string(), expected);
+    }
+
+    #[test]
+    fn paths_display_like_terraform_references() {
+        check(AttributePath::root(), "");
+        check(AttributePath::attr("name"), "name");
+        check(
+            AttributePath::attr("project_assignment")
+                .then_index(0)
+                .then_attr("role_names"),
+            "project_assignment[0].role_names",
+        );
+        check(AttributePath::attr("tags").then_key("env"), "tags[\"env\"]");
+        check(AttributePath::root().then_key("a\"b"), "[\"a\\\"b\"]");
+        check(AttributePath::root().then_index(3).then_index(4), "[3][4]");
+    }
+}
