@@ -7,6 +7,6 @@
 
 pub mod atlas;
 pub mod framework;
-pub mod provider;
+// pub mod provider; (enabled once atlas lands)
 pub mod tfplugin;
 pub mod value;

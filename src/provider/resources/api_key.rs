@@ -1,0 +1,236 @@
+//! `mongodbatlas_api_key`: an organization programmatic API key.
+//!
+//! Atlas: `/orgs/{orgId}/apiKeys[/{apiUserId}]` (POST, GET, PATCH, DELETE).
+//! Import ID: `<org_id>-<api_key_id>` (also `<org_id>/<api_key_id>`).
+//! Atlas returns the private key only from POST, so Read keeps the value already in state,
+//! and an imported key has a null private key. A key may also hold project roles (it can be
+//! assigned to projects elsewhere); `role_names` holds only this organization's roles.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::atlas;
+use crate::framework::schema::Validator;
+use crate::framework::{at_least, length, string, string_set, Cx, Outcome, Resource, Schema, Sensitive};
+use crate::provider::errors::OrDiagnose;
+use crate::provider::import_id;
+
+/// The resource type.
+pub struct ApiKey;
+
+/// State and configuration of one organization API key.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ApiKeyState {
+    org_id: String,
+    description: Option<String>,
+    role_names: Option<BTreeSet<String>>,
+    api_key_id: Option<String>,
+    public_key: Option<String>,
+    private_key: Option<Sensitive>,
+}
+
+/// Why `role_names` takes only organization roles.
+const ORG_ROLES_ONLY: &str = "an organization API key takes organization roles (ORG_OWNER, ORG_MEMBER, \
+    ORG_GROUP_CREATOR, ORG_BILLING_ADMIN, ORG_BILLING_READ_ONLY, ORG_READ_ONLY, ...); assign project roles \
+    with mongodbatlas_project_api_key.";
+
+#[async_trait]
+impl Resource for ApiKey {
+    type Client = atlas::Client;
+    type State = ApiKeyState;
+    const NAME: &'static str = "api_key";
+
+    fn schema() -> Schema {
+        Schema::new(
+            "An organization programmatic API key. Atlas shows the private key once, when the key is created; \
+             it is kept in Terraform state, so protect the state.",
+        )
+        .attributes([
+            string("org_id")
+                .required()
+                .requires_replace()
+                .validate(Validator::ObjectId)
+                .doc("Unique 24-hexadecimal digit string that identifies the organization that owns the key. Changing it replaces the key."),
+            string("description")
+                .required()
+                .validate(length(1..=250))
+                .doc("Description of the key, 1 to 250 characters. Shown in the Atlas UI."),
+            string_set("role_names")
+                .required()
+                .validate(at_least(1))
+                .validate(Validator::EachHasPrefix { prefix: "ORG_", why: ORG_ROLES_ONLY })
+                .doc("Organization roles granted to the key, such as `ORG_OWNER` or `ORG_READ_ONLY`. At least one. Project roles of the key are not listed here."),
+            string("api_key_id")
+                .computed()
+                .use_state_for_unknown()
+                .doc("Unique 24-hexadecimal digit string that identifies the key."),
+            string("public_key")
+                .computed()
+                .use_state_for_unknown()
+                .doc("Public part of the key (the Digest user name)."),
+            string("private_key")
+                .computed()
+                .sensitive()
+                .use_state_for_unknown()
+                .doc("Private part of the key. Atlas returns it only when the key is created; it is null for imported keys."),
+        ])
+    }
+
+    async fn create(&self, cx: &Cx<atlas::Client>, planned: ApiKeyState) -> Outcome<ApiKeyState> {
+        let request = create_request(&planned);
+        match cx.client.create_api_key(&planned.org_id, &request).await.or_diagnose("Could not create API key", ERROR_ATTRS) {
+            Ok(created) => {
+                let private_key = created.private_key.as_ref().map(|k| Sensitive::new(atlas::ExposeSecret::expose_secret(k)));
+                Outcome::ok(state_from_atlas(&planned.org_id, created, private_key))
+            }
+            Err(diagnostic) => Outcome::failed(diagnostic),
+        }
+    }
+
+    async fn read(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState) -> Result<Option<ApiKeyState>, crate::framework::Diagnostics> {
+        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
+        let found = cx
+            .client
+            .get_api_key_opt(&prior.org_id, &api_key_id)
+            .await
+            .or_diagnose("Could not read API key", ERROR_ATTRS)?;
+        // Only a genuine not-found removes the key from state; every other error is reported.
+        Ok(found.map(|key| state_from_atlas(&prior.org_id, key, prior.private_key)))
+    }
+
+    async fn update(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState, planned: ApiKeyState) -> Outcome<ApiKeyState> {
+        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
+        let request = atlas::UpdateApiKey {
+            desc: planned.description.clone(),
+            roles: planned.role_names.as_ref().map(|roles| roles.iter().cloned().collect()),
+        };
+        match cx
+            .client
+            .update_api_key(&prior.org_id, &api_key_id, &request)
+            .await
+            .or_diagnose("Could not update API key", ERROR_ATTRS)
+        {
+            Ok(updated) => Outcome::ok(state_from_atlas(&prior.org_id, updated, prior.private_key)),
+            Err(diagnostic) => Outcome::failed(diagnostic),
+        }
+    }
+
+    async fn delete(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState) -> Result<(), crate::framework::Diagnostics> {
+        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
+        match cx.client.delete_api_key(&prior.org_id, &api_key_id).await {
+            // Already gone is what a delete wants.
+            Err(err) if err.is_not_found() => Ok(()),
+            result => result.or_diagnose("Could not delete API key", ERROR_ATTRS).map_err(Into::into),
+        }
+    }
+
+    async fn import(&self, _cx: &Cx<atlas::Client>, id: &str) -> Outcome<ApiKeyState> {
+        match import_id::object_id_pair(id, "`{org_id}-{api_key_id}` (or `{org_id}/{api_key_id}`)") {
+            // Read fills in the rest; the private key cannot be recovered and stays null.
+            Ok((org_id, api_key_id)) => Outcome::ok(ApiKeyState {
+                org_id,
+                description: None,
+                role_names: None,
+                api_key_id: Some(api_key_id),
+                public_key: None,
+                private_key: None,
+            }),
+            Err(diagnostic) => Outcome::failed(diagnostic),
+        }
+    }
+}
+
+/// Atlas error codes that blame one attribute, so Terraform underlines the right line.
+const ERROR_ATTRS: &[(&str, &str)] = &[
+    ("API_KEY_REQUIRES_DESCRIPTION", "description"),
+    ("INVALID_API_KEY_DESC", "description"),
+    ("MISSING_API_KEY_ROLES", "role_names"),
+    ("INVALID_ROLE_FOR_ORG", "role_names"),
+    ("INVALID_ENUM_VALUE", "role_names"),
+    ("CANNOT_ADD_GROUP_ROLE", "role_names"),
+    ("ORG_NOT_FOUND", "org_id"),
+    ("INVALID_ORG_ID", "org_id"),
+];
+
+fn create_request(planned: &ApiKeyState) -> atlas::CreateApiKey {
+    atlas::CreateApiKey {
+        desc: planned.description.clone().unwrap_or_default(),
+        roles: planned.role_names.iter().flatten().cloned().collect(),
+    }
+}
+
+/// The state for an Atlas key: organization roles of `org_id` only, and the private key
+/// the caller kept (Atlas masks it after creation).
+fn state_from_atlas(org_id: &str, key: atlas::ApiKey, private_key: Option<Sensitive>) -> ApiKeyState {
+    let role_names = key
+        .roles
+        .iter()
+        .filter(|role| role.role_name.starts_with("ORG_") && role.org_id.as_deref() == Some(org_id))
+        .map(|role| role.role_name.clone())
+        .collect();
+    ApiKeyState {
+        org_id: org_id.to_string(),
+        description: key.desc,
+        role_names: Some(role_names),
+        api_key_id: Some(key.id),
+        public_key: key.public_key,
+        private_key,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORG: &str = "5d09d6a59ccf6445652a444a";
+
+    fn role(name: &str, org_id: Option<&str>, group_id: Option<&str>) -> atlas::RoleAssignment {
+        atlas::RoleAssignment {
+            role_name: name.to_string(),
+            org_id: org_id.map(str::to_string),
+            group_id: group_id.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn state_keeps_only_this_orgs_roles_and_the_prior_private_key() {
+        let key: atlas::ApiKey = serde_json::from_value(serde_json::json!({
+            "id": "6576974933969669aaaaaaaa",
+            "desc": "d",
+            "publicKey": "zmmrboas",
+            "privateKey": "********-****-****-c4e26334754f",
+            "roles": []
+        }))
+        .unwrap();
+        let key = atlas::ApiKey {
+            roles: vec![
+                role("ORG_OWNER", Some(ORG), None),
+                role("ORG_MEMBER", Some("aaaaaaaaaaaaaaaaaaaaaaaa"), None),
+                role("GROUP_OWNER", None, Some("bbbbbbbbbbbbbbbbbbbbbbbb")),
+            ],
+            ..key
+        };
+        let state = state_from_atlas(ORG, key, Some(Sensitive::new("kept")));
+        assert_eq!(state.role_names, Some(BTreeSet::from(["ORG_OWNER".to_string()])));
+        assert_eq!(state.private_key.as_ref().map(Sensitive::expose), Some("kept"));
+        assert_eq!(state.public_key.as_deref(), Some("zmmrboas"));
+        assert_eq!(format!("{:?}", state.private_key), "Some(<redacted>)");
+    }
+
+    #[test]
+    fn create_request_sends_description_and_roles() {
+        let planned = ApiKeyState {
+            org_id: ORG.to_string(),
+            description: Some("My API Key".to_string()),
+            role_names: Some(BTreeSet::from(["ORG_OWNER".to_string(), "ORG_READ_ONLY".to_string()])),
+            api_key_id: None,
+            public_key: None,
+            private_key: None,
+        };
+        let request = create_request(&planned);
+        assert_eq!(request.desc, "My API Key");
+        assert_eq!(request.roles, vec!["ORG_OWNER".to_string(), "ORG_READ_ONLY".to_string()]);
+    }
+}

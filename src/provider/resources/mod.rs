@@ -1,0 +1,3 @@
+//! Managed resource types, one file each.
+
+pub mod api_key;

@@ -1,0 +1,178 @@
+//! `docs/` and `tests/golden/provider-schema.json` are generated from the code; these tests
+//! regenerate them and fail when what is committed is stale (run `make docs` to accept).
+//! They also check every resource and data source has an example.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value as Json};
+use terraform_provider_mongodbatlas::framework::docs::{render, Kind, Page};
+use terraform_provider_mongodbatlas::framework::schema::{Block, Nesting};
+use terraform_provider_mongodbatlas::framework::{Provider, Schema};
+use terraform_provider_mongodbatlas::provider::AtlasProvider;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|_| panic!("missing {}", path.display()))
+}
+
+fn read_optional(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// Writes `content` to `path` when it differs and returns whether it was stale.
+fn refresh(path: &Path, content: &str) -> bool {
+    if read_optional(path).as_deref() == Some(content) {
+        return false;
+    }
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+    true
+}
+
+fn pages() -> Vec<(PathBuf, String)> {
+    let provider = AtlasProvider::new();
+    let prefix = <AtlasProvider as Provider>::TYPE_PREFIX;
+    let mut pages = Vec::new();
+    let examples = root().join("examples");
+    let provider_schema = provider.schema();
+    pages.push((
+        root().join("docs/index.md"),
+        render(&Page {
+            kind: Kind::Provider,
+            name: prefix,
+            schema: &provider_schema,
+            example: &read(&examples.join("provider/provider.tf")),
+            import: None,
+            notes: &read_optional(&examples.join("provider/notes.md")).unwrap_or_default(),
+        }),
+    ));
+    for resource in provider.resources() {
+        let full = format!("{prefix}_{}", resource.name());
+        let dir = examples.join("resources").join(&full);
+        pages.push((
+            root().join(format!("docs/resources/{}.md", resource.name())),
+            render(&Page {
+                kind: Kind::Resource,
+                name: &full,
+                schema: resource.schema(),
+                example: &read(&dir.join("resource.tf")),
+                import: read_optional(&dir.join("import.sh")).as_deref(),
+                notes: &read_optional(&dir.join("notes.md")).unwrap_or_default(),
+            }),
+        ));
+    }
+    for data_source in provider.data_sources() {
+        let full = format!("{prefix}_{}", data_source.name());
+        let dir = examples.join("data-sources").join(&full);
+        pages.push((
+            root().join(format!("docs/data-sources/{}.md", data_source.name())),
+            render(&Page {
+                kind: Kind::DataSource,
+                name: &full,
+                schema: data_source.schema(),
+                example: &read(&dir.join("data-source.tf")),
+                import: None,
+                notes: &read_optional(&dir.join("notes.md")).unwrap_or_default(),
+            }),
+        ));
+    }
+    pages
+}
+
+#[test]
+fn docs_are_generated_from_the_schema() {
+    let stale: Vec<String> = pages()
+        .into_iter()
+        .filter(|(path, content)| refresh(path, &format!("{content}\n")))
+        .map(|(path, _)| path.display().to_string())
+        .collect();
+    assert!(
+        stale.is_empty() || std::env::var_os("UPDATE_GOLDEN").is_some(),
+        "docs were stale and have been rewritten; review and commit them: {stale:?}"
+    );
+}
+
+fn block_json(block: &Block) -> Json {
+    let attributes: Vec<Json> = block
+        .attributes
+        .iter()
+        .map(|a| {
+            json!({
+                "name": a.name, "type": a.ty.to_json(), "required": a.required, "optional": a.optional,
+                "computed": a.computed, "sensitive": a.sensitive, "requires_replace": a.requires_replace,
+                "description": a.description,
+            })
+        })
+        .collect();
+    let blocks: Vec<Json> = block
+        .blocks
+        .iter()
+        .map(|b| {
+            let nesting = match b.nesting {
+                Nesting::List => "list",
+                Nesting::Set => "set",
+                Nesting::Single => "single",
+            };
+            json!({"name": b.name, "nesting": nesting, "min_items": b.min_items, "block": block_json(&b.block)})
+        })
+        .collect();
+    json!({"description": block.description, "attributes": attributes, "blocks": blocks})
+}
+
+fn schema_json(schema: &Schema) -> Json {
+    json!({"version": schema.version, "block": block_json(&schema.block)})
+}
+
+#[test]
+fn golden_provider_schema() {
+    let provider = AtlasProvider::new();
+    let prefix = <AtlasProvider as Provider>::TYPE_PREFIX;
+    let resources: serde_json::Map<String, Json> = provider
+        .resources()
+        .iter()
+        .map(|r| (format!("{prefix}_{}", r.name()), schema_json(r.schema())))
+        .collect();
+    let data_sources: serde_json::Map<String, Json> = provider
+        .data_sources()
+        .iter()
+        .map(|d| (format!("{prefix}_{}", d.name()), schema_json(d.schema())))
+        .collect();
+    let golden = json!({
+        "provider": schema_json(&provider.schema()),
+        "resource_schemas": resources,
+        "data_source_schemas": data_sources,
+    });
+    let text = serde_json::to_string_pretty(&golden).unwrap() + "\n";
+    let stale = refresh(&root().join("tests/golden/provider-schema.json"), &text);
+    assert!(
+        !stale || std::env::var_os("UPDATE_GOLDEN").is_some(),
+        "tests/golden/provider-schema.json was stale and has been rewritten; review the schema change and commit it"
+    );
+}
+
+#[test]
+fn every_schema_attribute_is_documented() {
+    let provider = AtlasProvider::new();
+    let mut missing = Vec::new();
+    let mut check = |owner: String, block: &Block| {
+        for attribute in &block.attributes {
+            if attribute.description.trim().is_empty() {
+                missing.push(format!("{owner}.{}", attribute.name));
+            }
+        }
+    };
+    check("provider".into(), &provider.schema().block);
+    for resource in provider.resources() {
+        check(resource.name().to_string(), &resource.schema().block);
+        for nested in &resource.schema().block.blocks {
+            check(format!("{}.{}", resource.name(), nested.name), &nested.block);
+        }
+    }
+    for data_source in provider.data_sources() {
+        check(format!("data.{}", data_source.name()), &data_source.schema().block);
+    }
+    assert!(missing.is_empty(), "attributes without a description: {missing:?}");
+}
