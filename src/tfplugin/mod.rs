@@ -4,11 +4,22 @@
 //! this module: `server` (the tonic `Provider` implementation) and `convert` (proto ↔ framework
 //! types) are the only consumers. It is `pub` but hidden only so the in-process transport tests
 //! in `tests/it` can build a gRPC client. `handshake` implements how Terraform starts and talks
-//! to the process: magic cookie, socket, pinned mTLS, the one stdout line and shutdown.
+//! to the process (magic cookie, socket, the one stdout line, shutdown); `tls` holds go-plugin's
+//! pinned mutual TLS.
 
 pub mod server;
 
 mod convert;
+mod handshake;
+mod tls;
+
+#[cfg(unix)]
+pub use handshake::SocketFile;
+pub use handshake::{
+    check_magic_cookie, handshake_line, reattach_instructions, serve, serve_on, PluginListener, ServeConfig,
+    ServeError, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, NOT_A_PLUGIN_MESSAGE,
+};
+pub use tls::{ServerTls, TlsError};
 
 /// Code generated from `proto/` by `build.rs`; not part of the crate's supported API.
 #[doc(hidden)]
