@@ -1,1 +1,49 @@
-//! Placeholder; filled in by its owner.
+//! Atlas Admin API v2 client for API keys: HTTP and JSON, nothing about Terraform.
+//!
+//! [`Client`] wraps one pooled `reqwest` client. Each API area has its own file with its models
+//! and calls: [`api_keys`](Client::create_api_key) (organization keys), project assignment of
+//! keys, AI model keys, and project/organization lookups. Every call sends the operation's
+//! versioned media type, authenticates with Digest (cached challenge, one round trip per call
+//! in steady state), a service account or an access token, retries throttled and transient
+//! failures per [`RetryPolicy`], and reports failures as an [`Error`] grouped by phase.
+//!
+//! Invariants:
+//! - This module never uses `crate::framework`, `crate::value`, `crate::tfplugin` or
+//!   `crate::provider`.
+//! - Secrets (private keys, AI secrets, client secrets, tokens) are [`SecretString`]; they never
+//!   reach logs, `Debug` output or error messages.
+//! - `get_*_opt` returns `Ok(None)` only for a genuine not-found.
+
+mod ai_model_keys;
+mod api_keys;
+mod auth;
+mod client;
+mod error;
+mod lookups;
+mod oauth;
+mod pagination;
+mod project_keys;
+pub mod retry;
+
+pub use secrecy::{ExposeSecret, SecretString};
+
+pub use ai_model_keys::{AiModelApiKey, CreateAiModelApiKey, UpdateAiModelApiKey};
+pub use api_keys::{ApiKey, CreateApiKey, RoleAssignment, UpdateApiKey};
+pub use auth::Credentials;
+pub use client::{Client, Config};
+pub use error::{ApiError, AuthError, BoxError, DecodeError, Error, FieldViolation, RequestError, TransportError};
+pub use lookups::{Group, Organization};
+pub use pagination::Page;
+pub use project_keys::{CreateProjectApiKey, UpdateProjectApiKey};
+pub use retry::{RetryAction, RetryPolicy};
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Helpers shared by the unit tests of this module.
+
+    /// Reads `tests/fixtures/atlas/<name>`: response bodies taken from the Atlas API spec.
+    pub(crate) fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/atlas/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|err| panic!("fixture {path}: {err}"))
+    }
+}

@@ -1,0 +1,601 @@
+//! The Atlas client: configuration, the shared HTTP connection pool and `send()`.
+//!
+//! Every operation is first described as a [`Request`] (method, API path, versioned media type,
+//! query, JSON body bytes) by a pure function in its API-area file, so that tests can check it
+//! without a network. `execute` then sends it: base URL, `Accept` and `Content-Type` with the
+//! operation's media type (Atlas answers 406 without them), authentication, a concurrency
+//! limit, and the retry policy of `retry.rs`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::Method;
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use url::Url;
+
+use super::auth::{self, Auth, Credentials};
+use super::error::{ApiError, DecodeError, Error, RequestError, TransportError};
+use super::oauth::TokenSource;
+use super::pagination::{self, Page};
+use super::retry::{self, RetryPolicy};
+
+/// Media type of the Programmatic API Keys, Projects and Organizations operations.
+pub(crate) const MEDIA_2023_01_01: &str = "application/vnd.atlas.2023-01-01+json";
+/// Media type of the AI Model API Keys operations.
+pub(crate) const MEDIA_2025_03_12: &str = "application/vnd.atlas.2025-03-12+json";
+
+/// Settings for [`Client::new`]. Build it with [`Config::new`] and adjust fields as needed.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Scheme and host of Atlas, such as `https://cloud.mongodb.com` (a trailing `/` is ignored;
+    /// a path prefix is kept). The OAuth token endpoint is `<base_url>/api/oauth/token`.
+    pub base_url: String,
+    /// How to authenticate.
+    pub credentials: Credentials,
+    /// The `User-Agent` header sent with every request.
+    pub user_agent: String,
+    /// When and how long to retry throttled and transient failures.
+    pub retry: RetryPolicy,
+    /// Most requests in flight at once across all clones of the client (at least 1).
+    pub max_concurrent_requests: usize,
+    /// Limit for one HTTP exchange, from sending to the end of the response body.
+    pub request_timeout: Duration,
+    /// Limit for establishing a connection (TCP and TLS).
+    pub connect_timeout: Duration,
+}
+
+impl Config {
+    /// Default URL of Atlas.
+    pub const DEFAULT_BASE_URL: &'static str = "https://cloud.mongodb.com";
+
+    /// A configuration with the default retry policy, 10 concurrent requests, a 60 s request
+    /// timeout and a 10 s connect timeout.
+    pub fn new(base_url: impl Into<String>, credentials: Credentials, user_agent: impl Into<String>) -> Config {
+        Config {
+            base_url: base_url.into(),
+            credentials,
+            user_agent: user_agent.into(),
+            retry: RetryPolicy::default(),
+            max_concurrent_requests: 10,
+            request_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// An Atlas Admin API v2 client. Cheap to clone: clones share one connection pool, one
+/// authentication cache and one concurrency limit.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    // `base_url` without its trailing slash; API paths are appended to it.
+    base_url: String,
+    auth: Auth,
+    retry: RetryPolicy,
+    limiter: Semaphore,
+    request_timeout: Duration,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Builds a client. Sends nothing; errors (`Error::Request`) on an unusable base URL,
+    /// user agent or empty credentials.
+    pub fn new(config: Config) -> Result<Client, Error> {
+        let base_url = validate_base_url(&config.base_url)?;
+        let user_agent = HeaderValue::from_str(&config.user_agent)
+            .map_err(|err| RequestError::with_source("the user agent is not a valid header value", err))?;
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .user_agent(user_agent)
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|err| RequestError::with_source("could not build the http client", err.without_url()))?;
+        let token_url = format!("{base_url}{}", TokenSource::PATH);
+        let token_http = http.clone();
+        let request_timeout = config.request_timeout;
+        let auth = Auth::from_credentials(config.credentials, |client_id, client_secret| {
+            TokenSource::new(token_http, token_url, client_id, client_secret, request_timeout)
+        })?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                auth,
+                retry: config.retry,
+                limiter: Semaphore::new(config.max_concurrent_requests.max(1)),
+                request_timeout,
+            }),
+        })
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// Sends `request` and decodes the 2xx JSON body.
+    pub(crate) async fn send_json<T: DeserializeOwned>(&self, request: &Request) -> Result<T, Error> {
+        let success = self.execute(request).await?;
+        serde_json::from_slice(&success.body).map_err(|err| {
+            Error::Decode(DecodeError::from_json(
+                request.method.as_str(),
+                &request.path,
+                success.status,
+                &err,
+            ))
+        })
+    }
+
+    /// Sends `request` and ignores the 2xx body (Atlas sends none on 204).
+    pub(crate) async fn send_no_content(&self, request: &Request) -> Result<(), Error> {
+        self.execute(request).await.map(|_| ())
+    }
+
+    /// Fetches every page of a list operation. `page_request(page_num, items_per_page)` builds
+    /// the request for one page.
+    pub(crate) async fn collect_pages<T: DeserializeOwned>(
+        &self,
+        page_request: impl Fn(u32, u32) -> Result<Request, Error>,
+    ) -> Result<Vec<T>, Error> {
+        let items_per_page = pagination::ITEMS_PER_PAGE;
+        let mut collected = Vec::new();
+        for page_num in 1..=pagination::MAX_PAGES {
+            let request = page_request(page_num, items_per_page)?;
+            let page: Page<T> = self.send_json(&request).await?;
+            let page_len = page.results.len();
+            collected.extend(page.results);
+            if pagination::is_last_page(collected.len(), page_len, items_per_page, page.total_count) {
+                return Ok(collected);
+            }
+        }
+        let request = page_request(pagination::MAX_PAGES, items_per_page)?;
+        Err(Error::Decode(DecodeError::other(
+            request.method.as_str(),
+            &request.path,
+            200,
+            format!("the list did not end after {} pages", pagination::MAX_PAGES),
+        )))
+    }
+
+    /// Sends `request` under the concurrency limit, retrying as `retry::classify` allows.
+    async fn execute(&self, request: &Request) -> Result<Success, Error> {
+        let started = Instant::now();
+        let mut attempt: u32 = 1;
+        loop {
+            let outcome = {
+                let _permit = self.inner.limiter.acquire().await.map_err(|_| Error::Cancelled)?;
+                self.attempt(request, attempt).await
+            };
+            let failure = match outcome {
+                Ok(success) => return Ok(success),
+                Err(failure) => failure,
+            };
+            // A request that never left us can be replayed even when it is not idempotent.
+            let replay_safe = request.is_idempotent() || !failure.sent;
+            let action = retry::classify(&failure.error, replay_safe);
+            let jitter = rand::random_range(0.5..=1.0);
+            let Some(delay) = retry::next_delay(&self.inner.retry, &action, attempt, started.elapsed(), jitter) else {
+                return Err(failure.error);
+            };
+            tracing::debug!(
+                method = %request.method,
+                path = %request.path,
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                reason = ?action,
+                "retrying atlas request"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// One attempt: at most two HTTP exchanges, the second only to answer a fresh Digest
+    /// challenge or after replacing a rejected OAuth token.
+    async fn attempt(&self, request: &Request, attempt: u32) -> Result<Success, Failure> {
+        let method = request.method.as_str();
+        let url = self.url(request).map_err(Failure::unsent)?;
+        let target = request_target(&url);
+        let body = request.body.as_deref().unwrap_or_default();
+        let mut reauthenticated = false;
+        loop {
+            let (authorization, fresh_token) = self.authorization(method, &request.path, &target, body).await?;
+            let mut builder = self
+                .inner
+                .http
+                .request(request.method.clone(), url.clone())
+                .timeout(self.inner.request_timeout)
+                .header(ACCEPT, HeaderValue::from_static(request.media_type));
+            if let Some(bytes) = &request.body {
+                builder = builder
+                    .header(CONTENT_TYPE, HeaderValue::from_static(request.media_type))
+                    .body(bytes.clone());
+            }
+            if let Some(value) = &authorization {
+                builder = builder.header(AUTHORIZATION, value.clone());
+            }
+            let exchange_started = Instant::now();
+            let response = match builder.send().await {
+                Ok(response) => response,
+                Err(err) => {
+                    tracing::debug!(
+                        method,
+                        path = %request.path,
+                        attempt,
+                        elapsed_ms = exchange_started.elapsed().as_millis() as u64,
+                        connect = err.is_connect(),
+                        timeout = err.is_timeout(),
+                        "atlas request failed without a response"
+                    );
+                    return Err(transport_failure(method, &request.path, err));
+                }
+            };
+            let status = response.status().as_u16();
+            tracing::debug!(
+                method,
+                path = %request.path,
+                status,
+                attempt,
+                elapsed_ms = exchange_started.elapsed().as_millis() as u64,
+                "atlas request"
+            );
+            if status == 401 && !reauthenticated {
+                match &self.inner.auth {
+                    Auth::Digest(digest) => {
+                        if let Some(challenge) =
+                            auth::find_challenge(response.headers().get_all(WWW_AUTHENTICATE).iter())
+                        {
+                            let challenge = challenge.map_err(|problem| {
+                                Failure::unsent(auth::malformed_challenge(method, &request.path, problem))
+                            })?;
+                            digest.store_challenge(challenge);
+                            reauthenticated = true;
+                            // Read the body so the connection goes back to the pool.
+                            let _ = response.bytes().await;
+                            continue;
+                        }
+                    }
+                    Auth::ServiceAccount(source) if !fresh_token => {
+                        // The cached token may have been revoked; fetch a new one once.
+                        if let Some(value) = &authorization {
+                            source.invalidate(value).await;
+                        }
+                        reauthenticated = true;
+                        let _ = response.bytes().await;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|err| transport_failure(method, &request.path, err))?;
+            if (200..300).contains(&status) {
+                return Ok(Success {
+                    status,
+                    body: bytes.to_vec(),
+                });
+            }
+            let api_error = ApiError::from_response(method, &request.path, status, &bytes, retry_after.as_deref());
+            return Err(Failure {
+                error: api_error.into(),
+                sent: true,
+            });
+        }
+    }
+
+    /// The `Authorization` value for one exchange, and whether an OAuth token was just fetched.
+    async fn authorization(
+        &self,
+        method: &str,
+        path: &str,
+        target: &str,
+        body: &[u8],
+    ) -> Result<(Option<HeaderValue>, bool), Failure> {
+        match &self.inner.auth {
+            Auth::Digest(digest) => digest
+                .authorization(method, target, body)
+                .map(|value| (value, false))
+                .map_err(|problem| Failure::unsent(auth::malformed_challenge(method, path, problem))),
+            Auth::Bearer(token) => auth::bearer_value(token.expose_secret())
+                .map(|value| (Some(value), false))
+                .map_err(|_| Failure::unsent(RequestError::new("the access token is not a valid header value").into())),
+            Auth::ServiceAccount(source) => source
+                .authorization()
+                .await
+                .map(|(value, fresh)| (Some(value), fresh))
+                .map_err(Failure::unsent),
+        }
+    }
+
+    fn url(&self, request: &Request) -> Result<Url, Error> {
+        let mut url = Url::parse(&format!("{}{}", self.inner.base_url, request.path))
+            .map_err(|err| RequestError::with_source(format!("could not build the url for {}", request.path), err))?;
+        if !request.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (name, value) in &request.query {
+                pairs.append_pair(name, value);
+            }
+        }
+        Ok(url)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+}
+
+/// A described, not yet sent, Atlas operation.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    /// The API path with percent-encoded ids, such as `/api/atlas/v2/orgs/{orgId}/apiKeys`.
+    pub(crate) path: String,
+    /// The versioned media type for `Accept` (and `Content-Type` when there is a body).
+    pub(crate) media_type: &'static str,
+    pub(crate) query: Vec<(&'static str, String)>,
+    /// The JSON body, serialized once so that retries and Digest answers resend the same bytes.
+    pub(crate) body: Option<Vec<u8>>,
+}
+
+impl Request {
+    pub(crate) fn new(method: Method, media_type: &'static str, path: String) -> Request {
+        Request {
+            method,
+            path,
+            media_type,
+            query: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub(crate) fn query(mut self, name: &'static str, value: impl ToString) -> Request {
+        self.query.push((name, value.to_string()));
+        self
+    }
+
+    pub(crate) fn page(self, page_num: u32, items_per_page: u32) -> Request {
+        self.query("pageNum", page_num).query("itemsPerPage", items_per_page)
+    }
+
+    pub(crate) fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Result<Request, Error> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|err| RequestError::with_source(format!("could not serialize the body for {}", self.path), err))?;
+        self.body = Some(bytes);
+        Ok(self)
+    }
+
+    /// Whether sending the request twice has the same effect as sending it once. All our
+    /// GET, PATCH and DELETE calls set or remove state; POST creates.
+    pub(crate) fn is_idempotent(&self) -> bool {
+        self.method != Method::POST
+    }
+
+    #[cfg(test)]
+    pub(crate) fn body_json(&self) -> serde_json::Value {
+        self.body
+            .as_deref()
+            .and_then(|bytes| serde_json::from_slice(bytes).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Percent-encodes one path segment taken from a caller (an org, project or key id).
+///
+/// Only RFC 3986 unreserved characters pass through, so an id can never add path segments or
+/// a query; empty, `.` and `..` are rejected because they would change the path's meaning.
+/// Atlas itself validates the id's format (for example 24 hex digits).
+pub(crate) fn segment(value: &str, what: &str) -> Result<String, Error> {
+    if value.is_empty() || value == "." || value == ".." {
+        return Err(RequestError::new(format!("{what} {value:?} is not a valid id")).into());
+    }
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Ok(encoded)
+}
+
+/// The request target (path and query) as it goes on the wire; Digest signs exactly this.
+fn request_target(url: &Url) -> String {
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+/// Checks `base_url` and returns it without a trailing slash.
+fn validate_base_url(base_url: &str) -> Result<String, Error> {
+    // The message never repeats the URL: a mistyped URL may carry credentials.
+    let parsed = Url::parse(base_url.trim())
+        .map_err(|err| RequestError::with_source("the atlas base url is not a valid url", err))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(RequestError::new("the atlas base url must start with http:// or https://").into());
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(RequestError::new("the atlas base url must not contain credentials").into());
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(RequestError::new("the atlas base url must not have a query or fragment").into());
+    }
+    if parsed.cannot_be_a_base() || parsed.host_str().is_none() {
+        return Err(RequestError::new("the atlas base url must name a host").into());
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+/// A 2xx response.
+pub(crate) struct Success {
+    status: u16,
+    body: Vec<u8>,
+}
+
+/// A failed attempt, and whether the request may have reached Atlas.
+struct Failure {
+    error: Error,
+    sent: bool,
+}
+
+impl Failure {
+    fn unsent(error: Error) -> Failure {
+        Failure { error, sent: false }
+    }
+}
+
+fn transport_failure(method: &str, path: &str, err: reqwest::Error) -> Failure {
+    let connect = err.is_connect();
+    let timeout = err.is_timeout();
+    // The URL is dropped: it is already summarised as method and path.
+    let source = TransportError::new(method, path, connect, timeout, err.without_url());
+    Failure {
+        error: if timeout {
+            Error::Timeout(source)
+        } else {
+            Error::Transport(source)
+        },
+        sent: !connect,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest() -> Credentials {
+        Credentials::Digest {
+            public_key: "zmmrboas".into(),
+            private_key: "55c3bbb6-b4bb-0be1-e66d20841f3e".to_owned().into(),
+        }
+    }
+
+    #[test]
+    fn segment_encodes_everything_but_unreserved() {
+        let cases = [
+            ("32b6e34b3d91647abb20e7b8", Some("32b6e34b3d91647abb20e7b8")),
+            ("a86r5kwrfsk5r5ku5tgvhmpj", Some("a86r5kwrfsk5r5ku5tgvhmpj")),
+            ("../groups/x", Some("..%2Fgroups%2Fx")),
+            ("a?b#c", Some("a%3Fb%23c")),
+            ("10.0.0.0/24", Some("10.0.0.0%2F24")),
+            ("é", Some("%C3%A9")),
+            ("", None),
+            (".", None),
+            ("..", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(segment(input, "id").ok().as_deref(), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn base_url_is_validated_without_echoing_it() {
+        let ok = [
+            ("https://cloud.mongodb.com", "https://cloud.mongodb.com"),
+            ("https://cloud.mongodb.com/", "https://cloud.mongodb.com"),
+            ("http://127.0.0.1:8080/prefix/", "http://127.0.0.1:8080/prefix"),
+        ];
+        for (input, expected) in ok {
+            assert_eq!(validate_base_url(input).ok().as_deref(), Some(expected), "{input}");
+        }
+        for input in [
+            "cloud.mongodb.com",
+            "ftp://x",
+            "https://user:hunter2@x",
+            "https://x/?a=b",
+            "not a url",
+        ] {
+            let err = match validate_base_url(input) {
+                Ok(url) => panic!("{input} accepted as {url}"),
+                Err(err) => err.to_string(),
+            };
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+    }
+
+    #[test]
+    fn new_rejects_bad_settings() {
+        let mut config = Config::new("https://cloud.mongodb.com", digest(), "tf/1.0");
+        config.user_agent = "bad\nagent".into();
+        assert!(matches!(Client::new(config), Err(Error::Request(_))));
+        let config = Config::new(
+            "https://cloud.mongodb.com",
+            Credentials::Digest {
+                public_key: "k".into(),
+                private_key: String::new().into(),
+            },
+            "tf/1.0",
+        );
+        assert!(matches!(Client::new(config), Err(Error::Request(_))));
+        let client = Client::new(Config::new("https://cloud.mongodb.com/", digest(), "tf/1.0"));
+        assert!(
+            client.is_ok_and(|c| c.base_url() == "https://cloud.mongodb.com" && matches!(c.auth(), Auth::Digest(_)))
+        );
+    }
+
+    #[test]
+    fn url_carries_query_and_target_is_signed_as_sent() {
+        let client = match Client::new(Config::new("http://127.0.0.1:9/pre/", digest(), "tf/1.0")) {
+            Ok(client) => client,
+            Err(err) => panic!("{err}"),
+        };
+        let request = Request::new(Method::GET, MEDIA_2023_01_01, "/api/atlas/v2/orgs".into()).page(2, 100);
+        let url = client.url(&request).unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/pre/api/atlas/v2/orgs?pageNum=2&itemsPerPage=100"
+        );
+        assert_eq!(
+            request_target(&url),
+            "/pre/api/atlas/v2/orgs?pageNum=2&itemsPerPage=100"
+        );
+    }
+
+    #[test]
+    fn config_debug_hides_the_private_key() {
+        let config = Config::new("https://cloud.mongodb.com", digest(), "tf/1.0");
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("55c3bbb6"), "{debug}");
+        assert!(debug.contains("zmmrboas"));
+    }
+
+    #[test]
+    fn only_post_is_not_idempotent() {
+        for (method, idempotent) in [
+            (Method::GET, true),
+            (Method::PATCH, true),
+            (Method::DELETE, true),
+            (Method::POST, false),
+        ] {
+            let request = Request::new(method, MEDIA_2023_01_01, "/p".into());
+            assert_eq!(request.is_idempotent(), idempotent);
+        }
+    }
+}
