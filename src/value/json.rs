@@ -596,3 +596,404 @@ fn push_string(out: &mut String, s: &str) {
     }
     out.push('"');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum Direction {
+        Both,
+        DecodeOnly,
+    }
+    use Direction::{Both, DecodeOnly};
+
+    fn check(name: &str, ty: &Type, text: &str, expected: &Value, direction: Direction) {
+        match decode(text.as_bytes(), ty) {
+            Ok(decoded) => assert_eq!(&decoded, expected, "{name}: decode"),
+            Err(err) => panic!("{name}: decode failed: {err}"),
+        }
+        if direction == Both {
+            match encode(expected, ty) {
+                Ok(encoded) => assert_eq!(String::from_utf8_lossy(&encoded), text, "{name}: encode"),
+                Err(err) => panic!("{name}: encode failed: {err}"),
+            }
+        }
+    }
+
+    fn check_error(name: &str, ty: &Type, input: &[u8], path: &str, message: &str) {
+        match decode(input, ty) {
+            Ok(value) => panic!("{name}: decoded to {value:?}, expected an error"),
+            Err(err) => {
+                assert_eq!(err.path.to_string(), path, "{name}: path of {err}");
+                assert!(
+                    err.to_string().contains(message),
+                    "{name}: {err} should mention {message:?}"
+                );
+            }
+        }
+    }
+
+    fn s(text: &str) -> Value {
+        Value::string(text)
+    }
+
+    fn n(int: i64) -> Value {
+        Value::from(int)
+    }
+
+    fn big(text: &str) -> Value {
+        Value::Number(Number::Big(text.to_owned()))
+    }
+
+    fn state_type() -> Type {
+        Type::object([
+            ("id", Type::String),
+            ("name", Type::String),
+            ("private_key", Type::String),
+            ("role_names", Type::set(Type::String)),
+        ])
+    }
+
+    #[test]
+    fn json_vectors() {
+        let vectors: Vec<(&str, Type, &str, Value, Direction)> = vec![
+            ("null", Type::String, "null", Value::Null, Both),
+            ("string", Type::String, "\"hi\"", s("hi"), Both),
+            (
+                "escapes",
+                Type::String,
+                r#""a\"b\\c\nd\u0001é/""#,
+                s("a\"b\\c\nd\u{1}é/"),
+                Both,
+            ),
+            (
+                "unicode escapes",
+                Type::String,
+                r#""\u00e9\ud83d\ude00\/""#,
+                s("é😀/"),
+                DecodeOnly,
+            ),
+            ("string from number", Type::String, "12.50", s("12.50"), DecodeOnly),
+            ("string from bool", Type::String, "true", s("true"), DecodeOnly),
+            ("bool", Type::Bool, "false", Value::Bool(false), Both),
+            (
+                "bool from string",
+                Type::Bool,
+                "\"true\"",
+                Value::Bool(true),
+                DecodeOnly,
+            ),
+            ("int", Type::Number, "42", n(42), Both),
+            ("negative", Type::Number, "-7", n(-7), Both),
+            ("float", Type::Number, "1.5", Value::Number(Number::Float(1.5)), Both),
+            (
+                "exponent",
+                Type::Number,
+                "1e300",
+                Value::Number(Number::Float(1e300)),
+                Both,
+            ),
+            (
+                "big int",
+                Type::Number,
+                "123456789012345678901234567890",
+                big("123456789012345678901234567890"),
+                Both,
+            ),
+            (
+                "precise decimal",
+                Type::Number,
+                "0.1000000000000000000001",
+                big("0.1000000000000000000001"),
+                Both,
+            ),
+            ("number from string", Type::Number, "\"12\"", n(12), DecodeOnly),
+            (
+                "list",
+                Type::list(Type::String),
+                "[\"a\",null]",
+                Value::List(vec![s("a"), Value::Null]),
+                Both,
+            ),
+            (
+                "set",
+                Type::set(Type::Number),
+                "[2,1]",
+                Value::Set(vec![n(1), n(2)]),
+                DecodeOnly,
+            ),
+            (
+                "map",
+                Type::map(Type::Bool),
+                "{\"a\":true,\"b\":null}",
+                Value::Map([("a".to_owned(), Value::Bool(true)), ("b".to_owned(), Value::Null)].into()),
+                Both,
+            ),
+            (
+                "tuple",
+                Type::Tuple(vec![Type::String, Type::Number]),
+                "[\"a\",1]",
+                Value::Tuple(vec![s("a"), n(1)]),
+                Both,
+            ),
+            (
+                "object",
+                state_type(),
+                "{\"id\":\"1\",\"name\":null,\"private_key\":\"s\",\"role_names\":[\"R\"]}",
+                Value::object([
+                    ("id", s("1")),
+                    ("name", Value::Null),
+                    ("private_key", s("s")),
+                    ("role_names", Value::Set(vec![s("R")])),
+                ]),
+                Both,
+            ),
+            (
+                "raw state with a removed attribute and a new one",
+                state_type(),
+                "{\"id\":\"1\",\"removed_attr\":{\"x\":[1]},\"name\":\"k\",\"role_names\":[]}",
+                Value::object([
+                    ("id", s("1")),
+                    ("name", s("k")),
+                    ("private_key", Value::Null),
+                    ("role_names", Value::Set(vec![])),
+                ]),
+                DecodeOnly,
+            ),
+            (
+                "dynamic",
+                Type::Dynamic,
+                "{\"value\":\"hi\",\"type\":\"string\"}",
+                s("hi"),
+                Both,
+            ),
+            (
+                "dynamic type first",
+                Type::Dynamic,
+                "{\"type\":\"number\",\"value\":5}",
+                n(5),
+                DecodeOnly,
+            ),
+            (
+                "dynamic object",
+                Type::Dynamic,
+                "{\"value\":{\"a\":[true]},\"type\":[\"object\",{\"a\":[\"list\",\"bool\"]}]}",
+                Value::object([("a", Value::List(vec![Value::Bool(true)]))]),
+                Both,
+            ),
+            ("dynamic null", Type::Dynamic, "null", Value::Null, Both),
+            (
+                "whitespace",
+                Type::map(Type::list(Type::Number)),
+                " \n{ \"a\" :\t[ 1 , 2 ]\r\n} ",
+                Value::Map([("a".to_owned(), Value::List(vec![n(1), n(2)]))].into()),
+                DecodeOnly,
+            ),
+        ];
+        for (name, ty, text, value, direction) in &vectors {
+            check(name, ty, text, value, *direction);
+        }
+    }
+
+    #[test]
+    fn decode_errors_carry_paths() {
+        let roles = Type::object([("role_names", Type::list(Type::String))]);
+        let cases: Vec<(&str, Type, &[u8], &str, &str)> = vec![
+            (
+                "wrong element",
+                roles.clone(),
+                br#"{"role_names":["a",{}]}"#,
+                "role_names[1]",
+                "expected string, found object",
+            ),
+            (
+                "wrong set element",
+                state_type(),
+                br#"{"role_names":["a",[]]}"#,
+                "role_names",
+                "expected string, found array",
+            ),
+            (
+                "map value",
+                Type::map(Type::Bool),
+                br#"{"k":1}"#,
+                "[\"k\"]",
+                "expected bool, found number",
+            ),
+            (
+                "bad number string",
+                Type::Number,
+                br#""abc""#,
+                "",
+                "invalid decimal number",
+            ),
+            (
+                "duplicate key",
+                roles.clone(),
+                br#"{"role_names":[],"role_names":[]}"#,
+                "",
+                "duplicate key",
+            ),
+            (
+                "tuple length",
+                Type::Tuple(vec![Type::Bool]),
+                b"[]",
+                "",
+                "tuple needs 1",
+            ),
+            (
+                "dynamic without type",
+                Type::Dynamic,
+                br#"{"value":1}"#,
+                "",
+                "invalid dynamic value",
+            ),
+            (
+                "dynamic bad type",
+                Type::Dynamic,
+                br#"{"value":1,"type":["list"]}"#,
+                "",
+                "invalid type in dynamic value",
+            ),
+            (
+                "dynamic not an object",
+                Type::Dynamic,
+                b"[1]",
+                "",
+                "expected dynamic, found array",
+            ),
+            (
+                "truncated",
+                roles.clone(),
+                br#"{"role_names":"#,
+                "",
+                "unexpected end of input",
+            ),
+            ("trailing", Type::Number, b"1 2", "", "trailing bytes"),
+            ("empty", Type::String, b"", "", "unexpected end of input"),
+            ("only whitespace", Type::String, b"  ", "", "unexpected end of input"),
+            ("bad literal", Type::String, b"nul", "", "invalid literal"),
+            ("leading zero", Type::Number, b"01", "", "invalid number"),
+            ("bare minus", Type::Number, b"-", "", "invalid number"),
+            ("dot without digits", Type::Number, b"1.", "", "invalid number"),
+            ("exponent without digits", Type::Number, b"1e+", "", "invalid number"),
+            ("plus sign", Type::Number, b"+1", "", "expected a value"),
+            ("bad escape", Type::String, br#""\x""#, "", "invalid escape"),
+            (
+                "short unicode escape",
+                Type::String,
+                br#""\u12""#,
+                "",
+                "invalid \\u escape",
+            ),
+            (
+                "lone high surrogate",
+                Type::String,
+                br#""\ud800""#,
+                "",
+                "unpaired surrogate",
+            ),
+            (
+                "lone low surrogate",
+                Type::String,
+                br#""\udc00""#,
+                "",
+                "unpaired surrogate",
+            ),
+            ("control character", Type::String, b"\"a\x01\"", "", "control character"),
+            ("unterminated string", Type::String, b"\"abc", "", "unterminated string"),
+            ("missing colon", roles.clone(), br#"{"a" 1}"#, "", "expected ':'"),
+            (
+                "trailing comma",
+                Type::list(Type::Number),
+                b"[1,]",
+                "",
+                "expected a value",
+            ),
+            ("unquoted key", roles.clone(), b"{a:1}", "", "expected a string key"),
+            ("invalid utf-8", Type::String, b"\"\xff\"", "", "invalid UTF-8"),
+            ("escape at end", Type::String, b"\"\\", "", "invalid escape"),
+        ];
+        for (name, ty, input, path, message) in &cases {
+            check_error(name, ty, input, path, message);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = "[".repeat(100_000);
+        check_error("deep arrays", &Type::Dynamic, deep.as_bytes(), "", "nesting too deep");
+        let deep_objects = "{\"a\":".repeat(100_000);
+        check_error(
+            "deep objects",
+            &Type::Dynamic,
+            deep_objects.as_bytes(),
+            "",
+            "nesting too deep",
+        );
+        let mut ok_type = Type::Number;
+        for _ in 0..100 {
+            ok_type = Type::list(ok_type);
+        }
+        let ok = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        assert!(decode(ok.as_bytes(), &ok_type).is_ok());
+    }
+
+    #[test]
+    fn encode_rejects_what_json_cannot_hold() {
+        let cases: Vec<(&str, Type, Value, &str, &str)> = vec![
+            (
+                "unknown inside",
+                state_type(),
+                Value::object([("role_names", Value::Set(vec![Value::Unknown]))]),
+                "role_names",
+                "unknown values cannot be encoded",
+            ),
+            (
+                "nan",
+                Type::Number,
+                Value::Number(Number::Float(f64::NAN)),
+                "",
+                "not finite",
+            ),
+            (
+                "infinity",
+                Type::list(Type::Number),
+                Value::List(vec![Value::Number(Number::Float(f64::INFINITY))]),
+                "[0]",
+                "not finite",
+            ),
+            (
+                "extra attribute",
+                state_type(),
+                Value::object([("nope", Value::Null)]),
+                "",
+                "unsupported attribute",
+            ),
+            ("wrong kind", Type::Bool, s("true"), "", "cannot encode string as bool"),
+        ];
+        for (name, ty, value, path, message) in cases {
+            match encode(&value, &ty) {
+                Ok(bytes) => panic!("{name}: encoded to {}", String::from_utf8_lossy(&bytes)),
+                Err(err) => {
+                    assert_eq!(err.path.to_string(), path, "{name}: {err}");
+                    assert!(err.to_string().contains(message), "{name}: {err}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn big_numbers_are_written_as_valid_json() {
+        let cases = [
+            ("007", "7"),
+            ("-00.5e3", "-500.0"),
+            ("0001.00000000000000000000001", "1.00000000000000000000001"),
+        ];
+        for (text, expected) in cases {
+            let encoded = encode(&big(text), &Type::Number).map(|b| String::from_utf8_lossy(&b).into_owned());
+            assert_eq!(encoded.as_deref(), Ok(expected), "{text}");
+        }
+    }
+}

@@ -312,3 +312,549 @@ fn encode_raw(value: &Value, ty: &Type, tracker: &mut Tracker) -> Result<Raw, En
         _ => Err(EncodeError::wrong_type(tracker.path(), ty, value)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether a vector is also what `encode` writes, or only something we must read.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Direction {
+        Both,
+        DecodeOnly,
+    }
+    use Direction::{Both, DecodeOnly};
+
+    fn bytes(hex: &str) -> Vec<u8> {
+        let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        digits
+            .chunks(2)
+            .map(|pair| {
+                let text = std::str::from_utf8(pair).unwrap_or("zz");
+                u8::from_str_radix(text, 16).unwrap_or_else(|_| panic!("bad hex {text:?}"))
+            })
+            .collect()
+    }
+
+    fn to_hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn check(name: &str, ty: &Type, hex: &str, expected: &Value, direction: Direction) {
+        let input = bytes(hex);
+        match decode(&input, ty) {
+            Ok(decoded) => assert_eq!(&decoded, expected, "{name}: decode"),
+            Err(err) => panic!("{name}: decode failed: {err}"),
+        }
+        if direction == Both {
+            match encode(expected, ty) {
+                Ok(encoded) => assert_eq!(to_hex(&encoded), to_hex(&input), "{name}: encode"),
+                Err(err) => panic!("{name}: encode failed: {err}"),
+            }
+        }
+    }
+
+    fn check_error(name: &str, ty: &Type, input: &[u8], path: &str, message: &str) {
+        match decode(input, ty) {
+            Ok(value) => panic!("{name}: decoded to {value:?}, expected an error"),
+            Err(err) => {
+                assert_eq!(err.path.to_string(), path, "{name}: path of {err}");
+                assert!(
+                    err.to_string().contains(message),
+                    "{name}: {err:?} should mention {message:?}"
+                );
+            }
+        }
+    }
+
+    fn s(text: &str) -> Value {
+        Value::string(text)
+    }
+
+    fn n(int: i64) -> Value {
+        Value::from(int)
+    }
+
+    fn strings(items: &[&str]) -> Vec<Value> {
+        items.iter().map(|item| s(item)).collect()
+    }
+
+    fn block_type() -> Type {
+        Type::object([
+            ("name", Type::String),
+            (
+                "project_assignment",
+                Type::list(Type::object([
+                    ("project_id", Type::String),
+                    ("role_names", Type::set(Type::String)),
+                ])),
+            ),
+        ])
+    }
+
+    #[test]
+    fn hex_vectors() {
+        let big = "123456789012345678901234567890";
+        let vectors: Vec<(&str, Type, &str, Value, Direction)> = vec![
+            ("null-string", Type::String, "c0", Value::Null, Both),
+            ("unknown-string", Type::String, "d40000", Value::Unknown, Both),
+            ("string-hi", Type::String, "a26869", s("hi"), Both),
+            ("string-as-bin", Type::String, "c4026869", s("hi"), DecodeOnly),
+            ("empty-string", Type::String, "a0", s(""), Both),
+            ("bool-true", Type::Bool, "c3", Value::Bool(true), Both),
+            ("bool-false", Type::Bool, "c2", Value::Bool(false), Both),
+            ("int-1", Type::Number, "01", n(1), Both),
+            ("neg-int", Type::Number, "ff", n(-1), Both),
+            ("int-300", Type::Number, "cd012c", n(300), Both),
+            ("i64-min", Type::Number, "d38000000000000000", n(i64::MIN), Both),
+            (
+                "u64-max",
+                Type::Number,
+                "cfffffffffffffffff",
+                Value::Number(Number::UInt(u64::MAX)),
+                Both,
+            ),
+            (
+                "float",
+                Type::Number,
+                "cb3ff8000000000000",
+                Value::Number(Number::Float(1.5)),
+                Both,
+            ),
+            (
+                "float32",
+                Type::Number,
+                "ca3fc00000",
+                Value::Number(Number::Float(1.5)),
+                DecodeOnly,
+            ),
+            (
+                "big-number-as-string",
+                Type::Number,
+                "be313233343536373839303132333435363738393031323334353637383930",
+                Value::Number(Number::Big(big.to_owned())),
+                Both,
+            ),
+            ("small-number-as-string", Type::Number, "a3313233", n(123), DecodeOnly),
+            ("null-number", Type::Number, "c0", Value::Null, Both),
+            (
+                "list-of-string",
+                Type::list(Type::String),
+                "92a161a162",
+                Value::List(strings(&["a", "b"])),
+                Both,
+            ),
+            ("empty-list", Type::list(Type::String), "90", Value::List(vec![]), Both),
+            (
+                "list-with-unknown",
+                Type::list(Type::String),
+                "92d40000a161",
+                Value::List(vec![Value::Unknown, s("a")]),
+                Both,
+            ),
+            (
+                "set",
+                Type::set(Type::String),
+                "92a162a161",
+                Value::Set(strings(&["b", "a"])),
+                Both,
+            ),
+            (
+                "set-any-order",
+                Type::set(Type::String),
+                "92a161a162",
+                Value::Set(strings(&["b", "a"])),
+                DecodeOnly,
+            ),
+            (
+                "object with null attr",
+                Type::object([("id", Type::String), ("name", Type::String)]),
+                "82 a26964 c0 a46e616d65 a16b",
+                Value::object([("id", Value::Null), ("name", s("k"))]),
+                Both,
+            ),
+            (
+                "object with missing attr",
+                Type::object([("id", Type::String), ("name", Type::String)]),
+                "81 a46e616d65 a16b",
+                Value::object([("id", Value::Null), ("name", s("k"))]),
+                DecodeOnly,
+            ),
+            (
+                "nested block list",
+                block_type(),
+                "82 a46e616d65 a16b
+                 b270726f6a6563745f61737369676e6d656e74 91
+                   82 aa70726f6a6563745f6964 a27031 aa726f6c655f6e616d6573 91 a152",
+                Value::object([
+                    ("name", s("k")),
+                    (
+                        "project_assignment",
+                        Value::List(vec![Value::object([
+                            ("project_id", s("p1")),
+                            ("role_names", Value::Set(strings(&["R"]))),
+                        ])]),
+                    ),
+                ]),
+                Both,
+            ),
+            (
+                "no nested blocks",
+                block_type(),
+                "82 a46e616d65 a16b b270726f6a6563745f61737369676e6d656e74 90",
+                Value::object([("name", s("k")), ("project_assignment", Value::List(vec![]))]),
+                Both,
+            ),
+            (
+                "map",
+                Type::map(Type::String),
+                "82 a161 a178 a162 c0",
+                Value::Map([("a".to_owned(), s("x")), ("b".to_owned(), Value::Null)].into()),
+                Both,
+            ),
+            (
+                "tuple",
+                Type::Tuple(vec![Type::String, Type::Number, Type::Bool]),
+                "93 a161 01 c3",
+                Value::Tuple(vec![s("a"), n(1), Value::Bool(true)]),
+                Both,
+            ),
+            (
+                "dynamic",
+                Type::Dynamic,
+                "92 c40822737472696e6722 a26869",
+                s("hi"),
+                Both,
+            ),
+            (
+                "dynamic-type-as-str",
+                Type::Dynamic,
+                "92 a822737472696e6722 a26869",
+                s("hi"),
+                DecodeOnly,
+            ),
+            (
+                "dynamic-object",
+                Type::Dynamic,
+                "92 c4175b226f626a656374222c7b2261223a22626f6f6c227d5d 81 a161 c3",
+                Value::object([("a", Value::Bool(true))]),
+                Both,
+            ),
+            (
+                "dynamic-list",
+                Type::Dynamic,
+                "92 c4115b226c697374222c22737472696e67225d 92 a161 c0",
+                Value::List(vec![s("a"), Value::Null]),
+                Both,
+            ),
+            (
+                "dynamic-tuple",
+                Type::Dynamic,
+                "92 c41d5b227475706c65222c5b22737472696e67222c226e756d626572225d5d 92 a161 01",
+                Value::Tuple(vec![s("a"), n(1)]),
+                Both,
+            ),
+            (
+                "dynamic-map",
+                Type::Dynamic,
+                "92 c4105b226d6170222c226e756d626572225d 81 a178 01",
+                Value::Map([("x".to_owned(), n(1))].into()),
+                Both,
+            ),
+            ("dynamic-null", Type::Dynamic, "c0", Value::Null, Both),
+            ("dynamic-unknown", Type::Dynamic, "d40000", Value::Unknown, Both),
+            (
+                "refined-unknown ext12",
+                Type::String,
+                "c7030c8101c2",
+                Value::Unknown,
+                DecodeOnly,
+            ),
+            (
+                "refined-unknown-prefix",
+                Type::String,
+                "c7040c8102a161",
+                Value::Unknown,
+                DecodeOnly,
+            ),
+            ("other-extension", Type::Number, "d5050000", Value::Unknown, DecodeOnly),
+            ("unknown-object", block_type(), "d40000", Value::Unknown, Both),
+        ];
+        for (name, ty, hex, value, direction) in &vectors {
+            check(name, ty, hex, value, *direction);
+        }
+    }
+
+    #[test]
+    fn encode_fills_missing_attributes_and_sorts_keys() {
+        let ty = Type::object([("b", Type::String), ("a", Type::list(Type::String))]);
+        let value = Value::object([("b", s("x"))]);
+        assert_eq!(
+            encode(&value, &ty).map(|b| to_hex(&b)),
+            Ok("82a161c0a162a178".to_owned())
+        );
+    }
+
+    #[test]
+    fn encode_errors_carry_paths() {
+        let cases: Vec<(&str, Type, Value, &str, &str)> = vec![
+            ("wrong kind", Type::String, n(1), "", "cannot encode number as string"),
+            (
+                "inside list in object",
+                Type::object([("role_names", Type::list(Type::String))]),
+                Value::object([("role_names", Value::List(vec![s("a"), n(1)]))]),
+                "role_names[1]",
+                "cannot encode number as string",
+            ),
+            (
+                "inside set stops at the set",
+                Type::object([("role_names", Type::set(Type::String))]),
+                Value::object([("role_names", Value::Set(vec![s("a"), n(1)]))]),
+                "role_names",
+                "cannot encode number as string",
+            ),
+            (
+                "extra attribute",
+                Type::object([("a", Type::String)]),
+                Value::object([("a", s("x")), ("zz", s("y"))]),
+                "",
+                "unsupported attribute \"zz\"",
+            ),
+            (
+                "map key",
+                Type::map(Type::Bool),
+                Value::Map([("k".to_owned(), s("x"))].into()),
+                "[\"k\"]",
+                "cannot encode string as bool",
+            ),
+            (
+                "tuple length",
+                Type::Tuple(vec![Type::String]),
+                Value::Tuple(vec![]),
+                "",
+                "tuple needs 1 elements, found 0",
+            ),
+            (
+                "invalid big number",
+                Type::Number,
+                Value::Number(Number::Big("12abc".into())),
+                "",
+                "invalid decimal number",
+            ),
+            (
+                "mixed set under dynamic",
+                Type::Dynamic,
+                Value::Set(vec![s("a"), n(1)]),
+                "",
+                "cannot infer a type",
+            ),
+        ];
+        for (name, ty, value, path, message) in cases {
+            match encode(&value, &ty) {
+                Ok(bytes) => panic!("{name}: encoded to {}", to_hex(&bytes)),
+                Err(err) => {
+                    assert_eq!(err.path.to_string(), path, "{name}: {err}");
+                    assert!(err.to_string().contains(message), "{name}: {err}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decode_errors_carry_paths() {
+        let roles = Type::object([("role_names", Type::list(Type::String))]);
+        let cases: Vec<(&str, Type, &str, &str, &str)> = vec![
+            (
+                "number inside role_names[1]",
+                roles.clone(),
+                "81 aa726f6c655f6e616d6573 92 a161 01",
+                "role_names[1]",
+                "expected string, found integer",
+            ),
+            (
+                "number inside a set stops at the set",
+                Type::object([("role_names", Type::set(Type::String))]),
+                "81 aa726f6c655f6e616d6573 92 a161 01",
+                "role_names",
+                "expected string, found integer",
+            ),
+            (
+                "nested block attribute",
+                block_type(),
+                "81 b270726f6a6563745f61737369676e6d656e74 91 81 aa70726f6a6563745f6964 c3",
+                "project_assignment[0].project_id",
+                "expected string, found bool",
+            ),
+            (
+                "unsupported attribute",
+                roles.clone(),
+                "81 a178 c0",
+                "",
+                "unsupported attribute \"x\"",
+            ),
+            (
+                "duplicate key",
+                Type::map(Type::String),
+                "82 a161 c0 a161 c0",
+                "",
+                "duplicate key",
+            ),
+            (
+                "non-string key",
+                Type::map(Type::String),
+                "81 01 a161",
+                "",
+                "map keys must be strings",
+            ),
+            (
+                "map value",
+                Type::map(Type::Bool),
+                "81 a16b a161",
+                "[\"k\"]",
+                "expected bool, found string",
+            ),
+            (
+                "array for object",
+                roles.clone(),
+                "90",
+                "",
+                "expected object, found array",
+            ),
+            ("string for bool", Type::Bool, "a161", "", "expected bool, found string"),
+            ("bool for number", Type::Number, "c3", "", "expected number, found bool"),
+            (
+                "invalid number text",
+                Type::Number,
+                "a3616263",
+                "",
+                "invalid decimal number",
+            ),
+            (
+                "map for list",
+                Type::list(Type::String),
+                "80",
+                "",
+                "expected list of string",
+            ),
+            (
+                "tuple too short",
+                Type::Tuple(vec![Type::String, Type::String]),
+                "91a161",
+                "",
+                "tuple needs 2",
+            ),
+            ("invalid utf-8", Type::String, "a2fffe", "", "not valid UTF-8"),
+            ("truncated string", Type::String, "a568", "", "malformed msgpack"),
+            ("truncated map", roles.clone(), "81 aa726f6c65", "", "malformed msgpack"),
+            (
+                "truncated array32",
+                Type::list(Type::String),
+                "dd ffffffff",
+                "",
+                "malformed msgpack",
+            ),
+            (
+                "huge bin length",
+                Type::String,
+                "c6 ffffffff 00",
+                "",
+                "malformed msgpack",
+            ),
+            ("empty input", Type::String, "", "", "malformed msgpack"),
+            ("trailing bytes", Type::String, "c0c0", "", "trailing bytes"),
+            ("dynamic not a pair", Type::Dynamic, "91 c0", "", "[type, value] pair"),
+            (
+                "dynamic type not JSON",
+                Type::Dynamic,
+                "92 c403666f6f c0",
+                "",
+                "type is not JSON",
+            ),
+            (
+                "dynamic unknown type",
+                Type::Dynamic,
+                "92 c40522666f6f22 c0",
+                "",
+                "unknown primitive type",
+            ),
+            (
+                "dynamic type wrong kind",
+                Type::Dynamic,
+                "92 01 c0",
+                "",
+                "type must be bin or str",
+            ),
+            (
+                "dynamic inner mismatch",
+                Type::object([("d", Type::Dynamic)]),
+                "81 a164 92 c40822737472696e6722 c3",
+                "d",
+                "expected string, found bool",
+            ),
+        ];
+        for (name, ty, hex, path, message) in &cases {
+            check_error(name, ty, &bytes(hex), path, message);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let mut deep_type = Type::String;
+        for _ in 0..200 {
+            deep_type = Type::list(deep_type);
+        }
+        let mut input = vec![0x91; 100_000];
+        input.push(0xc0);
+        check_error("deep arrays", &deep_type, &input, "", "depth");
+        check_error("deep arrays dynamic", &Type::Dynamic, &input, "", "depth");
+        let mut maps = [0x81, 0xa1, 0x61].repeat(50_000);
+        maps.push(0xc0);
+        check_error("deep maps", &Type::map(Type::Dynamic), &maps, "", "depth");
+    }
+
+    #[test]
+    fn values_round_trip() {
+        let cases: Vec<(Type, Value)> = vec![
+            (
+                Type::Number,
+                Value::Number(Number::Big("0.1000000000000000000001".into())),
+            ),
+            (Type::Number, Value::Number(Number::Float(-0.25))),
+            (Type::Number, Value::Number(Number::Float(1e300))),
+            (Type::String, s("héllo \"wörld\"\n")),
+            (Type::String, s(&"x".repeat(70_000))),
+            (Type::list(Type::String), Value::List(strings(&["a"; 20]))),
+            (
+                block_type(),
+                Value::object([
+                    ("name", Value::Unknown),
+                    (
+                        "project_assignment",
+                        Value::List(vec![
+                            Value::object([("project_id", s("p")), ("role_names", Value::Unknown)]),
+                            Value::object([
+                                ("project_id", Value::Null),
+                                ("role_names", Value::Set(vec![Value::Unknown, s("R")])),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            ),
+            (
+                Type::map(Type::Dynamic),
+                Value::Map(
+                    [
+                        ("a".to_owned(), Value::object([("x", n(1)), ("y", Value::Null)])),
+                        ("b".to_owned(), Value::Unknown),
+                        ("c".to_owned(), Value::Set(strings(&["p", "q"]))),
+                    ]
+                    .into(),
+                ),
+            ),
+        ];
+        for (ty, value) in &cases {
+            let encoded = encode(value, ty).unwrap_or_else(|err| panic!("{ty}: {err}"));
+            assert_eq!(decode(&encoded, ty).as_ref(), Ok(value), "{ty}");
+        }
+    }
+}

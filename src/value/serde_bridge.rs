@@ -67,6 +67,12 @@ impl de::Error for SerdeError {
     fn invalid_value(unexpected: Unexpected<'_>, expected: &dyn Expected) -> Self {
         SerdeError::root(format!("invalid value: {}, expected {expected}", redacted(&unexpected)))
     }
+
+    fn unknown_variant(_variant: &str, expected: &'static [&'static str]) -> Self {
+        // The offending text is config content, so name only what would be accepted.
+        let names: Vec<String> = expected.iter().map(|name| format!("`{name}`")).collect();
+        SerdeError::root(format!("unknown variant, expected one of {}", names.join(", ")))
+    }
 }
 
 impl ser::Error for SerdeError {
@@ -835,5 +841,340 @@ fn coerce(value: Value, ty: &Type, tracker: &mut Tracker) -> Result<Value, Serde
             Ok(Value::Object(out))
         }
         (_, value) => Err(mismatch(&value, tracker)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeSet, HashMap};
+
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+
+    /// A redacting newtype, as resources use for private keys.
+    #[derive(Serialize, Deserialize, PartialEq)]
+    struct Secret(String);
+
+    impl fmt::Debug for Secret {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("<redacted>")
+        }
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Assignment {
+        project_id: String,
+        role_names: BTreeSet<String>,
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    enum Status {
+        Active,
+        Disabled,
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct State {
+        org_id: String,
+        description: Option<String>,
+        role_names: BTreeSet<String>,
+        project_assignment: Vec<Assignment>,
+        private_key: Option<Secret>,
+        count: Option<i64>,
+        enabled: bool,
+        status: Status,
+    }
+
+    fn state_type() -> Type {
+        Type::object([
+            ("org_id", Type::String),
+            ("description", Type::String),
+            ("role_names", Type::set(Type::String)),
+            (
+                "project_assignment",
+                Type::list(Type::object([
+                    ("project_id", Type::String),
+                    ("role_names", Type::set(Type::String)),
+                ])),
+            ),
+            ("private_key", Type::String),
+            ("count", Type::Number),
+            ("enabled", Type::Bool),
+            ("status", Type::String),
+            // Not in the struct: written as null, ignored when read.
+            ("computed_only", Type::String),
+        ])
+    }
+
+    fn sample() -> State {
+        State {
+            org_id: "o1".into(),
+            description: None,
+            role_names: ["ORG_OWNER".to_owned(), "ORG_MEMBER".to_owned()].into(),
+            project_assignment: vec![Assignment {
+                project_id: "p1".into(),
+                role_names: ["GROUP_READ_ONLY".to_owned()].into(),
+            }],
+            private_key: Some(Secret("s3cr3t-value".into())),
+            count: Some(3),
+            enabled: true,
+            status: Status::Active,
+        }
+    }
+
+    fn s(text: &str) -> Value {
+        Value::string(text)
+    }
+
+    fn check<T>(value: &Value, expected: Result<T, &str>)
+    where
+        T: de::DeserializeOwned + PartialEq + fmt::Debug,
+    {
+        let result = from_value::<T>(value).map_err(|err| err.to_string());
+        assert_eq!(result, expected.map_err(str::to_owned), "from {value:?}");
+    }
+
+    #[test]
+    fn struct_round_trips_through_a_typed_value() {
+        let value = match to_value(&sample(), &state_type()) {
+            Ok(value) => value,
+            Err(err) => panic!("to_value: {err}"),
+        };
+        let expected = Value::object([
+            ("org_id", s("o1")),
+            ("description", Value::Null),
+            ("role_names", Value::Set(vec![s("ORG_OWNER"), s("ORG_MEMBER")])),
+            (
+                "project_assignment",
+                Value::List(vec![Value::object([
+                    ("project_id", s("p1")),
+                    ("role_names", Value::Set(vec![s("GROUP_READ_ONLY")])),
+                ])]),
+            ),
+            ("private_key", s("s3cr3t-value")),
+            ("count", Value::from(3)),
+            ("enabled", Value::Bool(true)),
+            ("status", s("ACTIVE")),
+            ("computed_only", Value::Null),
+        ]);
+        assert_eq!(value, expected);
+        check(&value, Ok(sample()));
+        // And through the wire codecs, as the framework will use it.
+        let bytes = crate::value::msgpack::encode(&value, &state_type());
+        let decoded = bytes.and_then(|b| {
+            crate::value::msgpack::decode(&b, &state_type()).map_err(|err| {
+                crate::value::EncodeError::new(&err.path, crate::value::EncodeErrorKind::Write(err.to_string()))
+            })
+        });
+        assert_eq!(decoded.as_ref(), Ok(&value));
+    }
+
+    #[test]
+    fn null_and_unknown_read_as_none() {
+        let mut value = match to_value(&sample(), &state_type()) {
+            Ok(value) => value,
+            Err(err) => panic!("to_value: {err}"),
+        };
+        if let Some(key) = value.get_mut("private_key") {
+            *key = Value::Unknown;
+        }
+        if let Some(count) = value.get_mut("count") {
+            *count = Value::Null;
+        }
+        let state: Result<State, _> = from_value(&value);
+        let state = state.map(|state| (state.private_key, state.count));
+        assert_eq!(state, Ok((None, None)));
+    }
+
+    #[test]
+    fn errors_name_the_path_and_never_the_content() {
+        let base = || match to_value(&sample(), &state_type()) {
+            Ok(value) => value,
+            Err(err) => panic!("to_value: {err}"),
+        };
+        let with = |path: AttributePath, replacement: Value| {
+            let mut value = base();
+            set_at(&mut value, path.steps(), replacement);
+            value
+        };
+        let cases: Vec<(Value, &str)> = vec![
+            (
+                with(AttributePath::attr("org_id"), Value::Null),
+                "at org_id: value is null",
+            ),
+            (
+                with(AttributePath::attr("org_id"), Value::Unknown),
+                "at org_id: value is unknown",
+            ),
+            (
+                with(AttributePath::attr("count"), s("s3cr3t-value")),
+                "at count: invalid type: a string, expected i64",
+            ),
+            (
+                with(AttributePath::attr("enabled"), s("s3cr3t-value")),
+                "at enabled: invalid type: a string, expected a boolean",
+            ),
+            (
+                with(
+                    AttributePath::attr("project_assignment")
+                        .then_index(0)
+                        .then_attr("role_names"),
+                    Value::Set(vec![Value::Bool(true)]),
+                ),
+                "at project_assignment[0].role_names: invalid type: a boolean, expected a string",
+            ),
+            (
+                with(
+                    AttributePath::attr("project_assignment")
+                        .then_index(0)
+                        .then_attr("project_id"),
+                    Value::Null,
+                ),
+                "at project_assignment[0].project_id: value is null",
+            ),
+            (
+                with(AttributePath::attr("status"), s("s3cr3t-value")),
+                "at status: unknown variant, expected one of `ACTIVE`, `DISABLED`",
+            ),
+            (
+                with(AttributePath::attr("role_names"), s("x")),
+                "at role_names: invalid type: a string, expected a sequence",
+            ),
+            (Value::Null, "value is null"),
+        ];
+        for (value, expected) in cases {
+            let err = from_value::<State>(&value).map(|_| ()).map_err(|err| err.to_string());
+            assert_eq!(err, Err(expected.to_owned()));
+        }
+    }
+
+    /// Replaces the value at `steps`, for building bad inputs.
+    fn set_at(value: &mut Value, steps: &[PathStep], replacement: Value) {
+        let Some((first, rest)) = steps.split_first() else {
+            *value = replacement;
+            return;
+        };
+        let next = match (value, first) {
+            (Value::Object(attributes), PathStep::Attribute(name)) => attributes.get_mut(name),
+            (Value::List(items), PathStep::ElementKeyInt(index)) => {
+                usize::try_from(*index).ok().and_then(|i| items.get_mut(i))
+            }
+            _ => None,
+        };
+        match next {
+            Some(next) => set_at(next, rest, replacement),
+            None => panic!("no value at {steps:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers_read_into_any_exact_rust_type() {
+        let big = Value::Number(Number::Big("123456789012345678901234567890".into()));
+        check::<i64>(&Value::from(-5), Ok(-5));
+        check::<u8>(&Value::from(200), Ok(200));
+        check::<u8>(&Value::from(300), Err("invalid value: an integer, expected u8"));
+        check::<u64>(&Value::Number(Number::UInt(u64::MAX)), Ok(u64::MAX));
+        check::<i64>(&Value::Number(Number::Float(3.0)), Ok(3));
+        check::<i64>(&Value::Number(Number::Big("1e3".into())), Ok(1000));
+        check::<f64>(&Value::Number(Number::Big("0.5".into())), Ok(0.5));
+        check::<f64>(&Value::from(2), Ok(2.0));
+        check::<String>(&big, Ok("123456789012345678901234567890".to_owned()));
+        check::<f64>(&big, Ok(1.2345678901234568e29));
+        check::<i64>(
+            &Value::Number(Number::Float(1.5)),
+            Err("invalid type: a floating point number, expected i64"),
+        );
+        check::<serde_json::Value>(&big, Ok(serde_json::json!(1.2345678901234568e29)));
+    }
+
+    #[test]
+    fn other_shapes_read_naturally() {
+        let map = Value::Map([("a".to_owned(), s("x")), ("b".to_owned(), s("y"))].into());
+        check::<HashMap<String, String>>(
+            &map,
+            Ok([("a".to_owned(), "x".to_owned()), ("b".to_owned(), "y".to_owned())].into()),
+        );
+        check::<(String, i64)>(&Value::Tuple(vec![s("a"), Value::from(1)]), Ok(("a".to_owned(), 1)));
+        check::<(String,)>(
+            &Value::Tuple(vec![s("a"), Value::from(1)]),
+            Err("invalid length 2, expected fewer elements"),
+        );
+        check::<Vec<Option<String>>>(
+            &Value::List(vec![Value::Null, s("a")]),
+            Ok(vec![None, Some("a".to_owned())]),
+        );
+        check::<()>(&Value::Null, Ok(()));
+        check::<serde_json::Value>(
+            &Value::object([("a", Value::List(vec![Value::Bool(true), Value::Null]))]),
+            Ok(serde_json::json!({"a": [true, null]})),
+        );
+        check::<serde_json::Value>(&Value::Unknown, Err("value is unknown"));
+    }
+
+    #[test]
+    fn to_value_follows_the_type() {
+        let tags: HashMap<String, String> = [("env".to_owned(), "dev".to_owned())].into();
+        assert_eq!(
+            to_value(&tags, &Type::map(Type::String)),
+            Ok(Value::Map([("env".to_owned(), s("dev"))].into()))
+        );
+        assert_eq!(
+            to_value(&vec!["b", "a"], &Type::set(Type::String)),
+            Ok(Value::Set(vec![s("a"), s("b")]))
+        );
+        assert_eq!(
+            to_value(&("a", 1u64), &Type::Tuple(vec![Type::String, Type::Number])),
+            Ok(Value::Tuple(vec![s("a"), Value::from(1)]))
+        );
+        assert_eq!(to_value(&Secret("k".into()), &Type::String), Ok(s("k")));
+        assert_eq!(to_value(&None::<String>, &Type::String), Ok(Value::Null));
+        assert_eq!(
+            to_value(&u128::MAX, &Type::Number),
+            Ok(Value::Number(Number::Big(u128::MAX.to_string())))
+        );
+        assert_eq!(to_value(&0.1f32, &Type::Number), Ok(Value::Number(Number::Float(0.1))));
+        assert_eq!(
+            to_value(&serde_json::json!({"a": [1, "x"]}), &Type::Dynamic),
+            Ok(Value::Map(
+                [("a".to_owned(), Value::Tuple(vec![Value::from(1), s("x")]))].into()
+            ))
+        );
+    }
+
+    #[test]
+    fn to_value_errors_carry_paths() {
+        let narrow = Type::object([("org_id", Type::String)]);
+        let error = |result: Result<Value, SerdeError>| result.map_err(|err| err.to_string());
+        assert_eq!(
+            error(to_value(&sample(), &narrow)),
+            Err("field \"count\" is not an attribute of the object type".to_owned())
+        );
+        let mut ty = state_type();
+        if let Type::Object(attributes) = &mut ty {
+            attributes.insert("enabled".into(), Type::String);
+            attributes.insert(
+                "project_assignment".into(),
+                Type::list(Type::object([
+                    ("project_id", Type::Bool),
+                    ("role_names", Type::set(Type::String)),
+                ])),
+            );
+        }
+        assert_eq!(
+            error(to_value(&sample(), &ty)),
+            Err("at enabled: expected string, found bool".to_owned())
+        );
+        let bad_set = Type::object([("role_names", Type::set(Type::Bool))]);
+        let value = serde_json::json!({"role_names": ["x"]});
+        assert_eq!(
+            error(to_value(&value, &bad_set)),
+            Err("at role_names: expected bool, found string".to_owned())
+        );
+        assert_eq!(
+            error(to_value(&vec!["a"], &Type::Tuple(vec![]))),
+            Err("tuple needs 0 elements, found 1".to_owned())
+        );
     }
 }

@@ -248,3 +248,116 @@ fn unify(a: &Type, b: &Type) -> Option<Type> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{Number, Value};
+
+    fn check(json: &str, expected: Result<Type, TypeError>) {
+        let parsed: Json = match serde_json::from_str(json) {
+            Ok(parsed) => parsed,
+            Err(err) => panic!("{json}: {err}"),
+        };
+        let ty = Type::from_json(&parsed);
+        assert_eq!(ty, expected, "{json}");
+        if let Ok(ty) = ty {
+            // Round trip, modulo the optional-attributes list we drop.
+            assert_eq!(Type::from_json(&ty.to_json()).as_ref(), Ok(&ty), "{json}");
+        }
+    }
+
+    #[test]
+    fn type_json() {
+        check("\"string\"", Ok(Type::String));
+        check("\"number\"", Ok(Type::Number));
+        check("\"bool\"", Ok(Type::Bool));
+        check("\"dynamic\"", Ok(Type::Dynamic));
+        check("[\"list\",\"string\"]", Ok(Type::list(Type::String)));
+        check("[\"set\",[\"map\",\"bool\"]]", Ok(Type::set(Type::map(Type::Bool))));
+        check(
+            "[\"object\",{\"b\":\"number\",\"a\":[\"tuple\",[\"string\",\"dynamic\"]]}]",
+            Ok(Type::object([
+                ("a", Type::Tuple(vec![Type::String, Type::Dynamic])),
+                ("b", Type::Number),
+            ])),
+        );
+        check(
+            "[\"object\",{\"a\":\"string\"},[\"a\"]]",
+            Ok(Type::object([("a", Type::String)])),
+        );
+        check("[\"object\",{}]", Ok(Type::Object(BTreeMap::new())));
+        check("\"str\"", Err(TypeError::UnknownPrimitive("str".into())));
+        check(
+            "[\"vector\",\"string\"]",
+            Err(TypeError::UnknownConstructor("vector".into())),
+        );
+        check(
+            "[\"list\"]",
+            Err(TypeError::Shape("collection type needs exactly one element type")),
+        );
+        check(
+            "[\"list\",\"string\",\"string\"]",
+            Err(TypeError::Shape("collection type needs exactly one element type")),
+        );
+        check(
+            "[\"object\",[]]",
+            Err(TypeError::Shape("object type needs an attribute map")),
+        );
+        check(
+            "[\"tuple\",{}]",
+            Err(TypeError::Shape("tuple type needs an element array")),
+        );
+        check("[]", Err(TypeError::Shape("array must start with a constructor name")));
+        check("1", Err(TypeError::Shape("expected a string or an array")));
+        check("[\"list\",\"nope\"]", Err(TypeError::UnknownPrimitive("nope".into())));
+    }
+
+    #[test]
+    fn to_json_is_cty_syntax() {
+        let ty = Type::object([("tags", Type::map(Type::String)), ("ids", Type::set(Type::Number))]);
+        assert_eq!(
+            ty.to_json().to_string(),
+            r#"["object",{"ids":["set","number"],"tags":["map","string"]}]"#
+        );
+        assert_eq!(ty.to_string(), "object");
+        assert_eq!(Type::list(Type::set(Type::String)).to_string(), "list of set of string");
+    }
+
+    #[test]
+    fn implied_types_unify_nulls() {
+        let s = Value::string;
+        let cases: Vec<(Value, Option<Type>)> = vec![
+            (Value::Null, Some(Type::Dynamic)),
+            (Value::Number(Number::Int(1)), Some(Type::Number)),
+            (Value::List(vec![]), Some(Type::list(Type::Dynamic))),
+            (Value::List(vec![Value::Null, s("a")]), Some(Type::list(Type::String))),
+            (
+                Value::List(vec![s("a"), Value::Bool(true)]),
+                Some(Type::Tuple(vec![Type::String, Type::Bool])),
+            ),
+            (Value::Set(vec![s("a"), Value::Bool(true)]), None),
+            (
+                Value::Map([("a".to_owned(), s("x")), ("b".to_owned(), Value::Bool(false))].into()),
+                Some(Type::object([("a", Type::String), ("b", Type::Bool)])),
+            ),
+            (
+                Value::List(vec![
+                    Value::object([("a", Value::Null)]),
+                    Value::object([("a", Value::List(vec![s("x")]))]),
+                ]),
+                Some(Type::list(Type::object([("a", Type::list(Type::String))]))),
+            ),
+            (
+                Value::List(vec![Value::object([("a", s("x"))]), Value::object([("b", s("x"))])]),
+                Some(Type::Tuple(vec![
+                    Type::object([("a", Type::String)]),
+                    Type::object([("b", Type::String)]),
+                ])),
+            ),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(implied_type(&value), expected, "{value:?}");
+        }
+    }
+}
