@@ -85,11 +85,17 @@ impl DigestAuth {
         }
     }
 
-    /// The preemptive `Authorization` header for a request, when a challenge is cached.
+    /// The preemptive `Authorization` header for a request, when a challenge is cached, with
+    /// the nonce it answers.
     ///
     /// `uri` is the request target (path and query) exactly as sent; `body` is the request
     /// body (used only if Atlas ever asks for `qop=auth-int`).
-    pub(crate) fn authorization(&self, method: &str, uri: &str, body: &[u8]) -> Result<Option<HeaderValue>, String> {
+    pub(crate) fn authorization(
+        &self,
+        method: &str,
+        uri: &str,
+        body: &[u8],
+    ) -> Result<Option<(HeaderValue, String)>, String> {
         let mut cached = self.challenge.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let Some(challenge) = cached.as_mut() else {
             return Ok(None);
@@ -99,6 +105,29 @@ impl DigestAuth {
             *cached = None;
             return Ok(None);
         }
+        let value = answer(
+            challenge,
+            &self.username,
+            self.password.expose_secret(),
+            method,
+            uri,
+            body,
+        )?;
+        Ok(Some((value, challenge.nonce.clone())))
+    }
+
+    /// Answers a challenge that only this request knows (it came with this request's 401).
+    ///
+    /// Answering a fresh challenge privately, rather than through the shared cache, means no
+    /// concurrent request can use its nonce with a higher count and overtake us: servers that
+    /// require strictly increasing counts (as RFC 7616 allows) would reject the slower one.
+    pub(crate) fn answer_private(
+        &self,
+        challenge: &mut WwwAuthenticateHeader,
+        method: &str,
+        uri: &str,
+        body: &[u8],
+    ) -> Result<HeaderValue, String> {
         answer(
             challenge,
             &self.username,
@@ -107,13 +136,22 @@ impl DigestAuth {
             uri,
             body,
         )
-        .map(Some)
     }
 
-    /// Replaces the cached challenge with one Atlas just sent (first contact or a stale nonce).
-    pub(crate) fn store_challenge(&self, challenge: WwwAuthenticateHeader) {
+    /// Shares a challenge that just worked, so later requests can answer it preemptively.
+    ///
+    /// It replaces the cache only when the cache is empty or still holds `replaced_nonce`
+    /// (the nonce this request failed with), so a challenge another request published
+    /// meanwhile is kept.
+    pub(crate) fn publish(&self, challenge: WwwAuthenticateHeader, replaced_nonce: Option<&str>) {
         let mut cached = self.challenge.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *cached = Some(challenge);
+        let replace = match cached.as_ref() {
+            None => true,
+            Some(current) => replaced_nonce == Some(current.nonce.as_str()),
+        };
+        if replace {
+            *cached = Some(challenge);
+        }
     }
 
     #[cfg(test)]
@@ -311,9 +349,17 @@ mod tests {
         let digest = DigestAuth::new("zmmrboas".into(), SecretString::from("55c3bbb6-b4bb-0be1-e66d20841f3e"));
         assert!(matches!(digest.authorization("GET", "/x", b""), Ok(None)));
         let challenge = parse_challenge(ATLAS_CHALLENGE).unwrap_or_else(|err| panic!("{err}"));
-        digest.store_challenge(challenge);
-        let first = digest.authorization("GET", "/api/atlas/v2/orgs", b"").ok().flatten();
-        let second = digest.authorization("GET", "/api/atlas/v2/orgs", b"").ok().flatten();
+        digest.publish(challenge, None);
+        let first = digest
+            .authorization("GET", "/api/atlas/v2/orgs", b"")
+            .ok()
+            .flatten()
+            .map(|(value, _)| value);
+        let second = digest
+            .authorization("GET", "/api/atlas/v2/orgs", b"")
+            .ok()
+            .flatten()
+            .map(|(value, _)| value);
         let (Some(first), Some(second)) = (first, second) else {
             panic!("both requests must carry a header");
         };
@@ -345,11 +391,38 @@ mod tests {
     }
 
     #[test]
+    fn publish_keeps_a_challenge_published_meanwhile() {
+        let digest = DigestAuth::new("u".into(), SecretString::from("p"));
+        let with_nonce = |nonce: &str| {
+            parse_challenge(&format!("Digest realm=\"r\", nonce=\"{nonce}\", qop=\"auth\""))
+                .unwrap_or_else(|err| panic!("{err}"))
+        };
+        digest.publish(with_nonce("first"), None);
+        // A request that failed with "stale" replaces it ...
+        digest.publish(with_nonce("second"), Some("first"));
+        let used = digest
+            .authorization("GET", "/x", b"")
+            .ok()
+            .flatten()
+            .map(|(_, nonce)| nonce);
+        assert_eq!(used.as_deref(), Some("second"));
+        // ... but one that failed with an older nonce, or had none, leaves it alone.
+        digest.publish(with_nonce("third"), Some("first"));
+        digest.publish(with_nonce("fourth"), None);
+        let used = digest
+            .authorization("GET", "/x", b"")
+            .ok()
+            .flatten()
+            .map(|(_, nonce)| nonce);
+        assert_eq!(used.as_deref(), Some("second"));
+    }
+
+    #[test]
     fn nonce_count_exhaustion_drops_the_challenge() {
         let digest = DigestAuth::new("u".into(), SecretString::from("p"));
         let mut challenge = parse_challenge(ATLAS_CHALLENGE).unwrap_or_else(|err| panic!("{err}"));
         challenge.nc = u32::MAX;
-        digest.store_challenge(challenge);
+        digest.publish(challenge, None);
         assert!(matches!(digest.authorization("GET", "/x", b""), Ok(None)));
         assert_eq!(digest.cached_nc(), None);
     }

@@ -10,6 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use digest_auth::WwwAuthenticateHeader;
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::Method;
 use secrecy::ExposeSecret;
@@ -215,9 +216,15 @@ impl Client {
         let url = self.url(request).map_err(Failure::unsent)?;
         let target = request_target(&url);
         let body = request.body.as_deref().unwrap_or_default();
+        // The Digest challenge that came with this request's own 401, answered privately.
+        let mut private_challenge: Option<WwwAuthenticateHeader> = None;
+        // The cached nonce the first exchange used, so a working private challenge may replace it.
+        let mut failed_nonce: Option<String> = None;
         let mut reauthenticated = false;
         loop {
-            let (authorization, fresh_token) = self.authorization(method, &request.path, &target, body).await?;
+            let authorization = self
+                .authorization(method, &request.path, &target, body, private_challenge.as_mut())
+                .await?;
             let mut builder = self
                 .inner
                 .http
@@ -229,7 +236,7 @@ impl Client {
                     .header(CONTENT_TYPE, HeaderValue::from_static(request.media_type))
                     .body(bytes.clone());
             }
-            if let Some(value) = &authorization {
+            if let Some(value) = &authorization.value {
                 builder = builder.header(AUTHORIZATION, value.clone());
             }
             let exchange_started = Instant::now();
@@ -259,23 +266,24 @@ impl Client {
             );
             if status == 401 && !reauthenticated {
                 match &self.inner.auth {
-                    Auth::Digest(digest) => {
+                    Auth::Digest(_) => {
                         if let Some(challenge) =
                             auth::find_challenge(response.headers().get_all(WWW_AUTHENTICATE).iter())
                         {
                             let challenge = challenge.map_err(|problem| {
                                 Failure::unsent(auth::malformed_challenge(method, &request.path, problem))
                             })?;
-                            digest.store_challenge(challenge);
+                            private_challenge = Some(challenge);
+                            failed_nonce = authorization.cached_nonce;
                             reauthenticated = true;
                             // Read the body so the connection goes back to the pool.
                             let _ = response.bytes().await;
                             continue;
                         }
                     }
-                    Auth::ServiceAccount(source) if !fresh_token => {
+                    Auth::ServiceAccount(source) if !authorization.fresh_token => {
                         // The cached token may have been revoked; fetch a new one once.
-                        if let Some(value) = &authorization {
+                        if let Some(value) = &authorization.value {
                             source.invalidate(value).await;
                         }
                         reauthenticated = true;
@@ -283,6 +291,11 @@ impl Client {
                         continue;
                     }
                     _ => {}
+                }
+            }
+            if status != 401 {
+                if let (Auth::Digest(digest), Some(challenge)) = (&self.inner.auth, private_challenge.take()) {
+                    digest.publish(challenge, failed_nonce.as_deref());
                 }
             }
             let retry_after = response
@@ -308,27 +321,53 @@ impl Client {
         }
     }
 
-    /// The `Authorization` value for one exchange, and whether an OAuth token was just fetched.
+    /// The `Authorization` value for one exchange.
     async fn authorization(
         &self,
         method: &str,
         path: &str,
         target: &str,
         body: &[u8],
-    ) -> Result<(Option<HeaderValue>, bool), Failure> {
+        private_challenge: Option<&mut WwwAuthenticateHeader>,
+    ) -> Result<Authorization, Failure> {
+        let malformed = |problem| Failure::unsent(auth::malformed_challenge(method, path, problem));
         match &self.inner.auth {
-            Auth::Digest(digest) => digest
-                .authorization(method, target, body)
-                .map(|value| (value, false))
-                .map_err(|problem| Failure::unsent(auth::malformed_challenge(method, path, problem))),
-            Auth::Bearer(token) => auth::bearer_value(token.expose_secret())
-                .map(|value| (Some(value), false))
-                .map_err(|_| Failure::unsent(RequestError::new("the access token is not a valid header value").into())),
-            Auth::ServiceAccount(source) => source
-                .authorization()
-                .await
-                .map(|(value, fresh)| (Some(value), fresh))
-                .map_err(Failure::unsent),
+            Auth::Digest(digest) => match private_challenge {
+                Some(challenge) => Ok(Authorization {
+                    value: Some(
+                        digest
+                            .answer_private(challenge, method, target, body)
+                            .map_err(malformed)?,
+                    ),
+                    ..Authorization::default()
+                }),
+                None => {
+                    let cached = digest.authorization(method, target, body).map_err(malformed)?;
+                    let (value, cached_nonce) = cached.unzip();
+                    Ok(Authorization {
+                        value,
+                        cached_nonce,
+                        ..Authorization::default()
+                    })
+                }
+            },
+            Auth::Bearer(token) => {
+                let value = auth::bearer_value(token.expose_secret()).map_err(|_| {
+                    Failure::unsent(RequestError::new("the access token is not a valid header value").into())
+                })?;
+                Ok(Authorization {
+                    value: Some(value),
+                    ..Authorization::default()
+                })
+            }
+            Auth::ServiceAccount(source) => {
+                let (value, fresh_token) = source.authorization().await.map_err(Failure::unsent)?;
+                Ok(Authorization {
+                    value: Some(value),
+                    fresh_token,
+                    ..Authorization::default()
+                })
+            }
         }
     }
 
@@ -451,6 +490,16 @@ fn validate_base_url(base_url: &str) -> Result<String, Error> {
         return Err(RequestError::new("the atlas base url must name a host").into());
     }
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
+}
+
+/// How one exchange authenticates.
+#[derive(Default)]
+struct Authorization {
+    value: Option<HeaderValue>,
+    /// The service-account token was fetched for this exchange (so a 401 is not about its age).
+    fresh_token: bool,
+    /// The nonce of the cached Digest challenge that was answered.
+    cached_nonce: Option<String>,
 }
 
 /// A 2xx response.
