@@ -1,0 +1,245 @@
+//! Identifier, credential and timestamp generators.
+//!
+//! Atlas ids are ObjectIds (24 lowercase hex: a 4-byte timestamp, 5 bytes fixed per process and a
+//! 3-byte counter), so ids made by one emulator sort in creation order.
+//! Timestamps are formatted by hand from `SystemTime` to avoid a date-time dependency.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use rand::Rng as _;
+
+/// Makes ObjectId-like ids that increase within one emulator.
+#[derive(Debug)]
+pub struct IdGen {
+    machine: [u8; 5],
+    counter: u32,
+}
+
+impl IdGen {
+    /// A generator with a random machine part and counter start.
+    pub fn new() -> IdGen {
+        let mut rng = rand::rng();
+        IdGen {
+            machine: rng.random(),
+            counter: rng.random_range(0..0x0080_0000),
+        }
+    }
+
+    /// The next 24-lowercase-hex id.
+    pub fn object_id(&mut self) -> String {
+        self.counter = (self.counter + 1) & 0x00ff_ffff;
+        let secs = unix_secs() as u32;
+        let mut bytes = Vec::with_capacity(12);
+        bytes.extend_from_slice(&secs.to_be_bytes());
+        bytes.extend_from_slice(&self.machine);
+        bytes.extend_from_slice(&self.counter.to_be_bytes()[1..]);
+        hex(&bytes)
+    }
+}
+
+impl Default for IdGen {
+    fn default() -> Self {
+        IdGen::new()
+    }
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// True when `text` is exactly 24 lowercase hex characters, the pattern of every Atlas path id.
+pub fn is_object_id(text: &str) -> bool {
+    text.len() == 24 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A programmatic API key's public key: 8 lowercase letters.
+pub fn public_key() -> String {
+    random_from(b"abcdefghijklmnopqrstuvwxyz", 8)
+}
+
+/// A version 4 UUID in lowercase, the shape of a programmatic API key's private key.
+pub fn uuid_v4() -> String {
+    let mut bytes: [u8; 16] = rand::rng().random();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let text = hex(&bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &text[0..8],
+        &text[8..12],
+        &text[12..16],
+        &text[16..20],
+        &text[20..32]
+    )
+}
+
+/// An AI model API key id: 24 lowercase alphanumerics with at least one non-hex letter.
+pub fn ai_key_id() -> String {
+    loop {
+        let id = random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 24);
+        // The spec's example id is not hex; keep ours visibly different from ObjectIds.
+        if !is_object_id(&id) {
+            return id;
+        }
+    }
+}
+
+/// An AI model API key secret: `al-` and 43 URL-safe characters.
+pub fn ai_secret() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    let tail = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    format!("al-{tail}")
+}
+
+/// A service account client id: `mdb_sa_id_` and 24 hex.
+pub fn client_id(ids: &mut IdGen) -> String {
+    format!("mdb_sa_id_{}", ids.object_id())
+}
+
+/// A service account client secret: `mdb_sa_sk_` and 40 random lowercase alphanumerics.
+pub fn client_secret() -> String {
+    format!("mdb_sa_sk_{}", random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 40))
+}
+
+/// An opaque access token shaped like a JWT (three base64url parts).
+pub fn access_token(subject: &str) -> String {
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = engine.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let jti = hex(&rand::rng().random::<[u8; 12]>());
+    let payload = engine.encode(format!(r#"{{"sub":"{subject}","jti":"{jti}"}}"#));
+    let signature = engine.encode(rand::rng().random::<[u8; 32]>());
+    format!("{header}.{payload}.{signature}")
+}
+
+/// A digest nonce: 32 random hex characters.
+pub fn nonce() -> String {
+    hex(&rand::rng().random::<[u8; 16]>())
+}
+
+fn random_from(alphabet: &[u8], len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())]))
+        .collect()
+}
+
+fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}
+
+/// A point in time, kept as microseconds since the Unix epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// The current time.
+    pub fn now() -> Timestamp {
+        let micros = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_micros() as i64)
+            .unwrap_or(0);
+        Timestamp(micros)
+    }
+
+    /// A timestamp from microseconds since the epoch (for tests).
+    pub fn from_micros(micros: i64) -> Timestamp {
+        Timestamp(micros)
+    }
+
+    /// RFC 3339 in UTC with a `Z` and no fraction, as Atlas writes `date-time` fields.
+    pub fn to_rfc3339(self) -> String {
+        let (date, secs_of_day, _) = self.split();
+        format!("{date}T{}Z", clock(secs_of_day))
+    }
+
+    /// ISO 8601 with microseconds and a `+00:00` offset, as the AI model key API writes `createdAt`.
+    pub fn to_iso_micros(self) -> String {
+        let (date, secs_of_day, micros) = self.split();
+        format!("{date}T{}.{micros:06}+00:00", clock(secs_of_day))
+    }
+
+    fn split(self) -> (String, i64, i64) {
+        let secs = self.0.div_euclid(1_000_000);
+        let micros = self.0.rem_euclid(1_000_000);
+        let days = secs.div_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        (
+            format!("{year:04}-{month:02}-{day:02}"),
+            secs.rem_euclid(86_400),
+            micros,
+        )
+    }
+}
+
+fn clock(secs_of_day: i64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs_of_day / 3600,
+        secs_of_day / 60 % 60,
+        secs_of_day % 60
+    )
+}
+
+// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_format_like_atlas() {
+        // 2026-01-15T16:47:49.855Z, the spec's createdAt example.
+        let stamp = Timestamp::from_micros(1_768_495_669_855_000);
+        assert_eq!(stamp.to_iso_micros(), "2026-01-15T16:47:49.855000+00:00");
+        assert_eq!(stamp.to_rfc3339(), "2026-01-15T16:47:49Z");
+        assert_eq!(Timestamp::from_micros(0).to_rfc3339(), "1970-01-01T00:00:00Z");
+        let leap_day = Timestamp::from_micros(951_782_400_000_000);
+        assert_eq!(leap_day.to_rfc3339(), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn generated_values_have_atlas_shapes() {
+        let mut ids = IdGen::new();
+        let first = ids.object_id();
+        let second = ids.object_id();
+        assert!(is_object_id(&first) && is_object_id(&second));
+        assert!(first < second, "ids increase: {first} {second}");
+        let public = public_key();
+        assert!(public.len() == 8 && public.bytes().all(|b| b.is_ascii_lowercase()));
+        let uuid = uuid_v4();
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(&uuid[14..15], "4");
+        let ai = ai_key_id();
+        assert!(ai.len() == 24 && !is_object_id(&ai));
+        let secret = ai_secret();
+        assert_eq!(secret.len(), 46);
+        assert!(secret.starts_with("al-"));
+        let client = client_id(&mut ids);
+        assert!(client.starts_with("mdb_sa_id_") && is_object_id(&client[10..]));
+    }
+
+    #[test]
+    fn object_id_check_rejects_other_shapes() {
+        assert!(is_object_id("0123456789abcdef01234567"));
+        assert!(!is_object_id("0123456789ABCDEF01234567"));
+        assert!(!is_object_id("0123456789abcdef0123456"));
+        assert!(!is_object_id("0123456789abcdef0123456g"));
+    }
+}

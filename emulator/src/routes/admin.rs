@@ -1,0 +1,194 @@
+//! Emulator admin routes under `/__emulator/`: no authentication, plain `application/json`,
+//! not recorded in the request log. They let tests inspect state, change it behind
+//! Terraform's back, bulk-create records and read the request log.
+//!
+//! No route here returns a private key, AI secret or client secret.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::roles;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// Routes of this area.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/__emulator/state", get(dump_state))
+        .route("/__emulator/requests", get(list_requests).delete(clear_requests))
+        .route("/__emulator/orgs", post(create_org))
+        .route("/__emulator/orgs/{org_id}/apiKeys", post(bulk_create_keys))
+        .route("/__emulator/orgs/{org_id}/apiKeys/{id}", delete(delete_key))
+}
+
+async fn dump_state(State(state): State<AppState>) -> Json<Value> {
+    Json(state.with_store(|store| state_json(store)))
+}
+
+async fn list_requests(State(state): State<AppState>) -> Json<Value> {
+    Json(json!(state.log().entries()))
+}
+
+async fn clear_requests(State(state): State<AppState>) -> StatusCode {
+    state.log().clear();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewOrg {
+    #[serde(default = "default_org_name")]
+    name: String,
+    #[serde(default = "default_project_count")]
+    projects: usize,
+}
+
+fn default_org_name() -> String {
+    "other-org".to_owned()
+}
+
+fn default_project_count() -> usize {
+    1
+}
+
+// Another organization with its own key and service account, for cross-organization tests.
+// Its credentials are returned because tests need them to call the API as that organization.
+async fn create_org(State(state): State<AppState>, body: JsonBody) -> Result<Response, ApiError> {
+    let new_org: NewOrg = body.decode()?;
+    if new_org.projects > 100 {
+        return Err(ApiError::bad_request(
+            "INVALID_ATTRIBUTE",
+            "projects must be at most 100.",
+        ));
+    }
+    let seeded = state.with_store(|store| store.create_org(&new_org.name, new_org.projects));
+    let body = json!({
+        "org_id": seeded.org_id,
+        "project_ids": seeded.project_ids,
+        "public_key": seeded.public_key,
+        "private_key": seeded.private_key.expose(),
+        "client_id": seeded.client_id,
+        "client_secret": seeded.client_secret.expose(),
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkKeys {
+    count: usize,
+    #[serde(default = "default_desc_prefix")]
+    desc_prefix: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    project_id: Option<String>,
+    #[serde(default)]
+    project_roles: Vec<String>,
+}
+
+fn default_desc_prefix() -> String {
+    "seeded".to_owned()
+}
+
+async fn bulk_create_keys(
+    State(state): State<AppState>,
+    Path(org_id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let bulk: BulkKeys = body.decode()?;
+    if !(1..=5000).contains(&bulk.count) {
+        return Err(ApiError::bad_request(
+            "INVALID_ATTRIBUTE",
+            "count must be from 1 to 5000.",
+        ));
+    }
+    let org_roles = if bulk.roles.is_empty() {
+        vec!["ORG_MEMBER".to_owned()]
+    } else {
+        roles::org_roles(&bulk.roles, &org_id)?
+    };
+    let project_roles = match (&bulk.project_id, bulk.project_roles.is_empty()) {
+        (None, _) => Vec::new(),
+        (Some(_), true) => vec!["GROUP_READ_ONLY".to_owned()],
+        (Some(_), false) => roles::group_roles(&bulk.project_roles)?,
+    };
+    let ids = state.with_store(|store| {
+        store.org(&org_id)?;
+        if let Some(project_id) = &bulk.project_id {
+            if store.project(project_id)?.org_id != org_id {
+                return Err(ApiError::group_not_found(project_id));
+            }
+        }
+        let ids: Vec<String> = (1..=bulk.count)
+            .map(|index| {
+                let desc = format!("{}-{index:04}", bulk.desc_prefix);
+                let id = store.create_api_key(&org_id, &desc, org_roles.clone()).id.clone();
+                if let (Some(project_id), Ok(key)) = (&bulk.project_id, store.org_key_mut(&org_id, &id)) {
+                    key.project_roles.insert(project_id.clone(), project_roles.clone());
+                }
+                id
+            })
+            .collect();
+        Ok(ids)
+    })?;
+    Ok((StatusCode::CREATED, Json(json!({ "ids": ids }))).into_response())
+}
+
+async fn delete_key(
+    State(state): State<AppState>,
+    Path((org_id, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.with_store(|store| store.delete_org_key(&org_id, &id))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn state_json(store: &Store) -> Value {
+    let orgs: Vec<Value> = store
+        .orgs
+        .values()
+        .map(|org| json!({"id": org.id, "name": org.name}))
+        .collect();
+    let projects: Vec<Value> = store
+        .projects
+        .values()
+        .map(|project| json!({"id": project.id, "org_id": project.org_id, "name": project.name}))
+        .collect();
+    let api_keys: Vec<Value> = store
+        .api_keys
+        .values()
+        .map(|key| {
+            json!({
+                "id": key.id, "org_id": key.org_id, "desc": key.desc,
+                "public_key": key.public_key, "org_roles": key.org_roles,
+                "project_roles": key.project_roles,
+            })
+        })
+        .collect();
+    let ai_keys: Vec<Value> = store
+        .ai_keys
+        .iter()
+        .map(|key| {
+            json!({
+                "api_key_id": key.id, "group_id": key.group_id, "name": key.name,
+                "created_by": key.created_by, "created_at": key.created_at.to_iso_micros(),
+            })
+        })
+        .collect();
+    let service_accounts: Vec<Value> = store
+        .service_accounts
+        .iter()
+        .map(|account| json!({"client_id": account.client_id, "org_id": account.org_id}))
+        .collect();
+    json!({
+        "orgs": orgs, "projects": projects, "api_keys": api_keys,
+        "ai_model_api_keys": ai_keys, "service_accounts": service_accounts,
+    })
+}

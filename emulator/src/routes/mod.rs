@@ -1,0 +1,96 @@
+//! The HTTP surface: Atlas routes under `/api/atlas/v2`, and the emulator's own admin routes
+//! under `/__emulator`.
+//!
+//! Every Atlas route passes `guard` first: authentication (401), then `Accept` negotiation
+//! (406), then the org/project check of the path (400/404/401). `/api/` requests are logged.
+
+pub mod admin;
+pub mod org_keys;
+pub mod orgs;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+use crate::auth;
+use crate::ctx::{self, RequestInfo};
+use crate::error::ApiError;
+use crate::request_log;
+use crate::state::AppState;
+
+/// Prefix of every Atlas Admin API v2 path.
+pub const V2: &str = "/api/atlas/v2";
+
+/// The full router over `state`.
+pub fn router(state: AppState) -> Router {
+    let atlas = Router::new()
+        .merge(orgs::routes())
+        .merge(org_keys::routes())
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard));
+    let api = atlas
+        .layer(middleware::from_fn(rate_limit_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), request_log::record));
+    Router::new()
+        .merge(api)
+        .merge(admin::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let checked = auth::authenticate(&state, req.method(), req.uri(), req.headers()).and_then(|principal| {
+        let media_type = ctx::negotiate(req.uri().path(), req.headers())?;
+        auth::authorize_path(&state, &principal, req.uri().path())?;
+        Ok(RequestInfo { principal, media_type })
+    });
+    match checked {
+        Ok(info) => {
+            req.extensions_mut().insert(info);
+            next.run(req).await
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+// Atlas declares RateLimit-Limit and RateLimit-Remaining on every 2xx; the emulator does not
+// throttle by itself (see the faults API), so it reports a full bucket.
+async fn rate_limit_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    if response.status().is_success() {
+        let headers = response.headers_mut();
+        headers.insert("RateLimit-Limit", HeaderValue::from_static("100"));
+        headers.insert("RateLimit-Remaining", HeaderValue::from_static("99"));
+    }
+    response
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "RESOURCE_NOT_FOUND",
+        format!("Cannot find resource {}.", req.uri().path()),
+    )
+    .param(req.uri().path())
+}
+
+async fn method_not_allowed(req: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("Method {} is not allowed on {}.", req.method(), req.uri().path()),
+    )
+}
+
+/// Checks a path id other than the org/project one (which `guard` already checked).
+///
+/// Errors: 400 `PATH_PARAM_PARSE_ERROR` unless it is 24 lowercase hex.
+pub fn check_id(cx: &ctx::Ctx, id: &str) -> Result<(), ApiError> {
+    if crate::ids::is_object_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::path_param(cx.path()))
+    }
+}

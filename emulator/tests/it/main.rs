@@ -1,0 +1,7 @@
+//! Integration tests of the emulator: in-process through `router(state).oneshot(...)`, plus a
+//! few over real sockets. One binary, one module per API area.
+
+mod admin;
+mod auth;
+mod org_keys;
+mod support;
