@@ -413,6 +413,9 @@ fn cookie_matches(value: Option<&OsStr>) -> bool {
 
 /// Debug mode: plain gRPC, reattach instructions on stdout, serve until Ctrl-C or Shutdown.
 async fn serve_debug<P: Provider>(provider: P, provider_address: &str) -> Result<(), ServeError> {
+    // Listening before the instructions are printed means an early Ctrl-C still shuts down
+    // cleanly (removing the socket) instead of killing the process.
+    let mut interrupts = listen_for_interrupts().map_err(ServeError::Signal)?;
     let listener = PluginListener::bind_from_env().await?;
     write_stdout(&reattach_instructions(
         provider_address,
@@ -420,12 +423,8 @@ async fn serve_debug<P: Provider>(provider: P, provider_address: &str) -> Result
         listener.network(),
         &listener.address(),
     ))?;
-    let interrupted = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            // Without a handler Ctrl-C kills the process anyway, so keep serving.
-            tracing::warn!(error = %err, "could not listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
+    let interrupted = async move {
+        interrupts.recv().await;
     };
     serve_on(provider, listener, None, interrupted).await
 }
@@ -436,24 +435,26 @@ async fn serve_debug<P: Provider>(provider: P, provider_address: &str) -> Result
 /// Terraform answers it with StopProvider and then waits for running operations, so dying on
 /// the signal would abort an apply halfway. Go plugins do the same ("eat the interrupts").
 fn ignore_interrupts() -> Result<(), ServeError> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        // Registering here, before the handshake, closes the window where SIGINT still kills.
-        let mut interrupts = signal(SignalKind::interrupt()).map_err(ServeError::Signal)?;
-        tokio::spawn(async move {
-            while interrupts.recv().await.is_some() {
-                tracing::debug!("ignoring SIGINT; Terraform stops us through StopProvider");
-            }
-        });
-    }
-    #[cfg(not(unix))]
-    tokio::spawn(async {
-        while tokio::signal::ctrl_c().await.is_ok() {
+    // Installed before the handshake, so there is no window in which SIGINT still kills.
+    let mut interrupts = listen_for_interrupts().map_err(ServeError::Signal)?;
+    tokio::spawn(async move {
+        while interrupts.recv().await.is_some() {
             tracing::debug!("ignoring Ctrl-C; Terraform stops us through StopProvider");
         }
     });
     Ok(())
+}
+
+/// Replaces the default Ctrl-C action (exit) with a stream of notifications, from now on.
+#[cfg(unix)]
+fn listen_for_interrupts() -> io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+}
+
+/// Replaces the default Ctrl-C action (exit) with a stream of notifications, from now on.
+#[cfg(windows)]
+fn listen_for_interrupts() -> io::Result<tokio::signal::windows::CtrlC> {
+    tokio::signal::windows::ctrl_c()
 }
 
 fn write_stdout(text: &str) -> Result<(), ServeError> {
