@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/__emulator/orgs", post(create_org))
         .route("/__emulator/orgs/{org_id}/apiKeys", post(bulk_create_keys))
         .route("/__emulator/orgs/{org_id}/apiKeys/{id}", delete(delete_key))
+        .route("/__emulator/groups/{group_id}/apiKeys/{id}", delete(unassign_key))
 }
 
 async fn dump_state(State(state): State<AppState>) -> Json<Value> {
@@ -147,6 +148,14 @@ async fn delete_key(
     Path((org_id, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state.with_store(|store| store.delete_org_key(&org_id, &id))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn unassign_key(
+    State(state): State<AppState>,
+    Path((group_id, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.with_store(|store| store.unassign(&group_id, &id))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod org_keys;
 pub mod orgs;
+pub mod project_keys;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
     let atlas = Router::new()
         .merge(orgs::routes())
         .merge(org_keys::routes())
+        .merge(project_keys::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     let api = atlas
         .layer(middleware::from_fn(rate_limit_headers))

@@ -4,4 +4,5 @@
 mod admin;
 mod auth;
 mod org_keys;
+mod project_keys;
 mod support;
