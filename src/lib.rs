@@ -7,6 +7,7 @@
 
 pub mod atlas;
 pub mod framework;
-// pub mod provider; (enabled once atlas lands)
+pub mod logging;
+pub mod provider;
 pub mod tfplugin;
 pub mod value;

@@ -2,5 +2,8 @@
 
 mod client;
 mod codec;
-// Enabled once the provider module lands: mod docs; mod e2e; mod grpc; mod support;
+mod docs;
+mod e2e;
+mod grpc;
+mod support;
 mod transport;

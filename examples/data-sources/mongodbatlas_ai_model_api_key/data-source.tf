@@ -1,0 +1,9 @@
+data "mongodbatlas_ai_model_api_key" "this" {
+  project_id = var.project_id
+  api_key_id = mongodbatlas_ai_model_api_key.this.api_key_id
+}
+
+output "ai_model_api_key_name" {
+  description = "The name of the AI Model API key from the data source."
+  value       = data.mongodbatlas_ai_model_api_key.this.name
+}

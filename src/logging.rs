@@ -1,0 +1,147 @@
+//! Provider logs as hclog JSON lines on stderr, the form go-plugin re-logs at their level.
+//!
+//! go-plugin reads the plugin's stderr line by line; a JSON line with `@level`, `@message`
+//! and `@timestamp` shows up in Terraform's log under `provider.terraform-provider-mongodbatlas`
+//! at that level (`TF_LOG`, `TF_LOG_PROVIDER`, `TF_LOG_PATH`). The level we emit at comes
+//! from `TF_LOG_PROVIDER`, else `TF_LOG`, else warnings only. Nothing here ever sees a
+//! secret: the client logs method, path, status, attempt and duration, never headers or bodies.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::prelude::*;
+
+/// Installs the stderr JSON logger for the provider process.
+pub fn init() {
+    let level = level_from_env(std::env::var("TF_LOG_PROVIDER").ok().or_else(|| std::env::var("TF_LOG").ok()));
+    let _ = tracing_subscriber::registry().with(HclogLayer.with_filter(level)).try_init();
+}
+
+/// The level filter for a `TF_LOG`-style value; unset or unknown means warnings only.
+pub fn level_from_env(value: Option<String>) -> LevelFilter {
+    match value.unwrap_or_default().trim().to_ascii_lowercase().as_str() {
+        "trace" | "json" | "1" => LevelFilter::TRACE,
+        "debug" => LevelFilter::DEBUG,
+        "info" => LevelFilter::INFO,
+        "error" => LevelFilter::ERROR,
+        "off" => LevelFilter::OFF,
+        _ => LevelFilter::WARN,
+    }
+}
+
+struct HclogLayer;
+
+impl<S: Subscriber> Layer<S> for HclogLayer {
+    fn on_event(&self, event: &Event<'_>, _cx: Context<'_, S>) {
+        let line = format_event(event.metadata().level(), event.metadata().target(), |visitor| event.record(visitor));
+        let mut stderr = std::io::stderr().lock();
+        let _ = stderr.write_all(line.as_bytes());
+    }
+}
+
+/// One hclog JSON line (with its newline) for an event.
+fn format_event(level: &Level, target: &str, record: impl FnOnce(&mut FieldVisitor)) -> String {
+    let mut visitor = FieldVisitor::default();
+    record(&mut visitor);
+    let mut object = serde_json::Map::new();
+    object.insert("@level".into(), level.as_str().to_ascii_lowercase().into());
+    object.insert("@message".into(), visitor.message.unwrap_or_default().into());
+    object.insert("@module".into(), format!("provider.{target}").into());
+    object.insert("@timestamp".into(), rfc3339_now().into());
+    for (key, value) in visitor.fields {
+        object.insert(key, value.into());
+    }
+    let mut line = serde_json::Value::Object(object).to_string();
+    line.push('\n');
+    line
+}
+
+#[derive(Default)]
+struct FieldVisitor {
+    message: Option<String>,
+    fields: Vec<(String, String)>,
+}
+
+impl Visit for FieldVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.record(field, value.to_string());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.record(field, format!("{value:?}"));
+    }
+}
+
+impl FieldVisitor {
+    fn record(&mut self, field: &Field, value: String) {
+        if field.name() == "message" {
+            self.message = Some(value);
+        } else {
+            self.fields.push((field.name().to_string(), value));
+        }
+    }
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+fn rfc3339_now() -> String {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    rfc3339(since_epoch.as_secs(), since_epoch.subsec_micros())
+}
+
+fn rfc3339(seconds: u64, micros: u32) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm) for the proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let mut out = String::with_capacity(27);
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(rfc3339(1_795_392_000, 5), "2026-11-22T00:00:00.000005Z");
+        assert_eq!(rfc3339(951_782_400, 0), "2000-02-29T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn levels_follow_tf_log() {
+        assert_eq!(level_from_env(Some("TRACE".into())), LevelFilter::TRACE);
+        assert_eq!(level_from_env(Some("debug".into())), LevelFilter::DEBUG);
+        assert_eq!(level_from_env(None), LevelFilter::WARN);
+        assert_eq!(level_from_env(Some("nonsense".into())), LevelFilter::WARN);
+    }
+
+    #[test]
+    fn lines_are_hclog_json() {
+        let line = format_event(&Level::DEBUG, "terraform_provider_mongodbatlas::atlas", |_| {});
+        let parsed: serde_json::Value = serde_json::from_str(line.trim_end()).unwrap();
+        assert_eq!(parsed["@level"], "debug");
+        assert!(parsed["@timestamp"].as_str().unwrap().ends_with('Z'));
+        assert!(line.ends_with('\n'));
+    }
+}

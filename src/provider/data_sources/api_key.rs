@@ -1,0 +1,125 @@
+//! `mongodbatlas_api_key` and `mongodbatlas_api_keys` data sources: organization API keys,
+//! one by ID or every key of an organization (all pages, one call per page).
+//!
+//! Atlas: `GET /orgs/{orgId}/apiKeys/{apiUserId}`, `GET /orgs/{orgId}/apiKeys`.
+//! No private key: Atlas only ever returns it masked after creation.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::atlas;
+use crate::framework::schema::Validator;
+use crate::framework::{attribute, string, string_set, Cx, DataSource, Diagnostic, Diagnostics, Schema};
+use crate::provider::data_sources::org_role_names;
+use crate::provider::errors::OrDiagnose;
+use crate::value::{AttributePath, Type};
+
+/// One organization API key by ID.
+pub struct ApiKeyData;
+
+/// Every API key of an organization.
+pub struct ApiKeysData;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ApiKeyDataState {
+    org_id: String,
+    api_key_id: String,
+    description: Option<String>,
+    public_key: Option<String>,
+    role_names: Option<BTreeSet<String>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ApiKeysDataState {
+    org_id: String,
+    results: Option<Vec<ApiKeyResult>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ApiKeyResult {
+    api_key_id: String,
+    description: Option<String>,
+    public_key: Option<String>,
+    role_names: BTreeSet<String>,
+}
+
+const ERROR_ATTRS: &[(&str, &str)] = &[("ORG_NOT_FOUND", "org_id"), ("INVALID_ORG_ID", "org_id")];
+
+#[async_trait]
+impl DataSource for ApiKeyData {
+    type Client = atlas::Client;
+    type State = ApiKeyDataState;
+    const NAME: &'static str = "api_key";
+
+    fn schema() -> Schema {
+        Schema::new("One organization programmatic API key, without its private key.").attributes([
+            string("org_id").required().validate(Validator::ObjectId).doc("Organization that owns the key."),
+            string("api_key_id").required().validate(Validator::ObjectId).doc("Unique 24-hexadecimal digit string that identifies the key."),
+            string("description").computed().doc("Description of the key."),
+            string("public_key").computed().doc("Public part of the key."),
+            string_set("role_names").computed().doc("Organization roles of the key in `org_id`."),
+        ])
+    }
+
+    async fn read(&self, cx: &Cx<atlas::Client>, config: ApiKeyDataState) -> Result<ApiKeyDataState, Diagnostics> {
+        let key = cx
+            .client
+            .get_api_key_opt(&config.org_id, &config.api_key_id)
+            .await
+            .or_diagnose("Could not read API key", ERROR_ATTRS)?
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "API key not found",
+                    format!("No API key with ID {} exists in organization {}.", config.api_key_id, config.org_id),
+                )
+                .at(AttributePath::attr("api_key_id"))
+            })?;
+        Ok(ApiKeyDataState {
+            role_names: Some(org_role_names(&key, &config.org_id)),
+            description: key.desc,
+            public_key: key.public_key,
+            ..config
+        })
+    }
+}
+
+fn api_key_result_type() -> Type {
+    Type::Object(BTreeMap::from([
+        ("api_key_id".to_string(), Type::String),
+        ("description".to_string(), Type::String),
+        ("public_key".to_string(), Type::String),
+        ("role_names".to_string(), Type::Set(Box::new(Type::String))),
+    ]))
+}
+
+#[async_trait]
+impl DataSource for ApiKeysData {
+    type Client = atlas::Client;
+    type State = ApiKeysDataState;
+    const NAME: &'static str = "api_keys";
+
+    fn schema() -> Schema {
+        Schema::new("Every programmatic API key of an organization, read across all pages, without private keys.").attributes([
+            string("org_id").required().validate(Validator::ObjectId).doc("Organization whose keys to list."),
+            attribute("results", Type::List(Box::new(api_key_result_type())))
+                .computed()
+                .doc("The keys, in the order Atlas lists them: `api_key_id`, `description`, `public_key` and `role_names` (organization roles)."),
+        ])
+    }
+
+    async fn read(&self, cx: &Cx<atlas::Client>, config: ApiKeysDataState) -> Result<ApiKeysDataState, Diagnostics> {
+        let keys = cx.client.list_api_keys(&config.org_id).await.or_diagnose("Could not list API keys", ERROR_ATTRS)?;
+        let results = keys
+            .into_iter()
+            .map(|key| ApiKeyResult {
+                role_names: org_role_names(&key, &config.org_id),
+                api_key_id: key.id,
+                description: key.desc,
+                public_key: key.public_key,
+            })
+            .collect();
+        Ok(ApiKeysDataState { results: Some(results), ..config })
+    }
+}

@@ -1,0 +1,156 @@
+//! `mongodbatlas_project_api_key` and `mongodbatlas_project_api_keys` data sources: keys
+//! assigned to a project, with every project they are assigned to.
+//!
+//! Atlas: `GET /groups/{groupId}` then `GET /orgs/{orgId}/apiKeys/{apiUserId}` for one key;
+//! `GET /groups/{groupId}/apiKeys` (all pages; each key lists all its roles) for every key.
+//! No private key.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::atlas;
+use crate::framework::schema::Validator;
+use crate::framework::{attribute, string, Cx, DataSource, Diagnostic, Diagnostics, Schema};
+use crate::provider::data_sources::assignment_type;
+use crate::provider::errors::OrDiagnose;
+use crate::value::{AttributePath, Type};
+
+/// One key assigned to a project.
+pub struct ProjectApiKeyData;
+
+/// Every key assigned to a project.
+pub struct ProjectApiKeysData;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProjectApiKeyDataState {
+    project_id: String,
+    api_key_id: String,
+    description: Option<String>,
+    public_key: Option<String>,
+    project_assignment: Option<Vec<AssignmentData>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProjectApiKeysDataState {
+    project_id: String,
+    results: Option<Vec<ProjectApiKeyResult>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProjectApiKeyResult {
+    api_key_id: String,
+    description: Option<String>,
+    public_key: Option<String>,
+    project_assignment: Vec<AssignmentData>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AssignmentData {
+    project_id: String,
+    role_names: BTreeSet<String>,
+}
+
+const ERROR_ATTRS: &[(&str, &str)] = &[("GROUP_NOT_FOUND", "project_id"), ("INVALID_GROUP_ID", "project_id")];
+
+const ASSIGNMENT_DOC: &str = "Every project the key is assigned to, `project_id` first, then by project ID: `project_id` and `role_names` (the key's project roles there).";
+
+#[async_trait]
+impl DataSource for ProjectApiKeyData {
+    type Client = atlas::Client;
+    type State = ProjectApiKeyDataState;
+    const NAME: &'static str = "project_api_key";
+
+    fn schema() -> Schema {
+        Schema::new("One programmatic API key assigned to a project, without its private key.").attributes([
+            string("project_id").required().validate(Validator::ObjectId).doc("A project the key is assigned to."),
+            string("api_key_id").required().validate(Validator::ObjectId).doc("Unique 24-hexadecimal digit string that identifies the key."),
+            string("description").computed().doc("Description of the key."),
+            string("public_key").computed().doc("Public part of the key."),
+            attribute("project_assignment", Type::List(Box::new(assignment_type()))).computed().doc(ASSIGNMENT_DOC),
+        ])
+    }
+
+    async fn read(&self, cx: &Cx<atlas::Client>, config: ProjectApiKeyDataState) -> Result<ProjectApiKeyDataState, Diagnostics> {
+        let group = cx.client.get_group(&config.project_id).await.or_diagnose("Could not read the project", ERROR_ATTRS)?;
+        let key = cx
+            .client
+            .get_api_key_opt(&group.org_id, &config.api_key_id)
+            .await
+            .or_diagnose("Could not read project API key", ERROR_ATTRS)?
+            .filter(|key| key.roles.iter().any(|r| r.group_id.as_deref() == Some(config.project_id.as_str())))
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Project API key not found",
+                    format!("No API key with ID {} is assigned to project {}.", config.api_key_id, config.project_id),
+                )
+                .at(AttributePath::attr("api_key_id"))
+            })?;
+        Ok(ProjectApiKeyDataState {
+            project_assignment: Some(assignments(&key, &config.project_id)),
+            description: key.desc,
+            public_key: key.public_key,
+            ..config
+        })
+    }
+}
+
+fn result_type() -> Type {
+    Type::Object(BTreeMap::from([
+        ("api_key_id".to_string(), Type::String),
+        ("description".to_string(), Type::String),
+        ("public_key".to_string(), Type::String),
+        ("project_assignment".to_string(), Type::List(Box::new(assignment_type()))),
+    ]))
+}
+
+#[async_trait]
+impl DataSource for ProjectApiKeysData {
+    type Client = atlas::Client;
+    type State = ProjectApiKeysDataState;
+    const NAME: &'static str = "project_api_keys";
+
+    fn schema() -> Schema {
+        Schema::new("Every programmatic API key assigned to a project, read across all pages, without private keys.").attributes([
+            string("project_id").required().validate(Validator::ObjectId).doc("Project whose keys to list."),
+            attribute("results", Type::List(Box::new(result_type())))
+                .computed()
+                .doc("The keys: `api_key_id`, `description`, `public_key` and `project_assignment` (as in the singular data source)."),
+        ])
+    }
+
+    async fn read(&self, cx: &Cx<atlas::Client>, config: ProjectApiKeysDataState) -> Result<ProjectApiKeysDataState, Diagnostics> {
+        let keys = cx
+            .client
+            .list_project_api_keys(&config.project_id)
+            .await
+            .or_diagnose("Could not list project API keys", ERROR_ATTRS)?;
+        let results = keys
+            .into_iter()
+            .map(|key| ProjectApiKeyResult {
+                project_assignment: assignments(&key, &config.project_id),
+                api_key_id: key.id,
+                description: key.desc,
+                public_key: key.public_key,
+            })
+            .collect();
+        Ok(ProjectApiKeysDataState { results: Some(results), ..config })
+    }
+}
+
+/// The key's project roles grouped by project, `first` project first.
+fn assignments(key: &atlas::ApiKey, first: &str) -> Vec<AssignmentData> {
+    let mut by_project: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for role in &key.roles {
+        if let Some(group_id) = role.group_id.as_deref() {
+            by_project.entry(group_id).or_default().insert(role.role_name.clone());
+        }
+    }
+    let mut out = Vec::with_capacity(by_project.len());
+    if let Some(roles) = by_project.remove(first) {
+        out.push(AssignmentData { project_id: first.to_string(), role_names: roles });
+    }
+    out.extend(by_project.into_iter().map(|(project_id, role_names)| AssignmentData { project_id: project_id.to_string(), role_names }));
+    out
+}

@@ -1,0 +1,218 @@
+//! `mongodbatlas_ai_model_api_key`: a Voyage AI model API key of a project.
+//!
+//! Atlas: `/groups/{groupId}/aiModelApiKeys[/{apiKeyId}]` (POST 201, GET, PATCH name, DELETE),
+//! media type `application/vnd.atlas.2025-03-12+json`.
+//! Import ID: `<project_id>/<api_key_id>`; the API key ID is not an ObjectId.
+//! Atlas returns `secret` only in the create response, so it is kept from then on and is
+//! null after an import. Unlike the official provider, only a 404 removes the key from state
+//! and only a 404 on delete counts as already deleted: every other failure is an error.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::atlas;
+use crate::framework::schema::Validator;
+use crate::framework::{length, string, Cx, Diagnostic, Diagnostics, Outcome, Resource, Schema, Sensitive};
+use crate::provider::errors::OrDiagnose;
+use crate::provider::import_id;
+use crate::value::Value;
+
+/// The resource type.
+pub struct AiModelApiKey;
+
+/// State and configuration of one AI model API key.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AiModelApiKeyState {
+    project_id: String,
+    name: Option<String>,
+    cloud: Option<String>,
+    geography: Option<String>,
+    api_key_id: Option<String>,
+    created_at: Option<String>,
+    created_by: Option<String>,
+    last_used_at: Option<String>,
+    masked_secret: Option<String>,
+    secret: Option<Sensitive>,
+    status: Option<String>,
+    endpoint: Option<String>,
+}
+
+/// Where Atlas serves keys unless told otherwise; the only value the API accepts today.
+const ANY: &str = "ANY";
+
+#[async_trait]
+impl Resource for AiModelApiKey {
+    type Client = atlas::Client;
+    type State = AiModelApiKeyState;
+    const NAME: &'static str = "ai_model_api_key";
+
+    fn schema() -> Schema {
+        Schema::new(
+            "An AI Model API key of a project, used to authenticate requests to the Voyage AI embedding and reranking \
+             services. Atlas shows the secret once, when the key is created; it is kept in Terraform state, so protect the state.",
+        )
+        .attributes([
+            string("project_id")
+                .required()
+                .requires_replace()
+                .validate(Validator::ObjectId)
+                .doc("Unique 24-hexadecimal digit string that identifies your project. Changing it replaces the key."),
+            string("name")
+                .required()
+                .validate(length(1..=250))
+                .doc("A name for the API key, 1 to 250 characters. Renaming updates the key in place."),
+            string("cloud")
+                .default_value(Value::string(ANY))
+                .requires_replace()
+                .doc("Cloud provider the key serves. Atlas accepts only `ANY` today. Changing it replaces the key."),
+            string("geography")
+                .default_value(Value::string(ANY))
+                .requires_replace()
+                .doc("Geography the key serves. Atlas accepts only `ANY` today. Changing it replaces the key."),
+            string("api_key_id")
+                .computed()
+                .use_state_for_unknown()
+                .doc("Identifier used to reference this API key in admin API calls."),
+            string("created_at")
+                .computed()
+                .use_state_for_unknown()
+                .doc("UTC date when the API key was created, as an ISO 8601 timestamp."),
+            string("created_by")
+                .computed()
+                .use_state_for_unknown()
+                .doc("Name of the user that created this API key, or the user ID when no name is available."),
+            string("last_used_at")
+                .computed()
+                .doc("UTC date when the API key was last used, as an ISO 8601 timestamp; null until it is used."),
+            string("masked_secret")
+                .computed()
+                .use_state_for_unknown()
+                .doc("A partially obfuscated version of the secret, safe to show."),
+            string("secret")
+                .computed()
+                .sensitive()
+                .use_state_for_unknown()
+                .doc("The full API key secret for the embedding and reranking services. Atlas returns it only when the key is created; it is kept in state from then on, and is null for imported keys."),
+            string("status").computed().doc("Current status of the API key, such as `ACTIVE`."),
+            string("endpoint")
+                .computed()
+                .use_state_for_unknown()
+                .doc("Host name of the service endpoint for this key, such as `ai.mongodb.com`."),
+        ])
+    }
+
+    async fn create(&self, cx: &Cx<atlas::Client>, planned: AiModelApiKeyState) -> Outcome<AiModelApiKeyState> {
+        let request = atlas::CreateAiModelApiKey {
+            name: planned.name.clone().unwrap_or_default(),
+            cloud: planned.cloud.clone().unwrap_or_else(|| ANY.to_string()),
+            geography: planned.geography.clone().unwrap_or_else(|| ANY.to_string()),
+        };
+        match cx
+            .client
+            .create_ai_model_api_key(&planned.project_id, &request)
+            .await
+            .or_diagnose("Could not create AI model API key", ERROR_ATTRS)
+        {
+            Ok(created) => {
+                let secret = created.secret.as_ref().map(|s| Sensitive::new(atlas::ExposeSecret::expose_secret(s)));
+                Outcome::ok(state_from_atlas(&planned, created, secret))
+            }
+            Err(diagnostic) => Outcome::failed(diagnostic),
+        }
+    }
+
+    async fn read(&self, cx: &Cx<atlas::Client>, prior: AiModelApiKeyState) -> Result<Option<AiModelApiKeyState>, Diagnostics> {
+        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
+        let found = cx
+            .client
+            .get_ai_model_api_key_opt(&prior.project_id, &api_key_id)
+            .await
+            .or_diagnose("Could not read AI model API key", ERROR_ATTRS)?;
+        Ok(found.map(|key| {
+            let secret = prior.secret.clone();
+            state_from_atlas(&prior, key, secret)
+        }))
+    }
+
+    async fn update(
+        &self,
+        cx: &Cx<atlas::Client>,
+        prior: AiModelApiKeyState,
+        planned: AiModelApiKeyState,
+    ) -> Outcome<AiModelApiKeyState> {
+        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
+        let request = atlas::UpdateAiModelApiKey { name: planned.name.clone().unwrap_or_default() };
+        match cx
+            .client
+            .update_ai_model_api_key(&prior.project_id, &api_key_id, &request)
+            .await
+            .or_diagnose("Could not rename AI model API key", ERROR_ATTRS)
+        {
+            Ok(updated) => Outcome::ok(state_from_atlas(&planned, updated, prior.secret)),
+            Err(diagnostic) => Outcome::failed(diagnostic),
+        }
+    }
+
+    async fn delete(&self, cx: &Cx<atlas::Client>, prior: AiModelApiKeyState) -> Result<(), Diagnostics> {
+        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
+        match cx.client.delete_ai_model_api_key(&prior.project_id, &api_key_id).await {
+            Err(err) if err.status() == Some(404) => Ok(()),
+            result => result.or_diagnose("Could not delete AI model API key", ERROR_ATTRS).map_err(Into::into),
+        }
+    }
+
+    async fn import(&self, _cx: &Cx<atlas::Client>, id: &str) -> Outcome<AiModelApiKeyState> {
+        let (project_id, api_key_id) = match import_id::object_id_slash_name(id, "`PROJECT_ID/API_KEY_ID`") {
+            Ok(parts) => parts,
+            Err(diagnostic) => return Outcome::failed(diagnostic),
+        };
+        let stub = AiModelApiKeyState {
+            project_id,
+            name: None,
+            cloud: None,
+            geography: None,
+            api_key_id: Some(api_key_id),
+            created_at: None,
+            created_by: None,
+            last_used_at: None,
+            masked_secret: None,
+            secret: None,
+            status: None,
+            endpoint: None,
+        };
+        Outcome {
+            state: Some(stub),
+            diags: Diagnostic::warning(
+                "Secret not imported",
+                "Atlas returns an AI model API key's secret only when the key is created, so `secret` is null after an import and stays null. \
+                 To get a usable secret, create a new key, for example with `terraform apply -replace=<resource address>`.",
+            )
+            .into(),
+        }
+    }
+}
+
+/// Atlas error codes that blame one attribute.
+const ERROR_ATTRS: &[(&str, &str)] = &[
+    ("GROUP_NOT_FOUND", "project_id"),
+    ("INVALID_GROUP_ID", "project_id"),
+    ("INVALID_ENUM_VALUE", "cloud"),
+];
+
+/// The state for an Atlas key, with the secret the caller kept.
+fn state_from_atlas(base: &AiModelApiKeyState, key: atlas::AiModelApiKey, secret: Option<Sensitive>) -> AiModelApiKeyState {
+    AiModelApiKeyState {
+        project_id: key.group_id.unwrap_or_else(|| base.project_id.clone()),
+        name: Some(key.name),
+        cloud: key.cloud.or_else(|| base.cloud.clone()),
+        geography: key.geography.or_else(|| base.geography.clone()),
+        api_key_id: Some(key.api_key_id),
+        created_at: key.created_at,
+        created_by: key.created_by,
+        last_used_at: key.last_used_at,
+        masked_secret: key.masked_secret,
+        secret,
+        status: key.status,
+        endpoint: key.endpoint,
+    }
+}
