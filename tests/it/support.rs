@@ -171,11 +171,13 @@ impl World {
         self.admin("DELETE", "/__emulator/requests", None);
     }
 
-    /// Mutating API requests (POST, PATCH, PUT, DELETE) in the log, as "METHOD path".
+    /// Mutating API requests (POST, PATCH, PUT, DELETE) in the log, as "METHOD path". Digest
+    /// challenges (401, not processed: each provider process pays one) are left out.
     pub fn mutations(&self) -> Vec<String> {
         self.requests()
             .iter()
-            .filter(|r| r["method"] != "GET" && r["path"].as_str().is_some_and(|p| p.starts_with("/api/atlas")))
+            .filter(|r| r["method"] != "GET" && r["status"] != 401)
+            .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/api/atlas")))
             .map(|r| format!("{} {}", r["method"].as_str().unwrap_or(""), r["path"].as_str().unwrap_or("")))
             .collect()
     }
