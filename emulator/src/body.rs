@@ -84,9 +84,9 @@ pub struct Fields<'a> {
     map: &'a Map<String, Value>,
 }
 
-impl Fields<'_> {
+impl<'a> Fields<'a> {
     /// Attribute `name` as a string; `None` when absent or null.
-    pub fn string(&self, name: &str) -> Result<Option<&str>, ApiError> {
+    pub fn string(&self, name: &str) -> Result<Option<&'a str>, ApiError> {
         match self.map.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => Ok(Some(text)),

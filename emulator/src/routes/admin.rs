@@ -27,6 +27,14 @@ pub fn routes() -> Router<AppState> {
         .route("/__emulator/orgs/{org_id}/apiKeys", post(bulk_create_keys))
         .route("/__emulator/orgs/{org_id}/apiKeys/{id}", delete(delete_key))
         .route("/__emulator/groups/{group_id}/apiKeys/{id}", delete(unassign_key))
+        .route(
+            "/__emulator/groups/{group_id}/aiModelApiKeys",
+            post(bulk_create_ai_keys),
+        )
+        .route(
+            "/__emulator/groups/{group_id}/aiModelApiKeys/{id}",
+            delete(delete_ai_key),
+        )
 }
 
 async fn dump_state(State(state): State<AppState>) -> Json<Value> {
@@ -156,6 +164,47 @@ async fn unassign_key(
     Path((group_id, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state.with_store(|store| store.unassign(&group_id, &id))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkAiKeys {
+    count: usize,
+    #[serde(default = "default_desc_prefix")]
+    name_prefix: String,
+}
+
+async fn bulk_create_ai_keys(
+    State(state): State<AppState>,
+    Path(group_id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let bulk: BulkAiKeys = body.decode()?;
+    if !(1..=5000).contains(&bulk.count) {
+        return Err(ApiError::bad_request(
+            "INVALID_ATTRIBUTE",
+            "count must be from 1 to 5000.",
+        ));
+    }
+    let ids = state.with_store(|store| {
+        store.project(&group_id)?;
+        let ids: Vec<String> = (1..=bulk.count)
+            .map(|index| {
+                let name = format!("{}-{index:04}", bulk.name_prefix);
+                store.create_ai_key(&group_id, &name, "emulator-admin").id.clone()
+            })
+            .collect();
+        Ok::<_, ApiError>(ids)
+    })?;
+    Ok((StatusCode::CREATED, Json(json!({ "ids": ids }))).into_response())
+}
+
+async fn delete_ai_key(
+    State(state): State<AppState>,
+    Path((group_id, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state.with_store(|store| store.delete_ai_key(&group_id, &id))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -5,6 +5,7 @@
 //! (406), then the org/project check of the path (400/404/401). `/api/` requests are logged.
 
 pub mod admin;
+pub mod ai_keys;
 pub mod org_keys;
 pub mod orgs;
 pub mod project_keys;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(orgs::routes())
         .merge(org_keys::routes())
         .merge(project_keys::routes())
+        .merge(ai_keys::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     let api = atlas
         .layer(middleware::from_fn(rate_limit_headers))

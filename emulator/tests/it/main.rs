@@ -2,6 +2,7 @@
 //! few over real sockets. One binary, one module per API area.
 
 mod admin;
+mod ai_keys;
 mod auth;
 mod org_keys;
 mod project_keys;
