@@ -1,1 +1,1113 @@
-//! Placeholder; filled in by its owner.
+//! `atlas::Client` against the in-process emulator: every call over real HTTP with Digest or
+//! OAuth, checked through return values and the emulator's request log.
+
+use std::time::Duration;
+
+use atlas_emulator::{Options, Running};
+use serde_json::{json, Value};
+use terraform_provider_mongodbatlas::atlas::{
+    self, Client, Config, CreateApiKey, CreateProjectApiKey, Credentials, Error, ExposeSecret, RetryPolicy,
+    SecretString, UpdateApiKey, UpdateProjectApiKey,
+};
+
+const USER_AGENT: &str = "terraform-provider-mongodbatlas/test";
+
+async fn emulator() -> Running {
+    match atlas_emulator::start(Options::default()).await {
+        Ok(running) => running,
+        Err(err) => panic!("could not start the emulator: {err}"),
+    }
+}
+
+fn digest_credentials(running: &Running) -> Credentials {
+    Credentials::Digest {
+        public_key: running.seed.public_key.clone(),
+        private_key: SecretString::from(running.seed.private_key.clone()),
+    }
+}
+
+fn client_with(running: &Running, credentials: Credentials) -> Client {
+    let mut config = Config::new(running.base_url(), credentials, USER_AGENT);
+    // Failures in these tests are deterministic; retries would only slow a failing run down.
+    config.retry = RetryPolicy::none();
+    Client::new(config).unwrap_or_else(|err| panic!("client: {err}"))
+}
+
+fn digest_client(running: &Running) -> Client {
+    client_with(running, digest_credentials(running))
+}
+
+fn ok<T>(result: Result<T, Error>, what: &str) -> T {
+    result.unwrap_or_else(|err| panic!("{what}: {err}"))
+}
+
+/// The emulator's request log (only `/api/` requests).
+async fn request_log(running: &Running) -> Vec<Value> {
+    let url = format!("{}/__emulator/requests", running.base_url());
+    let response = reqwest::get(&url)
+        .await
+        .unwrap_or_else(|err| panic!("request log: {err}"));
+    response
+        .json()
+        .await
+        .unwrap_or_else(|err| panic!("request log body: {err}"))
+}
+
+async fn clear_request_log(running: &Running) {
+    let url = format!("{}/__emulator/requests", running.base_url());
+    let status = reqwest::Client::new()
+        .delete(&url)
+        .send()
+        .await
+        .map(|response| response.status().as_u16())
+        .unwrap_or_else(|err| panic!("clear request log: {err}"));
+    assert_eq!(status, 204);
+}
+
+fn summary(log: &[Value]) -> Vec<String> {
+    log.iter()
+        .map(|entry| {
+            format!(
+                "{} {}?{} -> {} ({})",
+                entry["method"].as_str().unwrap_or("?"),
+                entry["path"].as_str().unwrap_or("?"),
+                entry["query"].as_str().unwrap_or(""),
+                entry["status"],
+                entry["auth"].as_str().unwrap_or("?"),
+            )
+        })
+        .collect()
+}
+
+fn is_redacted(private_key: &Option<SecretString>) -> bool {
+    private_key
+        .as_ref()
+        .is_some_and(|key| key.expose_secret().starts_with("********-****-****-"))
+}
+
+fn is_full_uuid(private_key: &Option<SecretString>) -> bool {
+    private_key.as_ref().is_some_and(|key| {
+        let key = key.expose_secret();
+        key.len() == 36 && key.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+    })
+}
+
+#[tokio::test]
+async fn org_key_lifecycle_create_get_update_delete() {
+    let running = emulator().await;
+    let client = digest_client(&running);
+    let org_id = running.seed.org_id.as_str();
+
+    let created = ok(
+        client
+            .create_api_key(
+                org_id,
+                &CreateApiKey {
+                    desc: "lifecycle".into(),
+                    roles: vec!["ORG_MEMBER".into()],
+                },
+            )
+            .await,
+        "create",
+    );
+    assert!(
+        is_full_uuid(&created.private_key),
+        "create returns the full private key"
+    );
+    assert_eq!(created.desc.as_deref(), Some("lifecycle"));
+    assert_eq!(created.public_key.as_deref().map(str::len), Some(8));
+    assert!(created
+        .roles
+        .iter()
+        .any(|role| role.role_name == "ORG_MEMBER" && role.org_id.as_deref() == Some(org_id)));
+
+    let read = ok(client.get_api_key(org_id, &created.id).await, "get");
+    assert_eq!(read.id, created.id);
+    assert_eq!(read.public_key, created.public_key);
+    assert!(is_redacted(&read.private_key), "later reads redact the private key");
+
+    let updated = ok(
+        client
+            .update_api_key(
+                org_id,
+                &created.id,
+                &UpdateApiKey {
+                    desc: Some("renamed".into()),
+                    roles: Some(vec!["ORG_READ_ONLY".into(), "ORG_BILLING_ADMIN".into()]),
+                },
+            )
+            .await,
+        "update",
+    );
+    assert_eq!(updated.desc.as_deref(), Some("renamed"));
+    let mut org_roles: Vec<&str> = updated
+        .roles
+        .iter()
+        .filter(|role| role.org_id.as_deref() == Some(org_id))
+        .map(|role| role.role_name.as_str())
+        .collect();
+    org_roles.sort_unstable();
+    assert_eq!(org_roles, ["ORG_BILLING_ADMIN", "ORG_READ_ONLY"]);
+    assert!(!is_full_uuid(&updated.private_key));
+
+    let only_desc = ok(
+        client
+            .update_api_key(
+                org_id,
+                &created.id,
+                &UpdateApiKey {
+                    desc: Some("renamed again".into()),
+                    roles: None,
+                },
+            )
+            .await,
+        "update desc only",
+    );
+    assert_eq!(only_desc.desc.as_deref(), Some("renamed again"));
+    assert_eq!(only_desc.roles.len(), 2, "roles untouched when omitted");
+
+    let listed = ok(client.list_api_keys(org_id).await, "list");
+    assert!(listed.iter().any(|key| key.id == created.id));
+    assert!(listed.iter().all(|key| !is_full_uuid(&key.private_key)));
+
+    ok(client.delete_api_key(org_id, &created.id).await, "delete");
+    let gone = ok(
+        client.get_api_key_opt(org_id, &created.id).await,
+        "get_opt after delete",
+    );
+    assert!(gone.is_none());
+
+    let err = match client.delete_api_key(org_id, &created.id).await {
+        Ok(()) => panic!("deleting a deleted key must fail"),
+        Err(err) => err,
+    };
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(err.error_code(), Some("API_KEY_NOT_FOUND"));
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "atlas returned 404 API_KEY_NOT_FOUND for DELETE /api/atlas/v2/orgs/{org_id}/apiKeys/{}",
+            created.id
+        )),
+        "{message}"
+    );
+    assert!(!message.ends_with('.'), "{message}");
+    assert!(!message.contains(&running.seed.private_key));
+
+    let err = match client.get_api_key(org_id, &created.id).await {
+        Ok(_) => panic!("get of a deleted key must fail"),
+        Err(err) => err,
+    };
+    assert!(err.is_not_found());
+    assert_eq!(err.status(), Some(404));
+}
+
+#[tokio::test]
+async fn digest_nonce_is_reused_so_n_calls_cost_n_plus_one_requests() {
+    let running = emulator().await;
+    let client = digest_client(&running);
+    let org_id = running.seed.org_id.as_str();
+    clear_request_log(&running).await;
+
+    const CALLS: usize = 6;
+    for _ in 0..CALLS {
+        ok(client.list_api_keys_page(org_id, 1, 100).await, "list page");
+    }
+    let log = request_log(&running).await;
+    let lines = summary(&log);
+    assert_eq!(log.len(), CALLS + 1, "{lines:#?}");
+    assert_eq!(log[0]["status"], 401, "{lines:#?}");
+    assert_eq!(log[0]["auth"], "none", "{lines:#?}");
+    for entry in &log[1..] {
+        assert_eq!(entry["status"], 200, "{lines:#?}");
+        assert_eq!(entry["auth"], "digest", "{lines:#?}");
+    }
+
+    // Clones share the cached challenge.
+    let clone = client.clone();
+    clear_request_log(&running).await;
+    ok(
+        clone.get_group(&running.seed.project_ids[0]).await,
+        "get_group through a clone",
+    );
+    assert_eq!(request_log(&running).await.len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_calls_all_succeed_with_a_shared_nonce() {
+    let running = emulator().await;
+    let client = digest_client(&running);
+    let org_id = running.seed.org_id.clone();
+    // Prime the cache, then race: counts may arrive out of order at the server.
+    ok(client.list_orgs().await, "list_orgs");
+    clear_request_log(&running).await;
+
+    const CALLS: usize = 24;
+    let calls = (0..CALLS).map(|_| {
+        let client = client.clone();
+        let org_id = org_id.clone();
+        tokio::spawn(async move { client.list_api_keys_page(&org_id, 1, 10).await })
+    });
+    for joined in futures::future::join_all(calls).await {
+        let page = joined.unwrap_or_else(|err| panic!("task: {err}"));
+        ok(page, "concurrent list page");
+    }
+    let log = request_log(&running).await;
+    // Each call costs one request, plus at most one re-challenge when it was overtaken.
+    assert!(log.len() >= CALLS && log.len() <= 2 * CALLS, "{:#?}", summary(&log));
+    let succeeded = log.iter().filter(|entry| entry["status"] == 200).count();
+    assert_eq!(succeeded, CALLS);
+}
+
+#[tokio::test]
+async fn wrong_private_key_is_an_api_error_saying_credentials_were_rejected() {
+    let running = emulator().await;
+    let wrong_secret = "00000000-1111-2222-3333-444444444444";
+    let client = client_with(
+        &running,
+        Credentials::Digest {
+            public_key: running.seed.public_key.clone(),
+            private_key: SecretString::from(wrong_secret),
+        },
+    );
+    clear_request_log(&running).await;
+    let err = match client.list_orgs().await {
+        Ok(_) => panic!("a wrong private key must be rejected"),
+        Err(err) => err,
+    };
+    assert_eq!(err.status(), Some(401), "{err}");
+    assert!(matches!(err, Error::Api(_)));
+    assert!(!err.is_not_found());
+    assert!(!err.may_have_been_processed());
+    let message = err.to_string();
+    assert!(
+        message.starts_with("atlas rejected the credentials with 401"),
+        "{message}"
+    );
+    assert!(!message.contains(wrong_secret) && !format!("{err:?}").contains(wrong_secret));
+    // One unauthenticated probe, one answer; no loop.
+    let log = request_log(&running).await;
+    assert_eq!(log.len(), 2, "{:#?}", summary(&log));
+}
+
+#[tokio::test]
+async fn list_walks_every_page() {
+    let running = emulator().await;
+    let client = digest_client(&running);
+    let org_id = running.seed.org_id.as_str();
+    let before = ok(client.list_api_keys(org_id).await, "list before").len();
+
+    let url = format!("{}/__emulator/orgs/{org_id}/apiKeys", running.base_url());
+    let status = reqwest::Client::new()
+        .post(&url)
+        .json(&json!({"count": 230}))
+        .send()
+        .await
+        .map(|response| response.status().as_u16())
+        .unwrap_or_else(|err| panic!("bulk create: {err}"));
+    assert_eq!(status, 201);
+    let total = before + 230;
+
+    clear_request_log(&running).await;
+    let all = ok(client.list_api_keys(org_id).await, "list all");
+    assert_eq!(all.len(), total);
+    let mut ids: Vec<&str> = all.iter().map(|key| key.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "no key twice");
+    let log = request_log(&running).await;
+    let pages: Vec<&str> = log.iter().filter_map(|entry| entry["query"].as_str()).collect();
+    let expected_pages = total.div_ceil(100);
+    assert_eq!(pages.len(), expected_pages, "{:#?}", summary(&log));
+    for (index, query) in pages.iter().enumerate() {
+        assert!(
+            query.contains(&format!("pageNum={}", index + 1)) && query.contains("itemsPerPage=100"),
+            "{query}"
+        );
+    }
+
+    let second = ok(client.list_api_keys_page(org_id, 2, 100).await, "page 2");
+    assert_eq!(second.results.len(), 100);
+    assert_eq!(second.total_count, Some(total as u64));
+}
+
+#[tokio::test]
+async fn lookups_find_the_seeded_org_and_projects() {
+    let running = emulator().await;
+    let client = digest_client(&running);
+    let orgs = ok(client.list_orgs().await, "list_orgs");
+    assert!(orgs.iter().any(|org| org.id == running.seed.org_id), "{orgs:?}");
+    for project_id in &running.seed.project_ids {
+        let group = ok(client.get_group(project_id).await, "get_group");
+        assert_eq!(&group.id, project_id);
+        assert_eq!(group.org_id, running.seed.org_id);
+    }
+    let err = match client.get_group("0123456789abcdef01234567").await {
+        Ok(group) => panic!("unknown project found: {group:?}"),
+        Err(err) => err,
+    };
+    assert!(err.is_not_found(), "{err}");
+}
+
+#[tokio::test]
+async fn validation_errors_keep_atlas_code_and_are_not_not_found() {
+    let running = emulator().await;
+    let client = digest_client(&running);
+    let err = match client
+        .create_api_key(
+            &running.seed.org_id,
+            &CreateApiKey {
+                desc: "no roles".into(),
+                roles: vec![],
+            },
+        )
+        .await
+    {
+        Ok(key) => panic!("a key without roles was created: {}", key.id),
+        Err(err) => err,
+    };
+    assert_eq!(err.status(), Some(400), "{err}");
+    assert!(err.error_code().is_some(), "{err}");
+    assert!(!err.is_not_found());
+    assert!(!err.may_have_been_processed());
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_transport_error_that_was_not_processed() {
+    // Bind and drop a listener to find a port nobody listens on.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("{err}"));
+        listener
+            .local_addr()
+            .map(|addr| addr.port())
+            .unwrap_or_else(|err| panic!("{err}"))
+    };
+    let mut config = Config::new(
+        format!("http://127.0.0.1:{port}"),
+        Credentials::Digest {
+            public_key: "abcdefgh".into(),
+            private_key: SecretString::from("00000000-0000-0000-0000-000000000000"),
+        },
+        USER_AGENT,
+    );
+    config.retry = RetryPolicy::none();
+    let client = Client::new(config).unwrap_or_else(|err| panic!("{err}"));
+    let err = match client
+        .create_api_key(
+            "0123456789abcdef01234567",
+            &CreateApiKey {
+                desc: "x".into(),
+                roles: vec!["ORG_MEMBER".into()],
+            },
+        )
+        .await
+    {
+        Ok(_) => panic!("nothing listens there"),
+        Err(err) => err,
+    };
+    assert!(
+        matches!(&err, Error::Transport(transport) if transport.connect),
+        "{err:?}"
+    );
+    assert!(!err.may_have_been_processed());
+    assert_eq!(err.status(), None);
+    assert_eq!(
+        err.to_string(),
+        "could not connect to atlas for POST /api/atlas/v2/orgs/0123456789abcdef01234567/apiKeys"
+    );
+}
+
+#[tokio::test]
+async fn project_key_assignment_operations() {
+    let running = emulator().await;
+    let client = digest_client(&running);
+    let org_id = running.seed.org_id.as_str();
+    let first = running.seed.project_ids[0].as_str();
+    let second = running.seed.project_ids[1].as_str();
+
+    let created = ok(
+        client
+            .create_project_api_key(
+                first,
+                &CreateProjectApiKey {
+                    desc: "project key".into(),
+                    roles: vec!["GROUP_READ_ONLY".into()],
+                },
+            )
+            .await,
+        "create_project_api_key",
+    );
+    assert!(is_full_uuid(&created.private_key));
+    assert!(created
+        .roles
+        .iter()
+        .any(|r| r.role_name == "GROUP_READ_ONLY" && r.group_id.as_deref() == Some(first)));
+    assert!(
+        created
+            .roles
+            .iter()
+            .any(|r| r.role_name == "ORG_MEMBER" && r.org_id.as_deref() == Some(org_id)),
+        "atlas adds ORG_MEMBER: {:?}",
+        created.roles
+    );
+
+    let in_first = ok(client.list_project_api_keys(first).await, "list first");
+    let listed = in_first.iter().find(|key| key.id == created.id);
+    assert!(listed.is_some_and(|key| is_redacted(&key.private_key)));
+
+    ok(
+        client
+            .add_project_api_key(second, &created.id, &["GROUP_OWNER".to_owned()])
+            .await,
+        "add_project_api_key",
+    );
+    let key = ok(client.get_api_key(org_id, &created.id).await, "get after add");
+    assert!(key
+        .roles
+        .iter()
+        .any(|r| r.role_name == "GROUP_OWNER" && r.group_id.as_deref() == Some(second)));
+
+    let updated = ok(
+        client
+            .update_project_api_key_roles(
+                second,
+                &created.id,
+                &UpdateProjectApiKey {
+                    desc: None,
+                    roles: Some(vec!["GROUP_READ_ONLY".into(), "GROUP_DATA_ACCESS_READ_ONLY".into()]),
+                },
+            )
+            .await,
+        "update_project_api_key_roles",
+    );
+    let mut second_roles: Vec<&str> = updated
+        .roles
+        .iter()
+        .filter(|r| r.group_id.as_deref() == Some(second))
+        .map(|r| r.role_name.as_str())
+        .collect();
+    second_roles.sort_unstable();
+    assert_eq!(second_roles, ["GROUP_DATA_ACCESS_READ_ONLY", "GROUP_READ_ONLY"]);
+
+    ok(client.remove_project_api_key(second, &created.id).await, "remove");
+    let in_second = ok(client.list_project_api_keys(second).await, "list second");
+    assert!(in_second.iter().all(|key| key.id != created.id));
+    let key = ok(
+        client.get_api_key(org_id, &created.id).await,
+        "org key survives removal",
+    );
+    assert!(key.roles.iter().all(|r| r.group_id.as_deref() != Some(second)));
+
+    ok(client.delete_api_key(org_id, &created.id).await, "delete org key");
+    let in_first = ok(client.list_project_api_keys(first).await, "list first after delete");
+    assert!(in_first.iter().all(|key| key.id != created.id));
+}
+
+#[test]
+fn error_type_is_send_sync_and_static() {
+    fn assert_bounds<T: Send + Sync + 'static + std::error::Error>() {}
+    assert_bounds::<atlas::Error>();
+    let _ = Duration::ZERO;
+}
+
+/// A scripted HTTP/1.1 server: answers each request with the next canned reply and records
+/// what it saw. Every reply closes the connection, so each request is one connection.
+mod scripted {
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// One received request.
+    #[derive(Clone, Debug)]
+    pub struct Seen {
+        pub method: String,
+        pub target: String,
+        pub authorization: Option<String>,
+        pub accept: Option<String>,
+        pub content_type: Option<String>,
+        pub user_agent: Option<String>,
+        pub body: String,
+    }
+
+    /// What to do with a request.
+    pub enum Reply {
+        /// Send this raw response.
+        Raw(String),
+        /// Close the connection without answering.
+        Close,
+        /// Never answer.
+        Hang,
+        /// Send this raw response after a (Tokio) delay.
+        Delayed(std::time::Duration, String),
+    }
+
+    pub fn json(status: u16, headers: &[(&str, &str)], body: &str) -> Reply {
+        raw(status, "application/json", headers, body)
+    }
+
+    pub fn raw(status: u16, content_type: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let mut text = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        text.push_str("\r\n");
+        text.push_str(body);
+        Reply::Raw(text)
+    }
+
+    pub struct Server {
+        pub base_url: String,
+        seen: Arc<Mutex<Vec<Seen>>>,
+    }
+
+    impl Server {
+        pub fn seen(&self) -> Vec<Seen> {
+            self.seen.lock().map(|seen| seen.clone()).unwrap_or_default()
+        }
+    }
+
+    pub async fn start(replies: Vec<Reply>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        let addr = listener.local_addr().unwrap_or_else(|err| panic!("{err}"));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let replies = Arc::new(Mutex::new(VecDeque::from(replies)));
+        let record = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let record = record.clone();
+                let replies = replies.clone();
+                tokio::spawn(async move {
+                    let Some(request) = read_request(&mut socket).await else {
+                        return;
+                    };
+                    if let Ok(mut seen) = record.lock() {
+                        seen.push(request);
+                    }
+                    let reply = replies.lock().ok().and_then(|mut replies| replies.pop_front());
+                    match reply {
+                        Some(Reply::Raw(text)) => {
+                            let _ = socket.write_all(text.as_bytes()).await;
+                            let _ = socket.shutdown().await;
+                        }
+                        Some(Reply::Close) => drop(socket),
+                        Some(Reply::Hang) => {
+                            std::future::pending::<()>().await;
+                        }
+                        Some(Reply::Delayed(delay, text)) => {
+                            tokio::time::sleep(delay).await;
+                            let _ = socket.write_all(text.as_bytes()).await;
+                            let _ = socket.shutdown().await;
+                        }
+                        None => {
+                            let body = "script exhausted";
+                            let text = format!(
+                                "HTTP/1.1 599 X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                                body.len()
+                            );
+                            let _ = socket.write_all(text.as_bytes()).await;
+                        }
+                    }
+                });
+            }
+        });
+        Server {
+            base_url: format!("http://{addr}"),
+            seen,
+        }
+    }
+
+    async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Seen> {
+        let mut buffer = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let header_end = loop {
+            if let Some(position) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
+                break position + 4;
+            }
+            let read = socket.read(&mut chunk).await.ok()?;
+            if read == 0 {
+                return None;
+            }
+            buffer.extend_from_slice(&chunk[..read]);
+        };
+        let head = String::from_utf8_lossy(&buffer[..header_end]).to_string();
+        let mut lines = head.split("\r\n");
+        let mut request_line = lines.next()?.split(' ');
+        let method = request_line.next()?.to_owned();
+        let target = request_line.next()?.to_owned();
+        let mut headers = Vec::new();
+        for line in lines {
+            if let Some((name, value)) = line.split_once(':') {
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+            }
+        }
+        let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        let length: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        while buffer.len() < header_end + length {
+            let read = socket.read(&mut chunk).await.ok()?;
+            if read == 0 {
+                break;
+            }
+            buffer.extend_from_slice(&chunk[..read]);
+        }
+        let body_end = (header_end + length).min(buffer.len());
+        Some(Seen {
+            method,
+            target,
+            authorization: header("authorization"),
+            accept: header("accept"),
+            content_type: header("content-type"),
+            user_agent: header("user-agent"),
+            body: String::from_utf8_lossy(&buffer[header_end..body_end]).to_string(),
+        })
+    }
+}
+
+use scripted::{json as reply_json, Reply};
+
+const GROUP_ID: &str = "69681d39c9e8cfd375386316";
+const ORG_ID: &str = "32b6e34b3d91647abb20e7b9";
+const GROUP_BODY: &str = r#"{"id":"69681d39c9e8cfd375386316","orgId":"32b6e34b3d91647abb20e7b9","name":"p","clusterCount":0,"created":"2026-01-15T16:47:49Z"}"#;
+const KEY_BODY: &str = r#"{"id":"32b6e34b3d91647abb20e7b8","desc":"d","publicKey":"zmmrboas","privateKey":"55c3bbb6-b4bb-4be1-9e66-d20841f3e0aa","roles":[{"orgId":"32b6e34b3d91647abb20e7b9","roleName":"ORG_MEMBER"}]}"#;
+const RATE_LIMITED_BODY: &str =
+    r#"{"detail":"Rate limit exceeded","error":429,"errorCode":"RATE_LIMITED","reason":"Too Many Requests"}"#;
+const UNEXPECTED_BODY: &str =
+    r#"{"detail":"boom","error":500,"errorCode":"UNEXPECTED_ERROR","reason":"Internal Server Error"}"#;
+
+fn token_client(base_url: &str, retry: RetryPolicy) -> Client {
+    let mut config = Config::new(
+        base_url,
+        Credentials::AccessToken(SecretString::from("token-abc")),
+        USER_AGENT,
+    );
+    config.retry = retry;
+    config.request_timeout = Duration::from_secs(30);
+    Client::new(config).unwrap_or_else(|err| panic!("{err}"))
+}
+
+fn create_body() -> CreateApiKey {
+    CreateApiKey {
+        desc: "d".into(),
+        roles: vec!["ORG_MEMBER".into()],
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn get_retries_429_then_500_honouring_retry_after() {
+    let server = scripted::start(vec![
+        reply_json(429, &[("Retry-After", "3")], RATE_LIMITED_BODY),
+        reply_json(500, &[], UNEXPECTED_BODY),
+        reply_json(200, &[], GROUP_BODY),
+    ])
+    .await;
+    let client = token_client(&server.base_url, RetryPolicy::default());
+    let started = tokio::time::Instant::now();
+    let group = ok(client.get_group(GROUP_ID).await, "get_group after retries");
+    assert_eq!(group.org_id, ORG_ID);
+    let waited = started.elapsed();
+    // 3 s from Retry-After, then the second backoff (2 s scaled by a jitter of 0.5..=1).
+    assert!(
+        waited >= Duration::from_secs(4) && waited <= Duration::from_secs(6),
+        "{waited:?}"
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3);
+    for request in &seen {
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.target, format!("/api/atlas/v2/groups/{GROUP_ID}"));
+        assert_eq!(request.accept.as_deref(), Some("application/vnd.atlas.2023-01-01+json"));
+        assert_eq!(request.authorization.as_deref(), Some("Bearer token-abc"));
+        assert_eq!(request.user_agent.as_deref(), Some(USER_AGENT));
+        assert_eq!(request.content_type, None);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn create_is_not_retried_after_a_500() {
+    let server = scripted::start(vec![
+        reply_json(500, &[], UNEXPECTED_BODY),
+        reply_json(200, &[], KEY_BODY),
+    ])
+    .await;
+    let client = token_client(&server.base_url, RetryPolicy::default());
+    let err = match client.create_api_key(ORG_ID, &create_body()).await {
+        Ok(_) => panic!("a create that failed with 500 must not be replayed"),
+        Err(err) => err,
+    };
+    assert_eq!(err.status(), Some(500));
+    assert!(
+        err.may_have_been_processed(),
+        "the caller must look for the key before creating again"
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].content_type.as_deref(),
+        Some("application/vnd.atlas.2023-01-01+json")
+    );
+    assert_eq!(seen[0].body, r#"{"desc":"d","roles":["ORG_MEMBER"]}"#);
+}
+
+#[tokio::test(start_paused = true)]
+async fn create_is_retried_after_a_429_with_the_same_body() {
+    let server = scripted::start(vec![
+        reply_json(429, &[("Retry-After", "1")], RATE_LIMITED_BODY),
+        reply_json(200, &[], KEY_BODY),
+    ])
+    .await;
+    let client = token_client(&server.base_url, RetryPolicy::default());
+    let created = ok(client.create_api_key(ORG_ID, &create_body()).await, "create after 429");
+    assert!(is_full_uuid(&created.private_key));
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].body, seen[1].body);
+}
+
+#[tokio::test(start_paused = true)]
+async fn create_is_not_retried_when_the_connection_drops_after_sending() {
+    let server = scripted::start(vec![Reply::Close, reply_json(200, &[], KEY_BODY)]).await;
+    let client = token_client(&server.base_url, RetryPolicy::default());
+    let err = match client.create_api_key(ORG_ID, &create_body()).await {
+        Ok(_) => panic!("must not be replayed"),
+        Err(err) => err,
+    };
+    assert!(
+        matches!(&err, Error::Transport(transport) if !transport.connect),
+        "{err:?}"
+    );
+    assert!(err.may_have_been_processed());
+    assert_eq!(server.seen().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn get_is_retried_when_the_connection_drops() {
+    let server = scripted::start(vec![Reply::Close, reply_json(200, &[], GROUP_BODY)]).await;
+    let client = token_client(&server.base_url, RetryPolicy::default());
+    ok(client.get_group(GROUP_ID).await, "get after a dropped connection");
+    assert_eq!(server.seen().len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn html_502_is_retried_until_attempts_run_out_and_keeps_status_and_body() {
+    let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+    let replies = (0..6).map(|_| scripted::raw(502, "text/html", &[], html)).collect();
+    let server = scripted::start(replies).await;
+    let client = token_client(&server.base_url, RetryPolicy::default());
+    let err = match client.delete_api_key(ORG_ID, "32b6e34b3d91647abb20e7b8").await {
+        Ok(()) => panic!("502 every time"),
+        Err(err) => err,
+    };
+    assert_eq!(server.seen().len(), 5, "default policy: five attempts");
+    assert_eq!(err.status(), Some(502));
+    assert!(!err.is_not_found());
+    let api = err
+        .api()
+        .cloned()
+        .unwrap_or_else(|| panic!("api error expected: {err:?}"));
+    assert_eq!(api.error_code, None);
+    assert_eq!(api.raw_body.as_deref(), Some(html));
+    assert_eq!(
+        err.to_string(),
+        "atlas returned 502 for DELETE /api/atlas/v2/orgs/32b6e34b3d91647abb20e7b9/apiKeys/32b6e34b3d91647abb20e7b8 with a body that is not atlas error json"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_beyond_the_time_budget_returns_at_once() {
+    let server = scripted::start(vec![
+        reply_json(429, &[("Retry-After", "120")], RATE_LIMITED_BODY),
+        reply_json(200, &[], GROUP_BODY),
+    ])
+    .await;
+    let client = token_client(&server.base_url, RetryPolicy::default());
+    let started = tokio::time::Instant::now();
+    let err = match client.get_group(GROUP_ID).await {
+        Ok(_) => panic!("must give up"),
+        Err(err) => err,
+    };
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(err.is_rate_limited());
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
+    assert_eq!(server.seen().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_server_is_a_timeout() {
+    let server = scripted::start(vec![Reply::Hang]).await;
+    let client = token_client(&server.base_url, RetryPolicy::none());
+    let started = tokio::time::Instant::now();
+    let err = match client.get_group(GROUP_ID).await {
+        Ok(_) => panic!("nobody answers"),
+        Err(err) => err,
+    };
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+    assert!(err.may_have_been_processed());
+    assert!(started.elapsed() >= Duration::from_secs(30));
+    assert_eq!(
+        err.to_string(),
+        format!("timed out waiting for atlas to answer GET /api/atlas/v2/groups/{GROUP_ID}")
+    );
+}
+
+fn scripted_digest_client(base_url: &str) -> Client {
+    let credentials = Credentials::Digest {
+        public_key: "zmmrboas".into(),
+        private_key: SecretString::from("55c3bbb6-b4bb-4be1-9e66-d20841f3e0aa"),
+    };
+    let mut config = Config::new(base_url, credentials, USER_AGENT);
+    config.retry = RetryPolicy::none();
+    Client::new(config).unwrap_or_else(|err| panic!("{err}"))
+}
+
+fn challenge(nonce: &str, stale: bool) -> Reply {
+    let value = format!(
+        r#"Digest realm="MMS Public API", domain="", nonce="{nonce}", algorithm=MD5, qop="auth", stale={stale}"#
+    );
+    reply_json(
+        401,
+        &[("WWW-Authenticate", value.as_str())],
+        r#"{"error":401,"errorCode":"UNAUTHORIZED","reason":"Unauthorized"}"#,
+    )
+}
+
+fn digest_field<'a>(authorization: &'a Option<String>, name: &str) -> Option<&'a str> {
+    let header = authorization.as_deref()?;
+    let start = header.find(&format!("{name}="))? + name.len() + 1;
+    let rest = &header[start..];
+    let rest = rest.strip_prefix('"').unwrap_or(rest);
+    let end = rest.find(['"', ',']).unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+#[tokio::test]
+async fn digest_follows_a_stale_nonce_once_and_then_preempts_with_the_new_one() {
+    let server = scripted::start(vec![
+        challenge("nonceA", false),
+        reply_json(200, &[], GROUP_BODY),
+        challenge("nonceB", true),
+        reply_json(200, &[], GROUP_BODY),
+        reply_json(200, &[], GROUP_BODY),
+    ])
+    .await;
+    let client = scripted_digest_client(&server.base_url);
+    for _ in 0..3 {
+        ok(client.get_group(GROUP_ID).await, "get_group");
+    }
+    let seen = server.seen();
+    let nonces: Vec<(Option<&str>, Option<&str>)> = seen
+        .iter()
+        .map(|request| {
+            (
+                digest_field(&request.authorization, "nonce"),
+                digest_field(&request.authorization, "nc"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        nonces,
+        vec![
+            (None, None),
+            (Some("nonceA"), Some("00000001")),
+            (Some("nonceA"), Some("00000002")),
+            (Some("nonceB"), Some("00000001")),
+            (Some("nonceB"), Some("00000002")),
+        ]
+    );
+    for request in &seen[1..] {
+        assert_eq!(digest_field(&request.authorization, "username"), Some("zmmrboas"));
+        assert_eq!(digest_field(&request.authorization, "realm"), Some("MMS Public API"));
+        assert_eq!(digest_field(&request.authorization, "qop"), Some("auth"));
+        assert_eq!(
+            digest_field(&request.authorization, "uri"),
+            Some(format!("/api/atlas/v2/groups/{GROUP_ID}").as_str())
+        );
+        assert!(!request
+            .authorization
+            .as_deref()
+            .unwrap_or_default()
+            .contains("55c3bbb6"));
+    }
+}
+
+#[tokio::test]
+async fn digest_resends_the_same_body_and_signs_the_query() {
+    let server = scripted::start(vec![
+        challenge("n1", false),
+        reply_json(200, &[], KEY_BODY),
+        reply_json(200, &[], r#"{"results":[],"totalCount":0}"#),
+    ])
+    .await;
+    let client = scripted_digest_client(&server.base_url);
+    ok(client.create_api_key(ORG_ID, &create_body()).await, "create");
+    ok(client.list_api_keys_page(ORG_ID, 2, 50).await, "page");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(seen[0].body, seen[1].body);
+    assert_eq!(seen[1].body, r#"{"desc":"d","roles":["ORG_MEMBER"]}"#);
+    assert_eq!(
+        seen[2].target,
+        format!("/api/atlas/v2/orgs/{ORG_ID}/apiKeys?pageNum=2&itemsPerPage=50")
+    );
+    assert_eq!(
+        digest_field(&seen[2].authorization, "uri"),
+        Some(seen[2].target.as_str())
+    );
+}
+
+#[tokio::test]
+async fn malformed_digest_challenge_is_an_auth_error() {
+    let malformed = reply_json(
+        401,
+        &[("WWW-Authenticate", r#"Digest realm="MMS Public API", algorithm=MD5"#)],
+        "{}",
+    );
+    let server = scripted::start(vec![malformed]).await;
+    let client = scripted_digest_client(&server.base_url);
+    let err = match client.get_group(GROUP_ID).await {
+        Ok(_) => panic!("no nonce, no answer"),
+        Err(err) => err,
+    };
+    assert!(matches!(err, Error::Auth(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("atlas sent a digest challenge this client cannot answer for GET"),
+        "{err}"
+    );
+    assert_eq!(server.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn a_401_without_challenge_is_not_retried() {
+    let server = scripted::start(vec![reply_json(
+        401,
+        &[],
+        r#"{"error":401,"errorCode":"NOT_IN_GROUP","detail":"Not in group.","reason":"Unauthorized"}"#,
+    )])
+    .await;
+    let client = scripted_digest_client(&server.base_url);
+    let err = match client.get_group(GROUP_ID).await {
+        Ok(_) => panic!("rejected"),
+        Err(err) => err,
+    };
+    assert_eq!(err.error_code(), Some("NOT_IN_GROUP"));
+    assert_eq!(
+        err.to_string(),
+        format!("atlas rejected the credentials with 401 NOT_IN_GROUP for GET /api/atlas/v2/groups/{GROUP_ID}: Not in group")
+    );
+    assert_eq!(server.seen().len(), 1);
+}
+
+fn token_reply(token: &str) -> Reply {
+    let body = format!(r#"{{"access_token":"{token}","expires_in":3600,"token_type":"Bearer"}}"#);
+    reply_json(200, &[], &body)
+}
+
+fn service_account_client(base_url: &str) -> Client {
+    let credentials = Credentials::ServiceAccount {
+        client_id: "mdb_sa_id_0123".into(),
+        client_secret: SecretString::from("mdb_sa_sk_secret"),
+    };
+    let mut config = Config::new(base_url, credentials, USER_AGENT);
+    config.retry = RetryPolicy::none();
+    Client::new(config).unwrap_or_else(|err| panic!("{err}"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn service_account_token_is_cached_refreshed_before_expiry_and_replaced_after_a_401() {
+    let server = scripted::start(vec![
+        token_reply("t1"),
+        reply_json(200, &[], GROUP_BODY),
+        reply_json(200, &[], GROUP_BODY),
+        // After 55 minutes the token has less than a tenth of its hour left.
+        token_reply("t2"),
+        reply_json(200, &[], GROUP_BODY),
+        // Revoked behind our back: one new token, one replay.
+        reply_json(
+            401,
+            &[],
+            r#"{"error":401,"errorCode":"UNAUTHORIZED","reason":"Unauthorized"}"#,
+        ),
+        token_reply("t3"),
+        reply_json(200, &[], GROUP_BODY),
+    ])
+    .await;
+    let client = service_account_client(&server.base_url);
+    ok(client.get_group(GROUP_ID).await, "first");
+    tokio::time::sleep(Duration::from_secs(30 * 60)).await;
+    ok(client.get_group(GROUP_ID).await, "cached token");
+    tokio::time::sleep(Duration::from_secs(25 * 60)).await;
+    ok(client.get_group(GROUP_ID).await, "refreshed token");
+    ok(client.get_group(GROUP_ID).await, "after revocation");
+    let seen = server.seen();
+    let calls: Vec<String> = seen
+        .iter()
+        .map(|request| {
+            let auth = request.authorization.as_deref().unwrap_or("none");
+            let scheme = auth.split(' ').next().unwrap_or("none");
+            let shown = if scheme == "Bearer" {
+                auth.to_owned()
+            } else {
+                scheme.to_owned()
+            };
+            format!("{} {} {shown}", request.method, request.target)
+        })
+        .collect();
+    let group = format!("GET /api/atlas/v2/groups/{GROUP_ID}");
+    assert_eq!(
+        calls,
+        vec![
+            "POST /api/oauth/token Basic".to_owned(),
+            format!("{group} Bearer t1"),
+            format!("{group} Bearer t1"),
+            "POST /api/oauth/token Basic".to_owned(),
+            format!("{group} Bearer t2"),
+            format!("{group} Bearer t2"),
+            "POST /api/oauth/token Basic".to_owned(),
+            format!("{group} Bearer t3"),
+        ]
+    );
+    let token_request = &seen[0];
+    assert_eq!(token_request.body, "grant_type=client_credentials");
+    assert_eq!(
+        token_request.content_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(token_request.accept.as_deref(), Some("application/json"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn max_concurrent_requests_limits_requests_in_flight() {
+    let slow = || match reply_json(200, &[], GROUP_BODY) {
+        Reply::Raw(text) => Reply::Delayed(Duration::from_secs(10), text),
+        other => other,
+    };
+    let server = scripted::start((0..4).map(|_| slow()).collect()).await;
+    let mut config = Config::new(
+        &server.base_url,
+        Credentials::AccessToken(SecretString::from("t")),
+        USER_AGENT,
+    );
+    config.max_concurrent_requests = 2;
+    let client = Client::new(config).unwrap_or_else(|err| panic!("{err}"));
+    let started = tokio::time::Instant::now();
+    let calls = (0..4).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_group(GROUP_ID).await })
+    });
+    for joined in futures::future::join_all(calls).await {
+        ok(joined.unwrap_or_else(|err| panic!("task: {err}")), "slow get");
+    }
+    // Two waves of two requests, ten seconds each.
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(20) && waited < Duration::from_secs(30),
+        "{waited:?}"
+    );
+    assert_eq!(server.seen().len(), 4);
+}
