@@ -4,6 +4,7 @@ mod client;
 mod codec;
 mod docs;
 mod e2e;
+mod e2e_ai;
 mod e2e_project;
 mod grpc;
 mod support;
