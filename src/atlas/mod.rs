@@ -1,8 +1,8 @@
 //! Atlas Admin API v2 client for API keys: HTTP and JSON, nothing about Terraform.
 //!
 //! [`Client`] wraps one pooled `reqwest` client. Each API area has its own file with its models
-//! and calls: [`api_keys`](Client::create_api_key) (organization keys), project assignment of
-//! keys, AI model keys, and project/organization lookups. Every call sends the operation's
+//! and calls: `api_keys.rs` (organization keys), `project_keys.rs` (project assignment of keys),
+//! `ai_model_keys.rs` (AI model keys) and `lookups.rs` (projects and organizations). Every call sends the operation's
 //! versioned media type, authenticates with Digest (cached challenge, one round trip per call
 //! in steady state), a service account or an access token, retries throttled and transient
 //! failures per [`RetryPolicy`], and reports failures as an [`Error`] grouped by phase.
