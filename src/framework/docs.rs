@@ -59,8 +59,11 @@ pub fn render(page: &Page<'_>) -> String {
     out
 }
 
+/// A docs section title and which attributes belong under it.
+type Group = (&'static str, fn(&Attribute) -> bool);
+
 fn render_block(out: &mut String, block: &Block, parent: Option<&str>) {
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
+    let groups: [Group; 3] = [
         ("Required", |a| a.required),
         ("Optional", |a| a.optional),
         ("Read-Only", |a| !a.required && !a.optional),
@@ -131,7 +134,7 @@ fn describe(attribute: &Attribute) -> String {
         rules.push("changing it forces a new resource".to_string());
     }
     if let Some(default) = attribute.default.as_ref().and_then(|d| d.as_str()) {
-        rules.push(format!("defaults to `{default:?}`").replace('"', "\""));
+        rules.push(format!("defaults to `\"{default}\"`"));
     }
     if !rules.is_empty() {
         let _ = write!(text, " Constraints: {}.", rules.join("; "));
