@@ -6,8 +6,8 @@ use std::time::Duration;
 use atlas_emulator::{Options, Running};
 use serde_json::{json, Value};
 use terraform_provider_mongodbatlas::atlas::{
-    self, Client, Config, CreateApiKey, CreateProjectApiKey, Credentials, Error, ExposeSecret, RetryPolicy,
-    SecretString, UpdateApiKey, UpdateProjectApiKey,
+    self, Client, Config, CreateAiModelApiKey, CreateApiKey, CreateProjectApiKey, Credentials, Error, ExposeSecret,
+    RetryPolicy, SecretString, UpdateAiModelApiKey, UpdateApiKey, UpdateProjectApiKey,
 };
 
 const USER_AGENT: &str = "terraform-provider-mongodbatlas/test";
@@ -370,6 +370,79 @@ async fn validation_errors_keep_atlas_code_and_are_not_not_found() {
     assert!(err.error_code().is_some(), "{err}");
     assert!(!err.is_not_found());
     assert!(!err.may_have_been_processed());
+}
+
+#[tokio::test]
+async fn ai_model_key_operations() {
+    let running = emulator().await;
+    let client = digest_client(&running);
+    let group_id = running.seed.project_ids[0].as_str();
+
+    let created = ok(
+        client
+            .create_ai_model_api_key(
+                group_id,
+                &CreateAiModelApiKey {
+                    name: "embeddings".into(),
+                    cloud: "ANY".into(),
+                    geography: "ANY".into(),
+                },
+            )
+            .await,
+        "create_ai_model_api_key",
+    );
+    let secret = created.secret.as_ref().map(|s| s.expose_secret().to_owned());
+    assert!(
+        secret.as_deref().is_some_and(|s| s.len() > 8),
+        "create returns the secret"
+    );
+    assert_eq!(created.name, "embeddings");
+    assert_eq!(created.group_id.as_deref(), Some(group_id));
+    assert!(created.masked_secret.is_some());
+    assert!(!format!("{created:?}").contains(secret.as_deref().unwrap_or("<none>")));
+
+    let read = ok(client.get_ai_model_api_key(group_id, &created.api_key_id).await, "get");
+    assert!(read.secret.is_none(), "only create returns the secret");
+    assert_eq!(read.masked_secret, created.masked_secret);
+    assert_eq!(read.last_used_at, None);
+
+    let renamed = ok(
+        client
+            .update_ai_model_api_key(
+                group_id,
+                &created.api_key_id,
+                &UpdateAiModelApiKey { name: "renamed".into() },
+            )
+            .await,
+        "update",
+    );
+    assert_eq!(renamed.name, "renamed");
+    assert!(renamed.secret.is_none());
+
+    let listed = ok(client.list_ai_model_api_keys(group_id).await, "list");
+    assert!(listed
+        .iter()
+        .any(|key| key.api_key_id == created.api_key_id && key.name == "renamed"));
+    let in_org = ok(
+        client.list_org_ai_model_api_keys(&running.seed.org_id).await,
+        "list org",
+    );
+    assert!(in_org.iter().any(|key| key.api_key_id == created.api_key_id));
+
+    ok(
+        client.delete_ai_model_api_key(group_id, &created.api_key_id).await,
+        "delete",
+    );
+    let gone = ok(
+        client.get_ai_model_api_key_opt(group_id, &created.api_key_id).await,
+        "get_opt",
+    );
+    assert!(gone.is_none());
+    let err = match client.delete_ai_model_api_key(group_id, &created.api_key_id).await {
+        Ok(()) => panic!("second delete must fail"),
+        Err(err) => err,
+    };
+    assert!(err.is_not_found(), "{err}");
 }
 
 #[tokio::test]
