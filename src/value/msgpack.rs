@@ -813,6 +813,20 @@ mod tests {
     }
 
     #[test]
+    fn nesting_far_beyond_any_schema_still_decodes() {
+        let mut ty = Type::String;
+        let mut expected = s("x");
+        for _ in 0..100 {
+            ty = Type::list(ty);
+            expected = Value::List(vec![expected]);
+        }
+        let mut input = vec![0x91; 100];
+        input.extend([0xa1, b'x']);
+        assert_eq!(decode(&input, &ty), Ok(expected.clone()));
+        assert_eq!(encode(&expected, &ty), Ok(input));
+    }
+
+    #[test]
     fn values_round_trip() {
         let cases: Vec<(Type, Value)> = vec![
             (
