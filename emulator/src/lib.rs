@@ -15,11 +15,13 @@
 //! - `store`: the in-memory data and its rules; `views`: response bodies; `roles`: role catalogs.
 //! - `error`: `ApiError` in Atlas's JSON error shape; `ids`: ids, credentials, timestamps.
 //! - `request_log`: the log behind `/__emulator/requests`; `state`: the shared `AppState`.
+//! - `faults`: latency, 429s, failures and dropped connections on demand.
 
 pub mod auth;
 pub mod body;
 pub mod ctx;
 pub mod error;
+pub mod faults;
 pub mod ids;
 pub mod request_log;
 pub mod roles;
@@ -47,6 +49,7 @@ use tokio::task::JoinSet;
 use tower::ServiceExt as _;
 
 pub use error::ApiError;
+pub use faults::{FaultKind, FaultPlan, FaultRule, Phase};
 pub use state::AppState;
 
 use request_log::AbortConnection;
@@ -62,6 +65,8 @@ pub struct Options {
     pub nonce_ttl: Duration,
     /// Lifetime of OAuth access tokens (default 3600 s, as Atlas).
     pub token_ttl: Duration,
+    /// Faults to inject from the start (default none).
+    pub faults: FaultPlan,
 }
 
 impl Default for Options {
@@ -71,6 +76,7 @@ impl Default for Options {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             nonce_ttl: Duration::from_secs(300),
             token_ttl: Duration::from_secs(3600),
+            faults: FaultPlan::default(),
         }
     }
 }
@@ -146,8 +152,10 @@ impl Drop for Running {
 
 /// Binds, seeds and serves on the caller's Tokio runtime.
 ///
-/// Errors: the bind error, for example when the port is taken.
+/// Errors: the bind error, for example when the port is taken, or `InvalidInput` for an invalid
+/// fault plan.
 pub async fn start(options: Options) -> io::Result<Running> {
+    check_faults(&options)?;
     let listener = TcpListener::bind((options.bind, options.port)).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(&base_url(addr), &options);
@@ -166,8 +174,9 @@ pub async fn start(options: Options) -> io::Result<Running> {
 
 /// Like [`start`], but on a thread of its own with its own runtime, for synchronous tests.
 ///
-/// Errors: the bind error, or a failure to build the runtime or spawn the thread.
+/// Errors: as [`start`], or a failure to build the runtime or spawn the thread.
 pub fn start_in_background(options: Options) -> io::Result<Running> {
+    check_faults(&options)?;
     let listener = std::net::TcpListener::bind((options.bind, options.port))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -262,6 +271,13 @@ async fn serve_connection(stream: tokio::net::TcpStream, app: axum::Router) {
     if let Err(err) = connection.await {
         tracing::debug!(%err, "connection ended");
     }
+}
+
+fn check_faults(options: &Options) -> io::Result<()> {
+    options
+        .faults
+        .validate()
+        .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.detail.clone()))
 }
 
 // Links and the printed base URL must be dialable, so an unspecified bind address becomes the

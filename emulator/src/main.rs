@@ -8,9 +8,14 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use atlas_emulator::Options;
+use atlas_emulator::{FaultKind, FaultPlan, FaultRule, Options, Phase};
 
-const USAGE: &str = "usage: atlas-emulator [--port N] [--bind ADDR] [--nonce-ttl-secs N] [--token-ttl-secs N]";
+const USAGE: &str = "\
+usage: atlas-emulator [--port N] [--bind ADDR] [--nonce-ttl-secs N] [--token-ttl-secs N]
+                      [--faults JSON] [--latency-ms N]
+                      [--rate-limit-every N] [--retry-after-secs N]
+                      [--fail-every N] [--fail-status S] [--fail-method M] [--fail-path TEXT]
+                      [--fail-phase before|after] [--close-every N]";
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -55,9 +60,19 @@ async fn wait_for_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The shorthand fault flags, turned into rules after all flags are read.
+#[derive(Default)]
+struct FaultFlags {
+    rate_limit_every: Option<u64>,
+    retry_after_secs: Option<u64>,
+    fail: Option<FaultRule>,
+    close_every: Option<u64>,
+}
+
 /// `None` when `--help` was asked for.
 fn parse_args(args: impl Iterator<Item = String>) -> anyhow::Result<Option<Options>> {
     let mut options = Options::default();
+    let mut flags = FaultFlags::default();
     let mut args = args.peekable();
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
@@ -71,18 +86,116 @@ fn parse_args(args: impl Iterator<Item = String>) -> anyhow::Result<Option<Optio
             Some(value) => value,
             None => args.next().with_context(|| format!("{name} needs a value\n{USAGE}"))?,
         };
-        match name.as_str() {
-            "--port" => options.port = value.parse().with_context(|| format!("bad --port {value}"))?,
-            "--bind" => options.bind = value.parse::<IpAddr>().with_context(|| format!("bad --bind {value}"))?,
-            "--nonce-ttl-secs" => options.nonce_ttl = seconds(&name, &value)?,
-            "--token-ttl-secs" => options.token_ttl = seconds(&name, &value)?,
-            _ => bail!("unknown flag {name}\n{USAGE}"),
-        }
+        apply_flag(&mut options, &mut flags, &name, &value)?;
     }
+    add_shorthand_rules(&mut options.faults, flags);
     Ok(Some(options))
 }
 
-fn seconds(name: &str, value: &str) -> anyhow::Result<Duration> {
-    let secs: u64 = value.parse().with_context(|| format!("bad {name} {value}"))?;
-    Ok(Duration::from_secs(secs))
+fn apply_flag(options: &mut Options, flags: &mut FaultFlags, name: &str, value: &str) -> anyhow::Result<()> {
+    let fail = || FaultRule::new(FaultKind::Fail, 1);
+    match name {
+        "--port" => options.port = parse(name, value)?,
+        "--bind" => options.bind = parse::<IpAddr>(name, value)?,
+        "--nonce-ttl-secs" => options.nonce_ttl = Duration::from_secs(parse(name, value)?),
+        "--token-ttl-secs" => options.token_ttl = Duration::from_secs(parse(name, value)?),
+        "--faults" => {
+            let plan: FaultPlan = serde_json::from_str(value).context("bad --faults JSON")?;
+            options.faults.rules.extend(plan.rules);
+            options.faults.latency_ms = options.faults.latency_ms.max(plan.latency_ms);
+        }
+        "--latency-ms" => options.faults.latency_ms = parse(name, value)?,
+        "--rate-limit-every" => flags.rate_limit_every = Some(parse(name, value)?),
+        "--retry-after-secs" => flags.retry_after_secs = Some(parse(name, value)?),
+        "--close-every" => flags.close_every = Some(parse(name, value)?),
+        "--fail-every" => flags.fail.get_or_insert_with(fail).every = parse(name, value)?,
+        "--fail-status" => flags.fail.get_or_insert_with(fail).status = Some(parse(name, value)?),
+        "--fail-method" => flags.fail.get_or_insert_with(fail).method = Some(value.to_owned()),
+        "--fail-path" => flags.fail.get_or_insert_with(fail).path_contains = Some(value.to_owned()),
+        "--fail-phase" => {
+            flags.fail.get_or_insert_with(fail).phase = match value {
+                "before" => Phase::Before,
+                "after" => Phase::After,
+                _ => bail!("--fail-phase is before or after"),
+            }
+        }
+        _ => bail!("unknown flag {name}\n{USAGE}"),
+    }
+    Ok(())
+}
+
+fn add_shorthand_rules(plan: &mut FaultPlan, flags: FaultFlags) {
+    if let Some(every) = flags.rate_limit_every {
+        let mut rule = FaultRule::new(FaultKind::RateLimit, every);
+        rule.retry_after_secs = flags.retry_after_secs;
+        plan.rules.push(rule);
+    }
+    if let Some(rule) = flags.fail {
+        plan.rules.push(rule);
+    }
+    if let Some(every) = flags.close_every {
+        plan.rules.push(FaultRule::new(FaultKind::Close, every));
+    }
+}
+
+fn parse<T: std::str::FromStr>(name: &str, value: &str) -> anyhow::Result<T> {
+    value.parse().ok().with_context(|| format!("bad {name} {value}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(args: &[&str]) -> anyhow::Result<Option<Options>> {
+        parse_args(args.iter().map(|arg| arg.to_string()))
+    }
+
+    #[test]
+    fn flags_build_options_and_fault_rules() {
+        let options = parsed(&[
+            "--port=8080",
+            "--bind",
+            "0.0.0.0",
+            "--token-ttl-secs",
+            "5",
+            "--latency-ms",
+            "20",
+            "--rate-limit-every",
+            "3",
+            "--retry-after-secs",
+            "0",
+            "--fail-every",
+            "2",
+            "--fail-status",
+            "502",
+            "--fail-phase",
+            "after",
+            "--close-every",
+            "7",
+            "--faults",
+            r#"{"rules":[{"kind":"fail","path_contains":"/groups/"}]}"#,
+        ])
+        .ok()
+        .flatten()
+        .expect("valid flags");
+        assert_eq!(options.port, 8080);
+        assert_eq!(options.bind.to_string(), "0.0.0.0");
+        assert_eq!(options.token_ttl, Duration::from_secs(5));
+        assert_eq!(options.faults.latency_ms, 20);
+        let kinds: Vec<FaultKind> = options.faults.rules.iter().map(|rule| rule.kind).collect();
+        use FaultKind::{Close, Fail, RateLimit};
+        assert_eq!(kinds, [Fail, RateLimit, Fail, Close]);
+        assert_eq!(options.faults.rules[1].retry_after_secs, Some(0));
+        assert_eq!(options.faults.rules[2].status, Some(502));
+        assert_eq!(options.faults.rules[2].phase, Phase::After);
+    }
+
+    #[test]
+    fn bad_flags_are_errors_and_help_is_none() {
+        assert!(parsed(&["--port", "x"]).is_err());
+        assert!(parsed(&["--nope", "1"]).is_err());
+        assert!(parsed(&["--port"]).is_err());
+        assert!(parsed(&["--fail-phase", "during"]).is_err());
+        assert!(matches!(parsed(&["--help"]), Ok(None)));
+    }
 }

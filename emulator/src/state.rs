@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::auth::NonceBook;
+use crate::faults::FaultPlan;
 use crate::request_log::RequestLog;
 use crate::store::Store;
 use crate::{Options, Seed};
@@ -33,6 +34,7 @@ struct Shared {
     store: Mutex<Store>,
     nonces: Mutex<NonceBook>,
     log: Mutex<RequestLog>,
+    faults: Mutex<FaultPlan>,
     config: Mutex<Config>,
 }
 
@@ -62,6 +64,7 @@ impl AppState {
                 store: Mutex::new(store),
                 nonces: Mutex::new(NonceBook::default()),
                 log: Mutex::new(RequestLog::default()),
+                faults: Mutex::new(options.faults.clone()),
                 config: Mutex::new(config),
             }),
         }
@@ -94,6 +97,10 @@ impl AppState {
 
     pub(crate) fn nonces(&self) -> MutexGuard<'_, NonceBook> {
         lock(&self.inner.nonces)
+    }
+
+    pub(crate) fn faults(&self) -> MutexGuard<'_, FaultPlan> {
+        lock(&self.inner.faults)
     }
 
     pub(crate) fn log(&self) -> MutexGuard<'_, RequestLog> {

@@ -14,8 +14,9 @@ use serde_json::{json, Value};
 
 use crate::body::JsonBody;
 use crate::error::ApiError;
+use crate::faults::FaultPlan;
 use crate::roles;
-use crate::state::AppState;
+use crate::state::{AppState, Config};
 use crate::store::Store;
 
 /// Routes of this area.
@@ -24,6 +25,11 @@ pub fn routes() -> Router<AppState> {
         .route("/__emulator/state", get(dump_state))
         .route("/__emulator/requests", get(list_requests).delete(clear_requests))
         .route("/__emulator/orgs", post(create_org))
+        .route("/__emulator/config", get(get_config).post(set_config))
+        .route(
+            "/__emulator/faults",
+            get(get_faults).post(set_faults).delete(clear_faults),
+        )
         .route("/__emulator/orgs/{org_id}/apiKeys", post(bulk_create_keys))
         .route("/__emulator/orgs/{org_id}/apiKeys/{id}", delete(delete_key))
         .route("/__emulator/groups/{group_id}/apiKeys/{id}", delete(unassign_key))
@@ -47,6 +53,55 @@ async fn list_requests(State(state): State<AppState>) -> Json<Value> {
 
 async fn clear_requests(State(state): State<AppState>) -> StatusCode {
     state.log().clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn get_config(State(state): State<AppState>) -> Json<Value> {
+    Json(config_json(state.config()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigChange {
+    token_ttl_secs: Option<u64>,
+    nonce_ttl_secs: Option<u64>,
+}
+
+// Changes apply to tokens and nonces issued afterwards; a shorter nonce lifetime also applies
+// to nonces already issued, since their age is checked at use.
+async fn set_config(State(state): State<AppState>, body: JsonBody) -> Result<Json<Value>, ApiError> {
+    let change: ConfigChange = body.decode()?;
+    let mut config = state.config();
+    if let Some(secs) = change.token_ttl_secs {
+        config.token_ttl = std::time::Duration::from_secs(secs);
+    }
+    if let Some(secs) = change.nonce_ttl_secs {
+        config.nonce_ttl = std::time::Duration::from_secs(secs);
+    }
+    state.set_config(config);
+    Ok(Json(config_json(config)))
+}
+
+fn config_json(config: Config) -> Value {
+    json!({
+        "token_ttl_secs": config.token_ttl.as_secs(),
+        "nonce_ttl_secs": config.nonce_ttl.as_secs(),
+    })
+}
+
+async fn get_faults(State(state): State<AppState>) -> Json<FaultPlan> {
+    Json(state.faults().clone())
+}
+
+async fn set_faults(State(state): State<AppState>, body: JsonBody) -> Result<Json<FaultPlan>, ApiError> {
+    let plan: FaultPlan = body.decode()?;
+    plan.validate()?;
+    *state.faults() = plan.clone();
+    Ok(Json(plan))
+}
+
+async fn clear_faults(State(state): State<AppState>) -> StatusCode {
+    *state.faults() = FaultPlan::default();
     StatusCode::NO_CONTENT
 }
 

@@ -2,10 +2,12 @@
 //! under `/__emulator`.
 //!
 //! Every Atlas route passes `guard` first: authentication (401), then `Accept` negotiation
-//! (406), then the org/project check of the path (400/404/401). `/api/` requests are logged.
+//! (406), then the org/project check of the path (400/404/401). `/api/` requests (Atlas and
+//! OAuth) are logged, then pass the fault plan, before anything else happens.
 
 pub mod admin;
 pub mod ai_keys;
+pub mod oauth;
 pub mod org_keys;
 pub mod orgs;
 pub mod project_keys;
@@ -19,6 +21,7 @@ use axum::Router;
 use crate::auth;
 use crate::ctx::{self, RequestInfo};
 use crate::error::ApiError;
+use crate::faults;
 use crate::request_log;
 use crate::state::AppState;
 
@@ -34,7 +37,9 @@ pub fn router(state: AppState) -> Router {
         .merge(ai_keys::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard));
     let api = atlas
+        .merge(oauth::routes())
         .layer(middleware::from_fn(rate_limit_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), faults::apply))
         .layer(middleware::from_fn_with_state(state.clone(), request_log::record));
     Router::new()
         .merge(api)

@@ -4,6 +4,8 @@
 mod admin;
 mod ai_keys;
 mod auth;
+mod faults;
+mod oauth;
 mod org_keys;
 mod project_keys;
 mod support;

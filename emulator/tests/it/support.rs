@@ -10,6 +10,7 @@ use atlas_emulator::{router, AppState, Options, Seed};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
+use base64::Engine as _;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tower::ServiceExt as _;
@@ -112,6 +113,7 @@ pub struct Api {
     pub seed: Seed,
     pub creds: Credentials,
     nonce: Option<(String, u32)>,
+    bearer: Option<String>,
 }
 
 impl Api {
@@ -134,6 +136,7 @@ impl Api {
             seed,
             creds,
             nonce: None,
+            bearer: None,
         }
     }
 
@@ -145,7 +148,30 @@ impl Api {
             seed: self.seed.clone(),
             creds,
             nonce: None,
+            bearer: None,
         }
+    }
+
+    /// Mints an access token for the seeded service account.
+    pub async fn token(&self) -> String {
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", self.seed.client_id, self.seed.client_secret));
+        let response = self
+            .send(
+                Method::POST,
+                "/api/oauth/token",
+                &[("content-type", "application/x-www-form-urlencoded")],
+                Some(&format!("Basic {basic}")),
+                Some("grant_type=client_credentials".to_owned()),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{response:?}");
+        response.body["access_token"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Authenticates later calls with `Authorization: Bearer <token>` instead of digest.
+    pub fn use_bearer(&mut self, token: String) {
+        self.bearer = Some(token);
     }
 
     /// Credentials from a create response (`publicKey`, `privateKey`).
@@ -202,6 +228,10 @@ impl Api {
         headers: &[(&str, &str)],
         body: Option<String>,
     ) -> TestResponse {
+        if let Some(token) = &self.bearer {
+            let auth = format!("Bearer {token}");
+            return self.send(method, uri, headers, Some(&auth), body).await;
+        }
         if self.nonce.is_none() {
             let challenge = self.send(method.clone(), uri, headers, None, body.clone()).await;
             assert_eq!(challenge.status, StatusCode::UNAUTHORIZED, "{challenge:?}");
