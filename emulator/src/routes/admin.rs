@@ -4,7 +4,8 @@
 //!
 //! No route here returns a private key, AI secret or client secret.
 
-use axum::extract::{Path, State};
+use crate::routes::AtlasPath;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -164,7 +165,7 @@ fn default_desc_prefix() -> String {
 
 async fn bulk_create_keys(
     State(state): State<AppState>,
-    Path(org_id): Path<String>,
+    AtlasPath(org_id): AtlasPath<String>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let bulk: BulkKeys = body.decode()?;
@@ -208,7 +209,7 @@ async fn bulk_create_keys(
 
 async fn delete_key(
     State(state): State<AppState>,
-    Path((org_id, id)): Path<(String, String)>,
+    AtlasPath((org_id, id)): AtlasPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state.with_store(|store| store.delete_org_key(&org_id, &id))?;
     Ok(StatusCode::NO_CONTENT)
@@ -216,7 +217,7 @@ async fn delete_key(
 
 async fn unassign_key(
     State(state): State<AppState>,
-    Path((group_id, id)): Path<(String, String)>,
+    AtlasPath((group_id, id)): AtlasPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state.with_store(|store| store.unassign(&group_id, &id))?;
     Ok(StatusCode::NO_CONTENT)
@@ -232,7 +233,7 @@ struct BulkAiKeys {
 
 async fn bulk_create_ai_keys(
     State(state): State<AppState>,
-    Path(group_id): Path<String>,
+    AtlasPath(group_id): AtlasPath<String>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let bulk: BulkAiKeys = body.decode()?;
@@ -257,7 +258,7 @@ async fn bulk_create_ai_keys(
 
 async fn delete_ai_key(
     State(state): State<AppState>,
-    Path((group_id, id)): Path<(String, String)>,
+    AtlasPath((group_id, id)): AtlasPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state.with_store(|store| store.delete_ai_key(&group_id, &id))?;
     Ok(StatusCode::NO_CONTENT)

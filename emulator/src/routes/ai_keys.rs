@@ -6,7 +6,7 @@
 //! Only `name` can change. A missing key is 404 `RESOURCE_NOT_FOUND`. `apiKeyId` is a plain
 //! string in the spec, so any path value is looked up rather than refused.
 
-use axum::extract::Path;
+use crate::routes::AtlasPath;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -49,7 +49,7 @@ pub fn key_name(fields: &Fields<'_>) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
-async fn list_group_keys(cx: Ctx, Path(group_id): Path<String>) -> Result<Response, ApiError> {
+async fn list_group_keys(cx: Ctx, AtlasPath(group_id): AtlasPath<String>) -> Result<Response, ApiError> {
     let page = cx.page()?;
     let keys = cx.state.with_store(|store| {
         store
@@ -62,7 +62,7 @@ async fn list_group_keys(cx: Ctx, Path(group_id): Path<String>) -> Result<Respon
     cx.list(keys, page)
 }
 
-async fn create_key(cx: Ctx, Path(group_id): Path<String>, body: JsonBody) -> Result<Response, ApiError> {
+async fn create_key(cx: Ctx, AtlasPath(group_id): AtlasPath<String>, body: JsonBody) -> Result<Response, ApiError> {
     let fields = body.object(&["name", "cloud", "geography"])?;
     let name = key_name(&fields)?;
     any_only(&fields, "cloud")?;
@@ -76,7 +76,7 @@ async fn create_key(cx: Ctx, Path(group_id): Path<String>, body: JsonBody) -> Re
     cx.created(&created)
 }
 
-async fn get_group_key(cx: Ctx, Path((group_id, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn get_group_key(cx: Ctx, AtlasPath((group_id, id)): AtlasPath<(String, String)>) -> Result<Response, ApiError> {
     let key = cx.state.with_store(|store| {
         store
             .ai_key_mut(&group_id, &id)
@@ -87,7 +87,7 @@ async fn get_group_key(cx: Ctx, Path((group_id, id)): Path<(String, String)>) ->
 
 async fn update_key(
     cx: Ctx,
-    Path((group_id, id)): Path<(String, String)>,
+    AtlasPath((group_id, id)): AtlasPath<(String, String)>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     let name = key_name(&body.object(&["name"])?)?;
@@ -99,12 +99,12 @@ async fn update_key(
     cx.ok(&updated)
 }
 
-async fn delete_key(cx: Ctx, Path((group_id, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn delete_key(cx: Ctx, AtlasPath((group_id, id)): AtlasPath<(String, String)>) -> Result<Response, ApiError> {
     cx.state.with_store(|store| store.delete_ai_key(&group_id, &id))?;
     cx.no_content()
 }
 
-async fn list_org_keys(cx: Ctx, Path(org_id): Path<String>) -> Result<Response, ApiError> {
+async fn list_org_keys(cx: Ctx, AtlasPath(org_id): AtlasPath<String>) -> Result<Response, ApiError> {
     let page = cx.page()?;
     let keys = cx.state.with_store(|store| {
         store
@@ -116,7 +116,7 @@ async fn list_org_keys(cx: Ctx, Path(org_id): Path<String>) -> Result<Response, 
     cx.list(keys, page)
 }
 
-async fn get_org_key(cx: Ctx, Path((org_id, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn get_org_key(cx: Ctx, AtlasPath((org_id, id)): AtlasPath<(String, String)>) -> Result<Response, ApiError> {
     let key = cx.state.with_store(|store| {
         store
             .ai_keys_in_org(&org_id)

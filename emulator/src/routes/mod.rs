@@ -12,11 +12,13 @@ pub mod org_keys;
 pub mod orgs;
 pub mod project_keys;
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use serde::de::DeserializeOwned;
 
 use crate::auth;
 use crate::ctx::{self, RequestInfo};
@@ -101,5 +103,24 @@ pub fn check_id(cx: &ctx::Ctx, id: &str) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::path_param(cx.path()))
+    }
+}
+
+/// `axum::extract::Path` whose rejection (for example an id that is not valid UTF-8 once
+/// percent-decoded) is Atlas's 400 `PATH_PARAM_PARSE_ERROR` instead of axum's plain text.
+pub struct AtlasPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AtlasPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<AtlasPath<T>, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(AtlasPath(value)),
+            Err(_) => Err(ApiError::path_param(parts.uri.path())),
+        }
     }
 }

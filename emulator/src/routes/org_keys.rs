@@ -5,7 +5,7 @@
 //! all of a key's roles, organization and project ones. `updateOrgApiKey` replaces only the
 //! organization roles; deleting a key also removes it from every project.
 
-use axum::extract::Path;
+use crate::routes::AtlasPath;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -45,7 +45,7 @@ pub fn required_desc(desc: Option<&str>) -> Result<String, ApiError> {
     Ok(desc.to_owned())
 }
 
-async fn list_keys(cx: Ctx, Path(org_id): Path<String>) -> Result<Response, ApiError> {
+async fn list_keys(cx: Ctx, AtlasPath(org_id): AtlasPath<String>) -> Result<Response, ApiError> {
     let page = cx.page()?;
     let keys = cx.state.with_store(|store| {
         store
@@ -57,7 +57,7 @@ async fn list_keys(cx: Ctx, Path(org_id): Path<String>) -> Result<Response, ApiE
     cx.list(keys, page)
 }
 
-async fn create_key(cx: Ctx, Path(org_id): Path<String>, body: JsonBody) -> Result<Response, ApiError> {
+async fn create_key(cx: Ctx, AtlasPath(org_id): AtlasPath<String>, body: JsonBody) -> Result<Response, ApiError> {
     let fields = body.object(&["desc", "roles"])?;
     let desc = required_desc(fields.string("desc")?)?;
     let roles = roles::org_roles(&fields.strings("roles")?.unwrap_or_default(), &org_id)?;
@@ -69,7 +69,7 @@ async fn create_key(cx: Ctx, Path(org_id): Path<String>, body: JsonBody) -> Resu
     cx.ok(&created)
 }
 
-async fn get_key(cx: Ctx, Path((org_id, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn get_key(cx: Ctx, AtlasPath((org_id, id)): AtlasPath<(String, String)>) -> Result<Response, ApiError> {
     check_id(&cx, &id)?;
     let key = cx.state.with_store(|store| {
         store
@@ -79,7 +79,11 @@ async fn get_key(cx: Ctx, Path((org_id, id)): Path<(String, String)>) -> Result<
     cx.ok(&key)
 }
 
-async fn update_key(cx: Ctx, Path((org_id, id)): Path<(String, String)>, body: JsonBody) -> Result<Response, ApiError> {
+async fn update_key(
+    cx: Ctx,
+    AtlasPath((org_id, id)): AtlasPath<(String, String)>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     check_id(&cx, &id)?;
     let fields = body.object(&["desc", "roles"])?;
     let desc = fields
@@ -109,7 +113,7 @@ async fn update_key(cx: Ctx, Path((org_id, id)): Path<(String, String)>, body: J
     cx.ok(&updated)
 }
 
-async fn delete_key(cx: Ctx, Path((org_id, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn delete_key(cx: Ctx, AtlasPath((org_id, id)): AtlasPath<(String, String)>) -> Result<Response, ApiError> {
     check_id(&cx, &id)?;
     cx.state.with_store(|store| store.delete_org_key(&org_id, &id))?;
     cx.no_content()

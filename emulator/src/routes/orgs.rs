@@ -3,7 +3,7 @@
 //! `listOrgs` returns only the caller's organization: an API key or service account belongs to
 //! exactly one, and the official provider reads `results[0].id` to learn it.
 
-use axum::extract::Path;
+use crate::routes::AtlasPath;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -40,14 +40,14 @@ async fn list_orgs(cx: Ctx) -> Result<Response, ApiError> {
     cx.list(orgs, page)
 }
 
-async fn get_org(cx: Ctx, Path(org_id): Path<String>) -> Result<Response, ApiError> {
+async fn get_org(cx: Ctx, AtlasPath(org_id): AtlasPath<String>) -> Result<Response, ApiError> {
     let org = cx
         .state
         .with_store(|store| store.org(&org_id).map(|org| views::org(org, cx.state.base_url())))?;
     cx.ok(&org)
 }
 
-async fn get_group(cx: Ctx, Path(group_id): Path<String>) -> Result<Response, ApiError> {
+async fn get_group(cx: Ctx, AtlasPath(group_id): AtlasPath<String>) -> Result<Response, ApiError> {
     let group = cx.state.with_store(|store| {
         store
             .project(&group_id)

@@ -10,7 +10,7 @@
 //! - `updateGroupApiKeyRoles` and `removeGroupApiKey` on a key of the organization that is not
 //!   assigned to the project answer 404 `API_KEY_NOT_FOUND`.
 
-use axum::extract::Path;
+use crate::routes::AtlasPath;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -38,7 +38,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-async fn list_keys(cx: Ctx, Path(group_id): Path<String>) -> Result<Response, ApiError> {
+async fn list_keys(cx: Ctx, AtlasPath(group_id): AtlasPath<String>) -> Result<Response, ApiError> {
     let page = cx.page()?;
     let keys = cx.state.with_store(|store| {
         store
@@ -50,7 +50,7 @@ async fn list_keys(cx: Ctx, Path(group_id): Path<String>) -> Result<Response, Ap
     cx.list(keys, page)
 }
 
-async fn create_key(cx: Ctx, Path(group_id): Path<String>, body: JsonBody) -> Result<Response, ApiError> {
+async fn create_key(cx: Ctx, AtlasPath(group_id): AtlasPath<String>, body: JsonBody) -> Result<Response, ApiError> {
     let fields = body.object(&["desc", "roles"])?;
     let desc = required_desc(fields.string("desc")?)?;
     let split = roles::mixed_roles(&fields.strings("roles")?.unwrap_or_default())?;
@@ -69,7 +69,11 @@ async fn create_key(cx: Ctx, Path(group_id): Path<String>, body: JsonBody) -> Re
     cx.ok(&created)
 }
 
-async fn add_key(cx: Ctx, Path((group_id, id)): Path<(String, String)>, body: JsonBody) -> Result<Response, ApiError> {
+async fn add_key(
+    cx: Ctx,
+    AtlasPath((group_id, id)): AtlasPath<(String, String)>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
     check_id(&cx, &id)?;
     let mut requested = Vec::new();
     for item in body.array()? {
@@ -95,7 +99,7 @@ async fn add_key(cx: Ctx, Path((group_id, id)): Path<(String, String)>, body: Js
 
 async fn update_roles(
     cx: Ctx,
-    Path((group_id, id)): Path<(String, String)>,
+    AtlasPath((group_id, id)): AtlasPath<(String, String)>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
     check_id(&cx, &id)?;
@@ -120,7 +124,7 @@ async fn update_roles(
     cx.ok(&updated)
 }
 
-async fn remove_key(cx: Ctx, Path((group_id, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn remove_key(cx: Ctx, AtlasPath((group_id, id)): AtlasPath<(String, String)>) -> Result<Response, ApiError> {
     check_id(&cx, &id)?;
     cx.state.with_store(|store| store.unassign(&group_id, &id))?;
     cx.no_content()

@@ -218,6 +218,15 @@ async fn unknown_orgs_and_malformed_ids_are_reported() {
     assert_eq!(response.code(), "GROUP_NOT_FOUND");
     let response = api.get("/api/atlas/v2/nothing/here").await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
+    assert_eq!(response.code(), "RESOURCE_NOT_FOUND");
+    let undecodable = api.get(&api.org_path("/apiKeys/%FF%FE")).await;
+    assert_eq!(undecodable.status, StatusCode::BAD_REQUEST);
+    assert_eq!(undecodable.code(), "PATH_PARAM_PARSE_ERROR");
+    let ai = api.get(&api.group_path(0, "/aiModelApiKeys/%FF")).await;
+    assert_eq!(ai.code(), "PATH_PARAM_PARSE_ERROR");
+    let wrong_method = api.call(Method::PUT, &api.org_path("/apiKeys"), None).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.code(), "METHOD_NOT_ALLOWED");
 }
 
 #[tokio::test]
