@@ -7,6 +7,7 @@
 pub mod data_sources;
 pub mod errors;
 pub mod import_id;
+pub mod recover;
 pub mod registry;
 pub mod resources;
 
@@ -14,10 +15,8 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 use crate::atlas;
-use crate::framework::{
-    string, Diagnostic, Diagnostics, DynDataSource, DynResource, Provider, Schema,
-};
-use crate::value::{AttributePath, Value};
+use crate::framework::{attribute, string, Diagnostic, Diagnostics, DynDataSource, DynResource, Provider, Schema};
+use crate::value::{AttributePath, Type, Value};
 
 /// Where Atlas lives unless configured otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://cloud.mongodb.com";
@@ -58,7 +57,27 @@ impl Env {
 
 const PUBLIC_KEY_ENV: &[&str] = &["MONGODB_ATLAS_PUBLIC_KEY", "MONGODB_ATLAS_PUBLIC_API_KEY"];
 const PRIVATE_KEY_ENV: &[&str] = &["MONGODB_ATLAS_PRIVATE_KEY", "MONGODB_ATLAS_PRIVATE_API_KEY"];
+const CLIENT_ID_ENV: &[&str] = &["MONGODB_ATLAS_CLIENT_ID"];
+const CLIENT_SECRET_ENV: &[&str] = &["MONGODB_ATLAS_CLIENT_SECRET"];
+const ACCESS_TOKEN_ENV: &[&str] = &["MONGODB_ATLAS_ACCESS_TOKEN"];
 const BASE_URL_ENV: &[&str] = &["MONGODB_ATLAS_BASE_URL"];
+
+/// Default number of retries after the first attempt of an Atlas call.
+pub const DEFAULT_MAX_RETRIES: u32 = 4;
+/// Default cap on Atlas requests in flight, sized for Terraform's `-parallelism=10`.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 10;
+
+/// The three ways to authenticate, and the settings each one needs.
+const METHODS: &[(&str, &[(&str, &[&str])])] = &[
+    ("an API key pair", &[("public_key", PUBLIC_KEY_ENV), ("private_key", PRIVATE_KEY_ENV)]),
+    ("a service account", &[("client_id", CLIENT_ID_ENV), ("client_secret", CLIENT_SECRET_ENV)]),
+    ("an access token", &[("access_token", ACCESS_TOKEN_ENV)]),
+];
+
+const CREDENTIALS_HELP: &str = "Configure exactly one of: public_key and private_key (or MONGODB_ATLAS_PUBLIC_KEY and \
+    MONGODB_ATLAS_PRIVATE_KEY; MONGODB_ATLAS_PUBLIC_API_KEY and MONGODB_ATLAS_PRIVATE_API_KEY also work) for an API key \
+    pair; client_id and client_secret (or MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET) for a service \
+    account; or access_token (or MONGODB_ATLAS_ACCESS_TOKEN).";
 
 impl AtlasProvider {
     /// A provider reading the process environment.
@@ -86,6 +105,68 @@ impl AtlasProvider {
             _ => Ok(self.env.first(env)),
         }
     }
+
+    /// Picks the one configured authentication method. Block values and environment
+    /// variables are considered together; a method half set, two methods, or none is an
+    /// error that says what to set. Unknown block values are skipped at plan time.
+    fn credentials(&self, config: &Value) -> Result<Option<atlas::Credentials>, Diagnostic> {
+        let mut chosen: Vec<(usize, Vec<String>)> = Vec::new();
+        for (index, (_, settings)) in METHODS.iter().enumerate() {
+            let mut values = Vec::new();
+            for (attribute, env) in *settings {
+                values.push((*attribute, self.setting(config, attribute, env)?));
+            }
+            let (set, missing): (Vec<_>, Vec<_>) = values.iter().partition(|(_, value)| value.is_some());
+            if set.is_empty() {
+                continue;
+            }
+            if let Some((first_missing, _)) = missing.first() {
+                let names = |list: &[&(&str, Option<String>)]| list.iter().map(|(a, _)| *a).collect::<Vec<_>>().join(" and ");
+                return Err(Diagnostic::error(
+                    "Incomplete Atlas credentials",
+                    format!("{} is set, but {} is missing. {CREDENTIALS_HELP}", names(&set), names(&missing)),
+                )
+                .at(AttributePath::attr(first_missing)));
+            }
+            chosen.push((index, values.into_iter().filter_map(|(_, value)| value).collect()));
+        }
+        if chosen.len() > 1 {
+            let methods: Vec<&str> = chosen.iter().map(|(index, _)| METHODS[*index].0).collect();
+            return Err(Diagnostic::error(
+                "Conflicting Atlas credentials",
+                format!(
+                    "Credentials for {} are all set, in the provider block or the environment. {CREDENTIALS_HELP}",
+                    methods.join(" and ")
+                ),
+            ));
+        }
+        let Some((index, mut values)) = chosen.pop() else {
+            return Ok(None);
+        };
+        let second = if values.len() > 1 { values.pop().unwrap_or_default() } else { String::new() };
+        let first = values.pop().unwrap_or_default();
+        Ok(Some(match index {
+            0 => atlas::Credentials::Digest { public_key: first, private_key: atlas::SecretString::from(second) },
+            1 => atlas::Credentials::ServiceAccount { client_id: first, client_secret: atlas::SecretString::from(second) },
+            _ => atlas::Credentials::AccessToken(atlas::SecretString::from(first)),
+        }))
+    }
+
+    /// A non-negative whole-number setting, or its default.
+    fn count(config: &Value, attribute: &str, default: u64, min: u64) -> Result<u64, Diagnostic> {
+        match config.get(attribute) {
+            Value::Null => Ok(default),
+            Value::Unknown => Ok(default),
+            value => value
+                .as_number()
+                .and_then(|n| n.as_u64())
+                .filter(|n| *n >= min && *n <= 100)
+                .ok_or_else(|| {
+                    Diagnostic::error("Invalid provider setting", format!("{attribute} must be a whole number from {min} to 100."))
+                        .at(AttributePath::attr(attribute))
+                }),
+        }
+    }
 }
 
 #[async_trait]
@@ -97,7 +178,7 @@ impl Provider for AtlasProvider {
         Schema::new("Manages MongoDB Atlas API keys: organization keys, project keys and AI model keys.").attributes([
             string("base_url").optional().doc(
                 "Atlas base URL. Defaults to `https://cloud.mongodb.com`, or the `MONGODB_ATLAS_BASE_URL` \
-                 environment variable.",
+                 environment variable. The OAuth token endpoint is `<base_url>/api/oauth/token`.",
             ),
             string("public_key").optional().doc(
                 "Public part of the programmatic API key used for HTTP Digest authentication. Also read from \
@@ -106,6 +187,24 @@ impl Provider for AtlasProvider {
             string("private_key").optional().sensitive().doc(
                 "Private part of the programmatic API key. Also read from `MONGODB_ATLAS_PRIVATE_KEY` or \
                  `MONGODB_ATLAS_PRIVATE_API_KEY`.",
+            ),
+            string("client_id").optional().doc(
+                "Service account client ID for OAuth 2.0 client credentials. Also read from `MONGODB_ATLAS_CLIENT_ID`.",
+            ),
+            string("client_secret").optional().sensitive().doc(
+                "Service account client secret. Also read from `MONGODB_ATLAS_CLIENT_SECRET`.",
+            ),
+            string("access_token").optional().sensitive().doc(
+                "A ready OAuth access token, sent as a Bearer token and never refreshed. Also read from `MONGODB_ATLAS_ACCESS_TOKEN`. \
+                 Configure exactly one of the three credential methods.",
+            ),
+            attribute("max_retries", Type::Number).optional().doc(
+                "Retries after the first attempt of an Atlas call that was rate-limited (429, honouring `Retry-After`) or failed \
+                 transiently (5xx, connection errors), with exponential backoff and jitter. Defaults to 4; 0 disables retries. \
+                 A create is retried only when Atlas certainly did not process it.",
+            ),
+            attribute("max_concurrent_requests", Type::Number).optional().doc(
+                "Most Atlas requests in flight at once for this provider. Defaults to 10, Terraform's default parallelism.",
             ),
         ])
     }
@@ -116,47 +215,61 @@ impl Provider for AtlasProvider {
                 diags.attribute_error(AttributePath::attr("base_url"), "Invalid base URL", problem);
             }
         }
+        for (attribute, min) in [("max_retries", 0), ("max_concurrent_requests", 1)] {
+            if let Err(diagnostic) = Self::count(config, attribute, 0, min) {
+                diags.push(diagnostic);
+            }
+        }
+        // Conflicts are visible at plan time; a missing method is reported by configure,
+        // so `terraform validate` works without credentials.
+        if let Err(diagnostic) = self.credentials(config) {
+            if diagnostic.summary != "Provider configuration not yet known" {
+                diags.push(diagnostic);
+            }
+        }
     }
 
     async fn configure(&self, config: &Value, terraform_version: &str) -> (Option<atlas::Client>, Diagnostics) {
         let mut diags = Diagnostics::new();
-        let settings = (
-            self.setting(config, "base_url", BASE_URL_ENV),
-            self.setting(config, "public_key", PUBLIC_KEY_ENV),
-            self.setting(config, "private_key", PRIVATE_KEY_ENV),
-        );
-        let (base_url, public_key, private_key) = match settings {
-            (Ok(base_url), Ok(public_key), Ok(private_key)) => (base_url, public_key, private_key),
-            (base_url, public_key, private_key) => {
-                for diagnostic in [base_url.err(), public_key.err(), private_key.err()].into_iter().flatten() {
-                    diags.push(diagnostic);
-                }
+        let base_url = match self.setting(config, "base_url", BASE_URL_ENV) {
+            Ok(base_url) => base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+            Err(diagnostic) => {
+                diags.push(diagnostic);
                 return (None, diags);
             }
         };
-        let base_url = base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         if let Err(problem) = check_base_url(&base_url) {
             diags.attribute_error(AttributePath::attr("base_url"), "Invalid base URL", problem);
             return (None, diags);
         }
-        let (Some(public_key), Some(private_key)) = (public_key, private_key) else {
-            diags.push(Diagnostic::error(
-                "Missing Atlas credentials",
-                "The provider needs a programmatic API key. Set public_key and private_key in the provider \
-                 block, or the environment variables MONGODB_ATLAS_PUBLIC_KEY and MONGODB_ATLAS_PRIVATE_KEY \
-                 (MONGODB_ATLAS_PUBLIC_API_KEY and MONGODB_ATLAS_PRIVATE_API_KEY are accepted too).",
-            ));
-            return (None, diags);
+        let credentials = match self.credentials(config) {
+            Ok(Some(credentials)) => credentials,
+            Ok(None) => {
+                diags.push(Diagnostic::error(
+                    "Missing Atlas credentials",
+                    format!("The provider needs credentials to call Atlas. {CREDENTIALS_HELP}"),
+                ));
+                return (None, diags);
+            }
+            Err(diagnostic) => {
+                diags.push(diagnostic);
+                return (None, diags);
+            }
         };
-        let config = atlas::Config::new(
-            base_url,
-            atlas::Credentials::Digest {
-                public_key,
-                private_key: atlas::SecretString::from(private_key),
-            },
-            user_agent(terraform_version),
-        );
-        match atlas::Client::new(config) {
+        let (max_retries, max_concurrent) = match (
+            Self::count(config, "max_retries", u64::from(DEFAULT_MAX_RETRIES), 0),
+            Self::count(config, "max_concurrent_requests", DEFAULT_MAX_CONCURRENT_REQUESTS as u64, 1),
+        ) {
+            (Ok(retries), Ok(concurrent)) => (retries, concurrent),
+            (retries, concurrent) => {
+                diags.extend([retries.err(), concurrent.err()].into_iter().flatten().collect());
+                return (None, diags);
+            }
+        };
+        let mut client_config = atlas::Config::new(base_url, credentials, user_agent(terraform_version));
+        client_config.retry.max_attempts = max_retries as u32 + 1;
+        client_config.max_concurrent_requests = max_concurrent as usize;
+        match atlas::Client::new(client_config) {
             Ok(client) => (Some(client), diags),
             Err(err) => {
                 diags.push(Diagnostic::error("Could not create the Atlas client", err.to_string()));

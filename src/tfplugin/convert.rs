@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn malformed_msgpack_is_a_diagnostic() {
         let bad = pb::DynamicValue {
-            msgpack: vec![0xc1],
+            msgpack: vec![0xa5, b'a'],
             json: Vec::new(),
         };
         let err = dynamic_value(Some(&bad), &Type::String, "config").unwrap_err();

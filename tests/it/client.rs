@@ -1184,3 +1184,91 @@ async fn max_concurrent_requests_limits_requests_in_flight() {
     );
     assert_eq!(server.seen().len(), 4);
 }
+
+#[tokio::test]
+async fn service_account_fetches_one_token_for_concurrent_calls() {
+    let running = emulator().await;
+    let client = client_with(
+        &running,
+        Credentials::ServiceAccount {
+            client_id: running.seed.client_id.clone(),
+            client_secret: SecretString::from(running.seed.client_secret.clone()),
+        },
+    );
+    clear_request_log(&running).await;
+    let org_id = running.seed.org_id.clone();
+    let calls = (0..8).map(|_| {
+        let client = client.clone();
+        let org_id = org_id.clone();
+        tokio::spawn(async move { client.list_api_keys_page(&org_id, 1, 5).await })
+    });
+    for joined in futures::future::join_all(calls).await {
+        ok(joined.unwrap_or_else(|err| panic!("task: {err}")), "bearer call");
+    }
+    let log = request_log(&running).await;
+    let lines = summary(&log);
+    let token_fetches = log.iter().filter(|entry| entry["path"] == "/api/oauth/token").count();
+    assert_eq!(token_fetches, 1, "{lines:#?}");
+    assert_eq!(
+        log.iter().filter(|entry| entry["auth"] == "bearer").count(),
+        8,
+        "{lines:#?}"
+    );
+    assert_eq!(
+        log.iter().filter(|entry| entry["auth"] == "basic").count(),
+        1,
+        "{lines:#?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_client_secret_is_rejected_without_leaking_it() {
+    let running = emulator().await;
+    let wrong = "mdb_sa_sk_definitely_wrong";
+    let client = client_with(
+        &running,
+        Credentials::ServiceAccount {
+            client_id: running.seed.client_id.clone(),
+            client_secret: SecretString::from(wrong),
+        },
+    );
+    let err = match client.list_orgs().await {
+        Ok(_) => panic!("wrong secret accepted"),
+        Err(err) => err,
+    };
+    assert_eq!(err.status(), Some(401), "{err}");
+    assert_eq!(err.error_code(), Some("invalid_client"));
+    assert!(err
+        .to_string()
+        .starts_with("atlas rejected the credentials with 401 invalid_client for POST /api/oauth/token"));
+    assert!(!err.to_string().contains(wrong) && !format!("{err:?}").contains(wrong));
+}
+
+#[tokio::test]
+async fn static_access_token_is_sent_as_bearer() {
+    let running = emulator().await;
+    // Mint a token the way a CI system would, then hand it to the client.
+    let token: Value = reqwest::Client::new()
+        .post(format!("{}/api/oauth/token", running.base_url()))
+        .basic_auth(&running.seed.client_id, Some(&running.seed.client_secret))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("token: {err}"))
+        .json()
+        .await
+        .unwrap_or_else(|err| panic!("token body: {err}"));
+    let access_token = token["access_token"].as_str().unwrap_or_default().to_owned();
+    assert!(!access_token.is_empty(), "{token}");
+    let client = client_with(&running, Credentials::AccessToken(SecretString::from(access_token)));
+    clear_request_log(&running).await;
+    let group = ok(
+        client.get_group(&running.seed.project_ids[0]).await,
+        "get_group with a token",
+    );
+    assert_eq!(group.org_id, running.seed.org_id);
+    let log = request_log(&running).await;
+    assert_eq!(log.len(), 1, "{:#?}", summary(&log));
+    assert_eq!(log[0]["auth"], "bearer");
+}

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::atlas;
 use crate::framework::schema::Validator;
 use crate::framework::{length, string, Cx, Diagnostic, Diagnostics, Outcome, Resource, Schema, Sensitive};
-use crate::provider::errors::OrDiagnose;
-use crate::provider::import_id;
+use crate::provider::errors::{self, OrDiagnose};
+use crate::provider::{import_id, recover};
 use crate::value::Value;
 
 /// The resource type.
@@ -107,17 +107,32 @@ impl Resource for AiModelApiKey {
             cloud: planned.cloud.clone().unwrap_or_else(|| ANY.to_string()),
             geography: planned.geography.clone().unwrap_or_else(|| ANY.to_string()),
         };
-        match cx
-            .client
-            .create_ai_model_api_key(&planned.project_id, &request)
-            .await
-            .or_diagnose("Could not create AI model API key", ERROR_ATTRS)
-        {
+        let attempt = recover::Attempt::start();
+        match cx.client.create_ai_model_api_key(&planned.project_id, &request).await {
             Ok(created) => {
                 let secret = created.secret.as_ref().map(|s| Sensitive::new(atlas::ExposeSecret::expose_secret(s)));
                 Outcome::ok(state_from_atlas(&planned, created, secret))
             }
-            Err(diagnostic) => Outcome::failed(diagnostic),
+            Err(err) => {
+                let diagnostic = errors::diagnose(&err, "Could not create AI model API key", ERROR_ATTRS);
+                if !err.may_have_been_processed() {
+                    return Outcome::failed(diagnostic);
+                }
+                // Adopt a key the lost answer may have created instead of leaving an orphan.
+                let keys = cx.client.list_ai_model_api_keys(&planned.project_id).await.unwrap_or_default();
+                let found = keys
+                    .into_iter()
+                    .filter(|key| key.name == request.name)
+                    .filter(|key| key.created_at.as_deref().is_some_and(|at| attempt.made_at(at)))
+                    .max_by(|a, b| a.created_at.cmp(&b.created_at));
+                match found {
+                    Some(key) => Outcome {
+                        state: Some(state_from_atlas(&planned, key, None)),
+                        diags: recover::adopted_warning("AI model API key", "secret").into(),
+                    },
+                    None => Outcome::failed(diagnostic),
+                }
+            }
         }
     }
 

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::atlas;
 use crate::framework::schema::Validator;
-use crate::framework::{at_least, length, string, string_set, Cx, Outcome, Resource, Schema, Sensitive};
-use crate::provider::errors::OrDiagnose;
-use crate::provider::import_id;
+use crate::framework::{at_least, length, string, string_set, Cx, Diagnostic, Outcome, Resource, Schema, Sensitive};
+use crate::provider::errors::{self, OrDiagnose};
+use crate::provider::{import_id, recover};
 
 /// The resource type.
 pub struct ApiKey;
@@ -80,12 +80,27 @@ impl Resource for ApiKey {
 
     async fn create(&self, cx: &Cx<atlas::Client>, planned: ApiKeyState) -> Outcome<ApiKeyState> {
         let request = create_request(&planned);
-        match cx.client.create_api_key(&planned.org_id, &request).await.or_diagnose("Could not create API key", ERROR_ATTRS) {
+        let attempt = recover::Attempt::start();
+        match cx.client.create_api_key(&planned.org_id, &request).await {
             Ok(created) => {
                 let private_key = created.private_key.as_ref().map(|k| Sensitive::new(atlas::ExposeSecret::expose_secret(k)));
                 Outcome::ok(state_from_atlas(&planned.org_id, created, private_key))
             }
-            Err(diagnostic) => Outcome::failed(diagnostic),
+            Err(err) => {
+                let diagnostic = errors::diagnose(&err, "Could not create API key", ERROR_ATTRS);
+                if !err.may_have_been_processed() {
+                    return Outcome::failed(diagnostic);
+                }
+                // Atlas may have made the key although its answer was lost: adopt it rather
+                // than leave an orphan that a retry would duplicate.
+                match find_created(cx, &planned, &request, attempt).await {
+                    Some(key) => Outcome {
+                        state: Some(state_from_atlas(&planned.org_id, key, None)),
+                        diags: recover::adopted_warning("API key", "private key").into(),
+                    },
+                    None => Outcome::failed(diagnostic),
+                }
+            }
         }
     }
 
@@ -129,14 +144,22 @@ impl Resource for ApiKey {
     async fn import(&self, _cx: &Cx<atlas::Client>, id: &str) -> Outcome<ApiKeyState> {
         match import_id::object_id_pair(id, "`{org_id}-{api_key_id}` (or `{org_id}/{api_key_id}`)") {
             // Read fills in the rest; the private key cannot be recovered and stays null.
-            Ok((org_id, api_key_id)) => Outcome::ok(ApiKeyState {
-                org_id,
-                description: None,
-                role_names: None,
-                api_key_id: Some(api_key_id),
-                public_key: None,
-                private_key: None,
-            }),
+            Ok((org_id, api_key_id)) => Outcome {
+                state: Some(ApiKeyState {
+                    org_id,
+                    description: None,
+                    role_names: None,
+                    api_key_id: Some(api_key_id),
+                    public_key: None,
+                    private_key: None,
+                }),
+                diags: Diagnostic::warning(
+                    "Private key not imported",
+                    "Atlas returns a key's private key only when the key is created, so private_key is null after an \
+                     import. To get a usable private key, create a new key (for example with `terraform apply -replace`).",
+                )
+                .into(),
+            },
             Err(diagnostic) => Outcome::failed(diagnostic),
         }
     }
@@ -153,6 +176,29 @@ const ERROR_ATTRS: &[(&str, &str)] = &[
     ("ORG_NOT_FOUND", "org_id"),
     ("INVALID_ORG_ID", "org_id"),
 ];
+
+/// The newest key matching `request` made since `attempt`, if the list can be read.
+async fn find_created(
+    cx: &Cx<atlas::Client>,
+    planned: &ApiKeyState,
+    request: &atlas::CreateApiKey,
+    attempt: recover::Attempt,
+) -> Option<atlas::ApiKey> {
+    let wanted_roles: BTreeSet<&str> = request.roles.iter().map(String::as_str).collect();
+    let keys = cx.client.list_api_keys(&planned.org_id).await.ok()?;
+    keys.into_iter()
+        .filter(|key| attempt.made_object_id(&key.id) && key.desc.as_deref() == Some(request.desc.as_str()))
+        .filter(|key| {
+            let roles: BTreeSet<&str> = key
+                .roles
+                .iter()
+                .filter(|r| r.org_id.as_deref() == Some(planned.org_id.as_str()))
+                .map(|r| r.role_name.as_str())
+                .collect();
+            roles == wanted_roles
+        })
+        .max_by(|a, b| a.id.cmp(&b.id))
+}
 
 fn create_request(planned: &ApiKeyState) -> atlas::CreateApiKey {
     atlas::CreateApiKey {

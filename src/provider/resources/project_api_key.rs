@@ -28,7 +28,7 @@ use crate::framework::{
     at_least, length, string, string_set, Cx, Diagnostic, Diagnostics, Outcome, Resource, Schema, Sensitive,
 };
 use crate::provider::errors::OrDiagnose;
-use crate::provider::import_id;
+use crate::provider::{import_id, recover};
 use crate::value::{AttributePath, Value};
 
 /// The resource type.
@@ -139,14 +139,29 @@ impl Resource for ProjectApiKey {
             desc: planned.description.clone().unwrap_or_default(),
             roles: create_roles.iter().cloned().collect(),
         };
-        let created = match cx
-            .client
-            .create_project_api_key(&planned.project_id, &request)
-            .await
-            .or_diagnose("Could not create project API key", ERROR_ATTRS)
-        {
+        let attempt = recover::Attempt::start();
+        let mut diags = Diagnostics::new();
+        let created = match cx.client.create_project_api_key(&planned.project_id, &request).await {
             Ok(created) => created,
-            Err(diagnostic) => return Outcome::failed(diagnostic),
+            Err(err) => {
+                let diagnostic = crate::provider::errors::diagnose(&err, "Could not create project API key", ERROR_ATTRS);
+                if !err.may_have_been_processed() {
+                    return Outcome::failed(diagnostic);
+                }
+                // Adopt a key the lost answer may have created instead of leaving an orphan.
+                let keys = cx.client.list_project_api_keys(&planned.project_id).await.unwrap_or_default();
+                let found = keys
+                    .into_iter()
+                    .filter(|key| attempt.made_object_id(&key.id) && key.desc.as_deref() == Some(request.desc.as_str()))
+                    .max_by(|a, b| a.id.cmp(&b.id));
+                match found {
+                    Some(key) => {
+                        diags.push(recover::adopted_warning("project API key", "private key"));
+                        key
+                    }
+                    None => return Outcome::failed(diagnostic),
+                }
+            }
         };
 
         // From here on the key exists: every return carries the state reached so far.
@@ -173,7 +188,8 @@ impl Resource for ProjectApiKey {
                 .or_diagnose("Could not set the organization roles of the new project API key", ERROR_ATTRS)
             {
                 set_assignments(&mut state, &planned, done);
-                return Outcome::partial(state, diagnostic);
+                diags.push(diagnostic);
+                return Outcome::partial(state, diags);
             }
             done[0].role_names = first.role_names.clone();
         }
@@ -186,13 +202,13 @@ impl Resource for ProjectApiKey {
                 .or_diagnose("Could not assign the new project API key", ERROR_ATTRS)
             {
                 set_assignments(&mut state, &planned, done);
-                let diagnostic = diagnostic.at(AttributePath::attr("project_assignment").then_index(index + 1));
-                return Outcome::partial(state, diagnostic);
+                diags.push(diagnostic.at(AttributePath::attr("project_assignment").then_index(index + 1)));
+                return Outcome::partial(state, diags);
             }
             done.push(assignment.clone());
         }
         set_assignments(&mut state, &planned, done);
-        Outcome::ok(state)
+        Outcome { state: Some(state), diags }
     }
 
     async fn read(&self, cx: &Cx<atlas::Client>, prior: ProjectApiKeyState) -> Result<Option<ProjectApiKeyState>, Diagnostics> {
