@@ -1272,3 +1272,118 @@ async fn static_access_token_is_sent_as_bearer() {
     assert_eq!(log.len(), 1, "{:#?}", summary(&log));
     assert_eq!(log[0]["auth"], "bearer");
 }
+
+async fn set_faults(running: &Running, plan: Value) {
+    let url = format!("{}/__emulator/faults", running.base_url());
+    let response = reqwest::Client::new()
+        .post(&url)
+        .json(&plan)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("set faults: {err}"));
+    assert!(response.status().is_success(), "set faults: {}", response.status());
+}
+
+fn retrying_digest_client(running: &Running) -> Client {
+    let config = Config::new(running.base_url(), digest_credentials(running), USER_AGENT);
+    Client::new(config).unwrap_or_else(|err| panic!("client: {err}"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn emulator_429_is_waited_out_and_retried() {
+    let running = emulator().await;
+    let client = retrying_digest_client(&running);
+    ok(client.list_orgs().await, "prime the digest challenge");
+    set_faults(
+        &running,
+        json!({"rules": [{"kind": "rate_limit", "times": 2, "retry_after_secs": 4, "path_contains": "/apiKeys"}]}),
+    )
+    .await;
+    clear_request_log(&running).await;
+    let started = tokio::time::Instant::now();
+    let created = ok(
+        client
+            .create_api_key(
+                &running.seed.org_id,
+                &CreateApiKey {
+                    desc: "after throttling".into(),
+                    roles: vec!["ORG_MEMBER".into()],
+                },
+            )
+            .await,
+        "create after two 429s",
+    );
+    assert!(is_full_uuid(&created.private_key));
+    assert!(started.elapsed() >= Duration::from_secs(8), "{:?}", started.elapsed());
+    let log = request_log(&running).await;
+    let statuses: Vec<&Value> = log.iter().map(|entry| &entry["status"]).collect();
+    assert_eq!(
+        statuses,
+        [&json!(429), &json!(429), &json!(200)],
+        "{:#?}",
+        summary(&log)
+    );
+    let keys = ok(client.list_api_keys(&running.seed.org_id).await, "list");
+    assert_eq!(
+        keys.iter()
+            .filter(|key| key.desc.as_deref() == Some("after throttling"))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn emulator_500_after_processing_a_create_is_not_replayed() {
+    let running = emulator().await;
+    let client = retrying_digest_client(&running);
+    ok(client.list_orgs().await, "prime the digest challenge");
+    set_faults(
+        &running,
+        json!({"rules": [{"kind": "fail", "status": 500, "phase": "after", "times": 1, "method": "POST"}]}),
+    )
+    .await;
+    let err = match client
+        .create_api_key(
+            &running.seed.org_id,
+            &CreateApiKey {
+                desc: "ambiguous".into(),
+                roles: vec!["ORG_MEMBER".into()],
+            },
+        )
+        .await
+    {
+        Ok(_) => panic!("the fault must surface"),
+        Err(err) => err,
+    };
+    assert_eq!(err.status(), Some(500));
+    assert!(err.may_have_been_processed());
+    // Atlas did create it: exactly one key, because the client did not try again.
+    let keys = ok(client.list_api_keys(&running.seed.org_id).await, "list");
+    assert_eq!(
+        keys.iter()
+            .filter(|key| key.desc.as_deref() == Some("ambiguous"))
+            .count(),
+        1
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn emulator_html_502_on_reads_is_retried_until_success() {
+    let running = emulator().await;
+    let client = retrying_digest_client(&running);
+    ok(client.list_orgs().await, "prime the digest challenge");
+    set_faults(
+        &running,
+        json!({"rules": [{"kind": "fail", "status": 502, "times": 2, "method": "GET",
+                          "body": "<html><body>502 Bad Gateway</body></html>"}]}),
+    )
+    .await;
+    clear_request_log(&running).await;
+    let group = ok(
+        client.get_group(&running.seed.project_ids[0]).await,
+        "get_group through 502s",
+    );
+    assert_eq!(group.org_id, running.seed.org_id);
+    let log = request_log(&running).await;
+    assert_eq!(log.len(), 3, "{:#?}", summary(&log));
+}
