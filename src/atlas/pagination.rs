@@ -2,9 +2,9 @@
 //!
 //! Lists come back as `{results, totalCount, links}`; `pageNum` starts at 1 and `itemsPerPage`
 //! defaults to 100 (max 500). `list_*` methods walk pages until the results collected reach
-//! `totalCount`, or a page comes back empty or short. The short-page rule also ends listings
-//! whose `totalCount` is missing (the AI-model list does not declare `includeCount`) without the
-//! extra empty-page call the official provider makes.
+//! `totalCount`, or a page comes back empty, or (when `totalCount` is missing, which the
+//! AI-model list allows) a page comes back short, which saves the extra empty-page call the
+//! official provider makes.
 
 use serde::{Deserialize, Deserializer};
 
@@ -27,11 +27,18 @@ pub struct Page<T> {
 }
 
 /// Whether the page just read is the last one.
+///
+/// `totalCount`, when present, decides (so a server that caps the page size below our request
+/// does not end the listing early); without it a short page is the last one. An empty page
+/// always ends the listing.
 pub(crate) fn is_last_page(collected: usize, page_len: usize, items_per_page: u32, total_count: Option<u64>) -> bool {
-    if page_len == 0 || page_len < items_per_page as usize {
+    if page_len == 0 {
         return true;
     }
-    total_count.is_some_and(|total| collected as u64 >= total)
+    match total_count {
+        Some(total) => collected as u64 >= total,
+        None => page_len < items_per_page as usize,
+    }
 }
 
 /// Reads `null` or a missing list as empty.
@@ -59,6 +66,9 @@ mod tests {
             (100, 100, 100, Some(100), true),
             (100, 100, 100, None, false),
             (130, 30, 100, None, true),
+            // A server that serves 50 per page although we asked for 100: totalCount decides.
+            (50, 50, 100, Some(120), false),
+            (120, 20, 100, Some(120), true),
             // A server whose count shrank while listing: stop rather than loop.
             (200, 100, 100, Some(150), true),
         ];
