@@ -5,6 +5,7 @@ mod codec;
 mod docs;
 mod e2e;
 mod e2e_ai;
+mod e2e_faults;
 mod e2e_project;
 mod grpc;
 mod support;

@@ -30,7 +30,7 @@ pub struct World {
     pub emulator: atlas_emulator::Running,
     pub dir: tempfile::TempDir,
     http: reqwest::blocking::Client,
-    extra_env: Vec<(String, String)>,
+    extra_env: Vec<(String, Option<String>)>,
 }
 
 /// Fails the test with install instructions when terraform is missing.
@@ -82,7 +82,29 @@ impl World {
 
     /// Adds an environment variable to every later terraform run.
     pub fn set_env(&mut self, key: &str, value: &str) {
-        self.extra_env.push((key.to_string(), value.to_string()));
+        self.extra_env.push((key.to_string(), Some(value.to_string())));
+    }
+
+    /// Removes an environment variable from every later terraform run.
+    pub fn unset_env(&mut self, key: &str) {
+        self.extra_env.push((key.to_string(), None));
+    }
+
+    /// Logs every later terraform run at TF_LOG=trace into `trace.log` in the working directory.
+    pub fn enable_trace(&mut self) {
+        let log = self.dir.path().join("trace.log");
+        self.set_env("TF_LOG", "trace");
+        self.set_env("TF_LOG_PATH", log.to_str().expect("utf-8 temp path"));
+    }
+
+    /// Asserts the trace log exists and contains none of the emulator's credentials nor `more`.
+    pub fn assert_no_secrets_in_trace(&self, more: &[&str]) {
+        let trace = std::fs::read_to_string(self.dir.path().join("trace.log")).expect("trace log");
+        assert!(trace.contains("provider.terraform-provider-mongodbatlas"), "the log covers the provider");
+        let seed = &self.emulator.seed;
+        for secret in [seed.private_key.as_str(), seed.client_secret.as_str()].iter().chain(more) {
+            assert!(!secret.is_empty() && !trace.contains(secret), "a secret leaked into the TF_LOG=trace log");
+        }
     }
 
     /// Writes `main.tf`: the provider header followed by `body`.
@@ -115,7 +137,10 @@ impl World {
             .env_remove("TF_LOG_PATH")
             .env_remove("MONGODB_ATLAS_BASE_URL");
         for (key, value) in &self.extra_env {
-            command.env(key, value);
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
         }
         let output = command.output().expect("run terraform");
         Run {
