@@ -8,8 +8,8 @@
 //! failures per [`RetryPolicy`], and reports failures as an [`Error`] grouped by phase.
 //!
 //! Invariants:
-//! - This module never uses `crate::framework`, `crate::value`, `crate::tfplugin` or
-//!   `crate::provider`.
+//! - This module knows nothing of Terraform: it imports none of the framework, value, tfplugin
+//!   or provider modules.
 //! - Secrets (private keys, AI secrets, client secrets, tokens) are [`SecretString`]; they never
 //!   reach logs, `Debug` output or error messages.
 //! - `get_*_opt` returns `Ok(None)` only for a genuine not-found.
