@@ -18,8 +18,14 @@ use tracing_subscriber::prelude::*;
 
 /// Installs the stderr JSON logger for the provider process.
 pub fn init() {
-    let level = level_from_env(std::env::var("TF_LOG_PROVIDER").ok().or_else(|| std::env::var("TF_LOG").ok()));
-    let _ = tracing_subscriber::registry().with(HclogLayer.with_filter(level)).try_init();
+    let level = level_from_env(
+        std::env::var("TF_LOG_PROVIDER")
+            .ok()
+            .or_else(|| std::env::var("TF_LOG").ok()),
+    );
+    let _ = tracing_subscriber::registry()
+        .with(HclogLayer.with_filter(level))
+        .try_init();
 }
 
 /// The level filter for a `TF_LOG`-style value; unset or unknown means warnings only.
@@ -38,7 +44,9 @@ struct HclogLayer;
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
     fn on_event(&self, event: &Event<'_>, _cx: Context<'_, S>) {
-        let line = format_event(event.metadata().level(), event.metadata().target(), |visitor| event.record(visitor));
+        let line = format_event(event.metadata().level(), event.metadata().target(), |visitor| {
+            event.record(visitor)
+        });
         let mut stderr = std::io::stderr().lock();
         let _ = stderr.write_all(line.as_bytes());
     }

@@ -14,7 +14,11 @@ fn main() -> ExitCode {
         }
     }
     terraform_provider_mongodbatlas::logging::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("terraform-provider-mongodbatlas: could not start the async runtime: {err}");

@@ -74,12 +74,7 @@ impl Diagnostics {
     }
 
     /// Adds an error about the attribute at `path`.
-    pub fn attribute_error(
-        &mut self,
-        path: AttributePath,
-        summary: impl Into<String>,
-        detail: impl Into<String>,
-    ) {
+    pub fn attribute_error(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Diagnostic::error(summary, detail).at(path));
     }
 

@@ -40,8 +40,15 @@ pub fn render(page: &Page<'_>) -> String {
         Kind::Provider => "Provider",
     };
     let mut out = String::new();
-    let _ = writeln!(out, "---\npage_title: \"{} {kind} - terraform-provider-mongodbatlas\"\n---\n", page.name);
-    let _ = writeln!(out, "<!-- Generated from the provider schema by `make docs`; edit the schema or examples/, not this file. -->\n");
+    let _ = writeln!(
+        out,
+        "---\npage_title: \"{} {kind} - terraform-provider-mongodbatlas\"\n---\n",
+        page.name
+    );
+    let _ = writeln!(
+        out,
+        "<!-- Generated from the provider schema by `make docs`; edit the schema or examples/, not this file. -->\n"
+    );
     let _ = writeln!(out, "# {} ({kind})\n", page.name);
     let _ = writeln!(out, "{}\n", page.schema.block.description.trim());
     if !page.notes.trim().is_empty() {
@@ -114,7 +121,11 @@ fn render_block(out: &mut String, block: &Block, parent: Option<&str>) {
                 Some(parent) => format!("{parent}.{}", attribute.name),
                 None => attribute.name.clone(),
             };
-            let _ = writeln!(out, "<a id=\"{}\"></a>\n### Nested Schema for `{path}`\n", nested_anchor(parent, &attribute.name));
+            let _ = writeln!(
+                out,
+                "<a id=\"{}\"></a>\n### Nested Schema for `{path}`\n",
+                nested_anchor(parent, &attribute.name)
+            );
             for (name, ty) in fields {
                 let _ = writeln!(out, "- `{name}` ({})", type_name(ty));
             }
@@ -140,7 +151,11 @@ fn describe(attribute: &Attribute) -> String {
         let _ = write!(text, " Constraints: {}.", rules.join("; "));
     }
     if object_fields(&attribute.ty).is_some() {
-        let _ = write!(text, " (see [below for nested schema](#{}))", nested_anchor(None, &attribute.name));
+        let _ = write!(
+            text,
+            " (see [below for nested schema](#{}))",
+            nested_anchor(None, &attribute.name)
+        );
     }
     text
 }
@@ -185,7 +200,10 @@ mod tests {
     #[test]
     fn groups_attributes_and_shows_rules() {
         let schema = Schema::new("A key.").attributes([
-            string("description").required().validate(length(1..=250)).doc("What it is for."),
+            string("description")
+                .required()
+                .validate(length(1..=250))
+                .doc("What it is for."),
             string("secret").computed().sensitive().doc("The secret."),
         ]);
         let page = render(&Page {
@@ -197,7 +215,9 @@ mod tests {
             notes: "",
         });
         assert!(page.contains("# mongodbatlas_thing (Resource)"));
-        assert!(page.contains("### Required\n\n- `description` (String) What it is for. Constraints: between 1 and 250 characters."));
+        assert!(page.contains(
+            "### Required\n\n- `description` (String) What it is for. Constraints: between 1 and 250 characters."
+        ));
         assert!(page.contains("### Read-Only\n\n- `secret` (String, Sensitive) The secret."));
         assert!(page.contains("## Import\n\n```shell\nterraform import mongodbatlas_thing.x ID\n```"));
     }

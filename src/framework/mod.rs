@@ -15,4 +15,6 @@ pub use plan::Plan;
 pub use resource::{
     data_source, resource, Cx, DataSource, DynDataSource, DynResource, Outcome, Provider, Resource, Sensitive,
 };
-pub use schema::{attribute, length, at_least, string, string_set, Attribute, Block, NestedBlock, Nesting, Schema, Validator};
+pub use schema::{
+    at_least, attribute, length, string, string_set, Attribute, Block, NestedBlock, Nesting, Schema, Validator,
+};

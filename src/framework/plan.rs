@@ -80,12 +80,7 @@ fn differs(attribute: &Attribute, prior: &Value, planned: &Value, config: &Value
 
 /// Sets every computed attribute the configuration leaves null: its default, else
 /// `keep(attribute)`, else unknown.
-fn fill_computed(
-    schema: &Schema,
-    config: &Value,
-    planned: &mut Value,
-    keep: impl Fn(&Attribute) -> Option<Value>,
-) {
+fn fill_computed(schema: &Schema, config: &Value, planned: &mut Value, keep: impl Fn(&Attribute) -> Option<Value>) {
     for attribute in schema.block.attributes.iter().filter(|a| a.computed) {
         if !config.get(&attribute.name).is_null() {
             continue;
@@ -119,10 +114,11 @@ mod tests {
     }
 
     fn object(pairs: &[(&str, Value)]) -> Value {
-        let mut fields: BTreeMap<String, Value> = ["org_id", "description", "role_names", "cloud", "api_key_id", "status"]
-            .iter()
-            .map(|name| (name.to_string(), Value::Null))
-            .collect();
+        let mut fields: BTreeMap<String, Value> =
+            ["org_id", "description", "role_names", "cloud", "api_key_id", "status"]
+                .iter()
+                .map(|name| (name.to_string(), Value::Null))
+                .collect();
         for (name, value) in pairs {
             fields.insert(name.to_string(), value.clone());
         }

@@ -334,7 +334,10 @@ impl<D: DataSource> DynDataSource<D::Client> for DataSourceAdapter<D> {
         match self.data_source.read(cx, config_state).await {
             Ok(state) => match value::to_value(&state, &self.value_type) {
                 Ok(value) => (value.null_unknowns(), Diagnostics::new()),
-                Err(err) => (Value::Null, Diagnostic::bug("Could not encode the data source", err).into()),
+                Err(err) => (
+                    Value::Null,
+                    Diagnostic::bug("Could not encode the data source", err).into(),
+                ),
             },
             Err(diags) => (Value::Null, diags),
         }

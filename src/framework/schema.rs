@@ -337,7 +337,10 @@ impl Validator {
                         diags.attribute_error(
                             path.clone(),
                             "Invalid number of elements",
-                            format!("Attribute {path} must have {expected} elements, got {}.", elements.len()),
+                            format!(
+                                "Attribute {path} must have {expected} elements, got {}.",
+                                elements.len()
+                            ),
                         );
                     }
                 }

@@ -80,8 +80,37 @@ mod tests {
     fn slash_names() {
         let ok = object_id_slash_name(&format!("{ORG}/a86r5kwrfsk5r5ku5tgvhmpj"), "`PROJECT_ID/API_KEY_ID`").unwrap();
         assert_eq!(ok, (ORG.to_string(), "a86r5kwrfsk5r5ku5tgvhmpj".to_string()));
-        for bad in [ORG.to_string(), format!("{ORG}/"), format!("{ORG}/a/b"), format!("{ORG}-abc"), "x/abc".to_string()] {
+        for bad in [
+            ORG.to_string(),
+            format!("{ORG}/"),
+            format!("{ORG}/a/b"),
+            format!("{ORG}-abc"),
+            "x/abc".to_string(),
+        ] {
             assert!(object_id_slash_name(&bad, "`PROJECT_ID/API_KEY_ID`").is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic(input in "\\PC{0,80}") {
+            let _ = object_id_pair(&input, "f");
+            let _ = object_id_slash_name(&input, "f");
+        }
+
+        #[test]
+        fn valid_pairs_round_trip(first in "[0-9a-f]{24}", second in "[0-9a-f]{24}", slash in proptest::bool::ANY) {
+            let separator = if slash { "/" } else { "-" };
+            let parsed = object_id_pair(&format!("{first}{separator}{second}"), "f").unwrap();
+            proptest::prop_assert_eq!(parsed, (first, second));
+        }
+
+        #[test]
+        fn errors_quote_the_input_safely(input in "[ -~]{0,40}") {
+            if let Err(err) = object_id_pair(&input, "f") {
+                let quoted = format!("{:?}", input);
+                proptest::prop_assert!(err.detail.contains(&quoted));
+            }
         }
     }
 }

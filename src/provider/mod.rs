@@ -69,8 +69,14 @@ pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 10;
 
 /// The three ways to authenticate, and the settings each one needs.
 const METHODS: &[(&str, &[(&str, &[&str])])] = &[
-    ("an API key pair", &[("public_key", PUBLIC_KEY_ENV), ("private_key", PRIVATE_KEY_ENV)]),
-    ("a service account", &[("client_id", CLIENT_ID_ENV), ("client_secret", CLIENT_SECRET_ENV)]),
+    (
+        "an API key pair",
+        &[("public_key", PUBLIC_KEY_ENV), ("private_key", PRIVATE_KEY_ENV)],
+    ),
+    (
+        "a service account",
+        &[("client_id", CLIENT_ID_ENV), ("client_secret", CLIENT_SECRET_ENV)],
+    ),
     ("an access token", &[("access_token", ACCESS_TOKEN_ENV)]),
 ];
 
@@ -121,10 +127,15 @@ impl AtlasProvider {
                 continue;
             }
             if let Some((first_missing, _)) = missing.first() {
-                let names = |list: &[&(&str, Option<String>)]| list.iter().map(|(a, _)| *a).collect::<Vec<_>>().join(" and ");
+                let names =
+                    |list: &[&(&str, Option<String>)]| list.iter().map(|(a, _)| *a).collect::<Vec<_>>().join(" and ");
                 return Err(Diagnostic::error(
                     "Incomplete Atlas credentials",
-                    format!("{} is set, but {} is missing. {CREDENTIALS_HELP}", names(&set), names(&missing)),
+                    format!(
+                        "{} is set, but {} is missing. {CREDENTIALS_HELP}",
+                        names(&set),
+                        names(&missing)
+                    ),
                 )
                 .at(AttributePath::attr(first_missing)));
             }
@@ -143,11 +154,21 @@ impl AtlasProvider {
         let Some((index, mut values)) = chosen.pop() else {
             return Ok(None);
         };
-        let second = if values.len() > 1 { values.pop().unwrap_or_default() } else { String::new() };
+        let second = if values.len() > 1 {
+            values.pop().unwrap_or_default()
+        } else {
+            String::new()
+        };
         let first = values.pop().unwrap_or_default();
         Ok(Some(match index {
-            0 => atlas::Credentials::Digest { public_key: first, private_key: atlas::SecretString::from(second) },
-            1 => atlas::Credentials::ServiceAccount { client_id: first, client_secret: atlas::SecretString::from(second) },
+            0 => atlas::Credentials::Digest {
+                public_key: first,
+                private_key: atlas::SecretString::from(second),
+            },
+            1 => atlas::Credentials::ServiceAccount {
+                client_id: first,
+                client_secret: atlas::SecretString::from(second),
+            },
             _ => atlas::Credentials::AccessToken(atlas::SecretString::from(first)),
         }))
     }
@@ -162,8 +183,11 @@ impl AtlasProvider {
                 .and_then(|n| n.as_u64())
                 .filter(|n| *n >= min && *n <= 100)
                 .ok_or_else(|| {
-                    Diagnostic::error("Invalid provider setting", format!("{attribute} must be a whole number from {min} to 100."))
-                        .at(AttributePath::attr(attribute))
+                    Diagnostic::error(
+                        "Invalid provider setting",
+                        format!("{attribute} must be a whole number from {min} to 100."),
+                    )
+                    .at(AttributePath::attr(attribute))
                 }),
         }
     }
@@ -258,7 +282,12 @@ impl Provider for AtlasProvider {
         };
         let (max_retries, max_concurrent) = match (
             Self::count(config, "max_retries", u64::from(DEFAULT_MAX_RETRIES), 0),
-            Self::count(config, "max_concurrent_requests", DEFAULT_MAX_CONCURRENT_REQUESTS as u64, 1),
+            Self::count(
+                config,
+                "max_concurrent_requests",
+                DEFAULT_MAX_CONCURRENT_REQUESTS as u64,
+                1,
+            ),
         ) {
             (Ok(retries), Ok(concurrent)) => (retries, concurrent),
             (retries, concurrent) => {
@@ -300,7 +329,9 @@ pub fn user_agent(terraform_version: &str) -> String {
 fn check_base_url(base_url: &str) -> Result<(), String> {
     match url::Url::parse(base_url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(()),
-        Ok(_) => Err(format!("base_url must be an http or https URL such as {DEFAULT_BASE_URL}, got {base_url:?}.")),
+        Ok(_) => Err(format!(
+            "base_url must be an http or https URL such as {DEFAULT_BASE_URL}, got {base_url:?}."
+        )),
         Err(err) => Err(format!("base_url {base_url:?} is not a URL: {err}.")),
     }
 }

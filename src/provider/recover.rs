@@ -23,7 +23,9 @@ impl Attempt {
     /// Marks the start of an attempt.
     pub fn start() -> Self {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        Attempt { started_secs: now.saturating_sub(CLOCK_SLACK).as_secs() }
+        Attempt {
+            started_secs: now.saturating_sub(CLOCK_SLACK).as_secs(),
+        }
     }
 
     /// True when the ObjectId `id` was made at or after the attempt (within the clock slack).
@@ -63,7 +65,9 @@ pub fn iso8601_seconds(text: &str) -> Option<u64> {
     if text.get(4..5) != Some("-") || text.get(10..11).map(|t| t == "T" || t == " ") != Some(true) {
         return None;
     }
-    let rest = text.get(19..)?.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let rest = text
+        .get(19..)?
+        .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
     let offset = match rest {
         "" | "Z" => 0,
         _ => {
@@ -106,7 +110,14 @@ mod tests {
         assert_eq!(iso8601_seconds("2026-11-22T00:00:00.855000+00:00"), Some(1_795_305_600));
         assert_eq!(iso8601_seconds("2026-11-22T02:00:00+02:00"), Some(1_795_305_600));
         assert_eq!(iso8601_seconds("2000-02-29T12:30:15Z"), Some(951_827_415));
-        for bad in ["", "2026", "2026-11-22", "2026/11/22T00:00:00Z", "2026-11-22T00:00:00X", "é026-11-22T00:00:00Z"] {
+        for bad in [
+            "",
+            "2026",
+            "2026-11-22",
+            "2026/11/22T00:00:00Z",
+            "2026-11-22T00:00:00X",
+            "é026-11-22T00:00:00Z",
+        ] {
             assert_eq!(iso8601_seconds(bad), None, "{bad}");
         }
     }

@@ -12,7 +12,12 @@ fn faults(world: &World, plan: Json) {
 
 fn fired(world: &World) -> u64 {
     let plan = world.admin("GET", "/__emulator/faults", None);
-    plan["rules"].as_array().unwrap().iter().map(|r| r["fired"].as_u64().unwrap_or(0)).sum()
+    plan["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["fired"].as_u64().unwrap_or(0))
+        .sum()
 }
 
 /// Keys whose description starts with `prefix`, as Atlas holds them.
@@ -48,7 +53,10 @@ fn twenty_keys_with_every_third_request_rate_limited_are_created_exactly_once() 
     world.write(&format!(
         "resource \"mongodbatlas_api_key\" \"many\" {{\n  count       = 20\n  org_id      = \"{org}\"\n  description = \"bulk-${{count.index}}\"\n  role_names  = [\"ORG_MEMBER\"]\n}}\n"
     ));
-    faults(&world, json!({"rules": [{"kind": "rate_limit", "every": 3, "retry_after_secs": 1}]}));
+    faults(
+        &world,
+        json!({"rules": [{"kind": "rate_limit", "every": 3, "retry_after_secs": 1}]}),
+    );
     world.apply();
     let retried = fired(&world);
     assert!(retried >= 5, "rate limits were hit and retried: {retried}");
@@ -79,7 +87,10 @@ fn every_second_get_failing_with_503_still_plans_and_applies() {
          resource \"mongodbatlas_project_api_key\" \"p\" {{\n  project_id = \"{p0}\"\n  description = \"flaky\"\n  role_names = [\"GROUP_OWNER\"]\n}}\n\
          data \"mongodbatlas_api_keys\" \"all\" {{ org_id = \"{org}\" }}\n"
     ));
-    faults(&world, json!({"rules": [{"kind": "fail", "every": 2, "status": 503, "method": "GET"}]}));
+    faults(
+        &world,
+        json!({"rules": [{"kind": "fail", "every": 2, "status": 503, "method": "GET"}]}),
+    );
     world.apply();
     world.assert_converged();
     assert!(fired(&world) >= 3, "503s were injected");
@@ -121,7 +132,10 @@ fn creates_answered_500_after_processing_are_adopted_not_duplicated() {
     world.assert_converged();
     let run = world.terraform(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(run.code, 0, "{}", run.output());
-    assert!(keys_named(&world, "lost-").is_empty(), "no orphan: Terraform tracked the adopted keys");
+    assert!(
+        keys_named(&world, "lost-").is_empty(),
+        "no orphan: Terraform tracked the adopted keys"
+    );
     world.assert_no_secrets_in_trace(&[]);
 }
 
@@ -143,7 +157,11 @@ fn failure_in_the_middle_of_assignments_keeps_the_key_tracked() {
     );
     let run = world.terraform(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(run.code, 1, "the assignment failed:\n{}", run.output());
-    assert!(run.output().contains("Could not assign the new project API key"), "{}", run.output());
+    assert!(
+        run.output().contains("Could not assign the new project API key"),
+        "{}",
+        run.output()
+    );
     let tracked = world.resource_values("mongodbatlas_project_api_key.k");
     let id = tracked["api_key_id"].as_str().expect("the key is in state").to_string();
     assert_eq!(keys_named(&world, "half-way").len(), 1);
@@ -184,7 +202,10 @@ fn service_account_and_access_token_configurations_work() {
     world.apply();
     world.assert_converged();
     let auths: Vec<Json> = world.requests().iter().map(|r| r["auth"].clone()).collect();
-    assert!(auths.contains(&json!("bearer")) && auths.contains(&json!("basic")), "{auths:?}");
+    assert!(
+        auths.contains(&json!("bearer")) && auths.contains(&json!("basic")),
+        "{auths:?}"
+    );
     assert!(!auths.contains(&json!("digest")), "{auths:?}");
 
     // A ready access token instead.
@@ -218,7 +239,11 @@ fn wrong_or_conflicting_credentials_fail_clearly_without_showing_secrets() {
     world.write(&simple_key(&world, "never"));
     let run = world.terraform(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(run.code, 1, "{}", run.output());
-    assert!(squash(&run.output()).contains("Check the provider credentials"), "{}", run.output());
+    assert!(
+        squash(&run.output()).contains("Check the provider credentials"),
+        "{}",
+        run.output()
+    );
     assert!(!run.output().contains(wrong_private), "the wrong secret is not echoed");
 
     let wrong_secret = "mdb_sa_sk_definitely-not-the-secret";
@@ -228,15 +253,27 @@ fn wrong_or_conflicting_credentials_fail_clearly_without_showing_secrets() {
     world.set_env("MONGODB_ATLAS_CLIENT_SECRET", wrong_secret);
     let run = world.terraform(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(run.code, 1, "{}", run.output());
-    assert!(!run.output().contains(wrong_secret), "the wrong secret is not echoed:\n{}", run.output());
-    assert!(squash(&run.output()).contains("Invalid credentials provided"), "{}", run.output());
+    assert!(
+        !run.output().contains(wrong_secret),
+        "the wrong secret is not echoed:\n{}",
+        run.output()
+    );
+    assert!(
+        squash(&run.output()).contains("Invalid credentials provided"),
+        "{}",
+        run.output()
+    );
 
     // Two methods at once is a plan-time error naming both.
     world.set_env("MONGODB_ATLAS_PUBLIC_KEY", &world.emulator.seed.public_key.clone());
     world.set_env("MONGODB_ATLAS_PRIVATE_KEY", &world.emulator.seed.private_key.clone());
     let run = world.plan();
     assert_eq!(run.code, 1, "{}", run.output());
-    assert!(run.output().contains("Conflicting Atlas credentials"), "{}", run.output());
+    assert!(
+        run.output().contains("Conflicting Atlas credentials"),
+        "{}",
+        run.output()
+    );
     assert_eq!(world.mutations(), Vec::<String>::new());
     world.assert_no_secrets_in_trace(&[wrong_private, wrong_secret]);
 }

@@ -86,13 +86,18 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 }
 
 fn key_id(world: &World, address: &str) -> String {
-    world.resource_values(address)["api_key_id"].as_str().expect("api_key_id").to_string()
+    world.resource_values(address)["api_key_id"]
+        .as_str()
+        .expect("api_key_id")
+        .to_string()
 }
 
 fn blocks(hcl_blocks: &[(&str, &str)]) -> String {
     hcl_blocks
         .iter()
-        .map(|(project, roles)| format!("  project_assignment {{\n    project_id = \"{project}\"\n    role_names = {roles}\n  }}\n"))
+        .map(|(project, roles)| {
+            format!("  project_assignment {{\n    project_id = \"{project}\"\n    role_names = {roles}\n  }}\n")
+        })
         .collect()
 }
 
@@ -120,7 +125,10 @@ fn project_api_key_seed_examples_converge_with_exact_roles() {
     let (_, by_project) = atlas_roles(&world, &multi_key);
     assert_eq!(
         by_project,
-        BTreeMap::from([(p[0].clone(), set(&["GROUP_READ_ONLY", "GROUP_OWNER"])), (p[1].clone(), set(&["GROUP_READ_ONLY"]))])
+        BTreeMap::from([
+            (p[0].clone(), set(&["GROUP_READ_ONLY", "GROUP_OWNER"])),
+            (p[1].clone(), set(&["GROUP_READ_ONLY"]))
+        ])
     );
 
     let api_1 = key_id(&world, "mongodbatlas_project_api_key.api_1");
@@ -144,8 +152,10 @@ fn project_api_key_seed_examples_converge_with_exact_roles() {
     let mut deletes = world.mutations();
     deletes.sort();
     let org_id = world.org_id();
-    let mut expected: Vec<String> =
-        [&single, &multi_key, &api_1].iter().map(|id| format!("DELETE /api/atlas/v2/orgs/{org_id}/apiKeys/{id}")).collect();
+    let mut expected: Vec<String> = [&single, &multi_key, &api_1]
+        .iter()
+        .map(|id| format!("DELETE /api/atlas/v2/orgs/{org_id}/apiKeys/{id}"))
+        .collect();
     expected.sort();
     assert_eq!(deletes, expected, "destroy deletes each organization key once");
 }
@@ -155,7 +165,11 @@ fn project_api_key_updates_touch_only_what_changed() {
     let world = World::new();
     let p = projects(&world);
     let (p0, p1, p2) = (p[0].as_str(), p[1].as_str(), p[2].as_str());
-    world.write(&multi(p0, "d", &[(p0, r#"["GROUP_OWNER"]"#), (p1, r#"["GROUP_READ_ONLY"]"#)]));
+    world.write(&multi(
+        p0,
+        "d",
+        &[(p0, r#"["GROUP_OWNER"]"#), (p1, r#"["GROUP_READ_ONLY"]"#)],
+    ));
     world.apply();
     let id = key_id(&world, "mongodbatlas_project_api_key.k");
     let private_key = world.resource_values("mongodbatlas_project_api_key.k")["private_key"].clone();
@@ -173,17 +187,40 @@ fn project_api_key_updates_touch_only_what_changed() {
     };
     // The role change of a later block is one PATCH of that project's roles.
     step(
-        multi(p0, "d", &[(p0, r#"["GROUP_OWNER"]"#), (p1, r#"["GROUP_READ_ONLY", "GROUP_CLUSTER_MANAGER"]"#)]),
+        multi(
+            p0,
+            "d",
+            &[
+                (p0, r#"["GROUP_OWNER"]"#),
+                (p1, r#"["GROUP_READ_ONLY", "GROUP_CLUSTER_MANAGER"]"#),
+            ],
+        ),
         vec![format!("PATCH /api/atlas/v2/groups/{p1}/apiKeys/{id}")],
     );
     // Adding a block assigns that project.
     step(
-        multi(p0, "d", &[(p0, r#"["GROUP_OWNER"]"#), (p1, r#"["GROUP_READ_ONLY", "GROUP_CLUSTER_MANAGER"]"#), (p2, r#"["GROUP_OWNER"]"#)]),
+        multi(
+            p0,
+            "d",
+            &[
+                (p0, r#"["GROUP_OWNER"]"#),
+                (p1, r#"["GROUP_READ_ONLY", "GROUP_CLUSTER_MANAGER"]"#),
+                (p2, r#"["GROUP_OWNER"]"#),
+            ],
+        ),
         vec![format!("POST /api/atlas/v2/groups/{p2}/apiKeys/{id}")],
     );
     // Reordering blocks makes no API call.
     step(
-        multi(p0, "d", &[(p0, r#"["GROUP_OWNER"]"#), (p2, r#"["GROUP_OWNER"]"#), (p1, r#"["GROUP_READ_ONLY", "GROUP_CLUSTER_MANAGER"]"#)]),
+        multi(
+            p0,
+            "d",
+            &[
+                (p0, r#"["GROUP_OWNER"]"#),
+                (p2, r#"["GROUP_OWNER"]"#),
+                (p1, r#"["GROUP_READ_ONLY", "GROUP_CLUSTER_MANAGER"]"#),
+            ],
+        ),
         vec![],
     );
     // Removing a block unassigns that project; the description is one PATCH of the org key.
@@ -195,8 +232,17 @@ fn project_api_key_updates_touch_only_what_changed() {
         ],
     );
     let (_, by_project) = atlas_roles(&world, &id);
-    assert_eq!(by_project, BTreeMap::from([(p[0].clone(), set(&["GROUP_OWNER"])), (p[2].clone(), set(&["GROUP_OWNER"]))]));
-    assert_eq!(world.resource_values("mongodbatlas_project_api_key.k")["private_key"], private_key);
+    assert_eq!(
+        by_project,
+        BTreeMap::from([
+            (p[0].clone(), set(&["GROUP_OWNER"])),
+            (p[2].clone(), set(&["GROUP_OWNER"]))
+        ])
+    );
+    assert_eq!(
+        world.resource_values("mongodbatlas_project_api_key.k")["private_key"],
+        private_key
+    );
 
     // A different project_id replaces the key.
     world.write(&multi(p1, "renamed", &[(p1, r#"["GROUP_OWNER"]"#)]));
@@ -222,13 +268,25 @@ fn project_api_key_imports_both_formats_and_detects_outside_changes() {
                 let run = world.terraform_in(fresh.path(), &["import", "-no-color", &target, &import_id]);
                 assert_eq!(run.code, 0, "import {import_id}:\n{}", run.output());
                 assert!(run.output().contains("Private key not imported"), "{}", run.output());
-                let run = world.terraform_in(fresh.path(), &["plan", "-detailed-exitcode", "-no-color", &format!("-target={target}")]);
-                assert_eq!(run.code, 0, "{address} imported as {import_id} should converge:\n{}", run.output());
+                let run = world.terraform_in(
+                    fresh.path(),
+                    &["plan", "-detailed-exitcode", "-no-color", &format!("-target={target}")],
+                );
+                assert_eq!(
+                    run.code,
+                    0,
+                    "{address} imported as {import_id} should converge:\n{}",
+                    run.output()
+                );
             }
         }
     }
     let run = world.terraform(&["import", "-no-color", "mongodbatlas_project_api_key.test", "nonsense"]);
-    assert!(run.output().contains("{org_id}-{api_key_id}") && run.output().contains("{project_id}-{api_key_id}"), "{}", run.output());
+    assert!(
+        run.output().contains("{org_id}-{api_key_id}") && run.output().contains("{project_id}-{api_key_id}"),
+        "{}",
+        run.output()
+    );
 
     // Unassigned outside Terraform: the next plan restores the assignment.
     let id = key_id(&world, "mongodbatlas_project_api_key.api_1");
@@ -237,14 +295,22 @@ fn project_api_key_imports_both_formats_and_detects_outside_changes() {
     assert_eq!(plan.code, 2, "{}", plan.output());
     world.clear_requests();
     world.apply();
-    assert_eq!(world.mutations(), vec![format!("POST /api/atlas/v2/groups/{}/apiKeys/{id}", p[1])]);
+    assert_eq!(
+        world.mutations(),
+        vec![format!("POST /api/atlas/v2/groups/{}/apiKeys/{id}", p[1])]
+    );
     world.assert_converged();
 
     // Deleted outside Terraform: planned for creation.
     world.admin("DELETE", &format!("/__emulator/orgs/{org}/apiKeys/{id}"), None);
     let plan = world.plan();
     assert_eq!(plan.code, 2, "{}", plan.output());
-    assert!(plan.stdout.contains("mongodbatlas_project_api_key.api_1 will be created"), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains("mongodbatlas_project_api_key.api_1 will be created"),
+        "{}",
+        plan.stdout
+    );
 }
 
 #[test]
@@ -271,10 +337,22 @@ fn project_api_key_rules_fail_at_plan_time() {
         world.write(&hcl);
         let run = world.plan();
         assert_eq!(run.code, 1, "expected a plan error:\n{hcl}\n{}", run.output());
-        assert!(run.output().contains(message), "expected {message:?}:\n{}", run.output());
-        assert!(run.output().contains("on main.tf line"), "the error points at the configuration:\n{}", run.output());
+        assert!(
+            run.output().contains(message),
+            "expected {message:?}:\n{}",
+            run.output()
+        );
+        assert!(
+            run.output().contains("on main.tf line"),
+            "the error points at the configuration:\n{}",
+            run.output()
+        );
     }
-    assert_eq!(world.mutations(), Vec::<String>::new(), "nothing reached a mutating endpoint");
+    assert_eq!(
+        world.mutations(),
+        Vec::<String>::new(),
+        "nothing reached a mutating endpoint"
+    );
 }
 
 #[test]
@@ -310,17 +388,29 @@ output "one_project" {{ value = data.mongodbatlas_project_api_key.one }}
     world.apply();
     let run = world.terraform(&["output", "-json"]);
     let outputs: Json = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(outputs["org_count"]["value"], json!(131), "130 outside keys and the seeded one");
+    assert_eq!(
+        outputs["org_count"]["value"],
+        json!(131),
+        "130 outside keys and the seeded one"
+    );
     assert_eq!(outputs["project_count"]["value"], json!(130));
     assert_eq!(outputs["one"]["value"]["role_names"], json!(["ORG_READ_ONLY"]));
     assert_eq!(outputs["one"]["value"]["description"], json!("outside-0001"));
-    assert_eq!(outputs["one_project"]["value"]["project_assignment"], json!([{"project_id": p0, "role_names": ["GROUP_READ_ONLY"]}]));
+    assert_eq!(
+        outputs["one_project"]["value"]["project_assignment"],
+        json!([{"project_id": p0, "role_names": ["GROUP_READ_ONLY"]}])
+    );
     let pages = world
         .requests()
         .iter()
-        .filter(|r| r["method"] == "GET" && r["path"] == format!("/api/atlas/v2/orgs/{org}/apiKeys") && r["status"] == 200)
+        .filter(|r| {
+            r["method"] == "GET" && r["path"] == format!("/api/atlas/v2/orgs/{org}/apiKeys") && r["status"] == 200
+        })
         .count();
-    assert!(pages >= 2, "the organization list was read across pages ({pages} page requests)");
+    assert!(
+        pages >= 2,
+        "the organization list was read across pages ({pages} page requests)"
+    );
 
     // A key that does not exist is an error naming it.
     world.write(&format!(

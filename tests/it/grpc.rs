@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use pb::provider_server::Provider as _;
 use terraform_provider_mongodbatlas::framework::Provider as _;
 use terraform_provider_mongodbatlas::provider::AtlasProvider;
 use terraform_provider_mongodbatlas::tfplugin::proto::tfplugin6 as pb;
 use terraform_provider_mongodbatlas::tfplugin::server::ProviderService;
 use terraform_provider_mongodbatlas::value::{msgpack, Type, Value};
-use pb::provider_server::Provider as _;
 use tonic::Request;
 
 const API_KEY: &str = "mongodbatlas_api_key";
@@ -20,7 +20,11 @@ fn service(env: Vec<(&str, &str)>) -> ProviderService<AtlasProvider> {
 
 fn resource_type(name: &str) -> Type {
     let provider = AtlasProvider::new();
-    let resource = provider.resources().into_iter().find(|r| format!("mongodbatlas_{}", r.name()) == name).unwrap();
+    let resource = provider
+        .resources()
+        .into_iter()
+        .find(|r| format!("mongodbatlas_{}", r.name()) == name)
+        .unwrap();
     resource.value_type().clone()
 }
 
@@ -29,7 +33,9 @@ fn provider_type() -> Type {
 }
 
 fn object(pairs: &[(&str, Value)], ty: &Type) -> Value {
-    let Type::Object(fields) = ty else { panic!("object type") };
+    let Type::Object(fields) = ty else {
+        panic!("object type")
+    };
     let mut values: BTreeMap<String, Value> = fields.keys().map(|k| (k.clone(), Value::Null)).collect();
     for (name, value) in pairs {
         values.insert(name.to_string(), value.clone());
@@ -38,7 +44,10 @@ fn object(pairs: &[(&str, Value)], ty: &Type) -> Value {
 }
 
 fn dynamic(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue { msgpack: msgpack::encode(value, ty).unwrap(), json: Vec::new() })
+    Some(pb::DynamicValue {
+        msgpack: msgpack::encode(value, ty).unwrap(),
+        json: Vec::new(),
+    })
 }
 
 fn decode(dynamic: &Option<pb::DynamicValue>, ty: &Type) -> Value {
@@ -69,7 +78,11 @@ fn path_names(path: &Option<pb::AttributePath>) -> Vec<String> {
 #[tokio::test]
 async fn schema_advertises_caching_and_sensitive_private_key() {
     let service = service(vec![]);
-    let response = service.get_provider_schema(Request::new(pb::get_provider_schema::Request {})).await.unwrap().into_inner();
+    let response = service
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
     let capabilities = response.server_capabilities.unwrap();
     assert!(capabilities.get_provider_schema_optional);
     assert!(capabilities.plan_destroy);
@@ -92,7 +105,14 @@ async fn validation_points_at_the_attribute_and_skips_unknowns() {
             client_capabilities: None,
         };
         let service = &service;
-        async move { service.validate_resource_config(Request::new(request)).await.unwrap().into_inner().diagnostics }
+        async move {
+            service
+                .validate_resource_config(Request::new(request))
+                .await
+                .unwrap()
+                .into_inner()
+                .diagnostics
+        }
     };
     let bad = object(
         &[
@@ -104,9 +124,17 @@ async fn validation_points_at_the_attribute_and_skips_unknowns() {
     );
     let diagnostics = check(bad).await;
     let paths: Vec<Vec<String>> = diagnostics.iter().map(|d| path_names(&d.attribute)).collect();
-    assert_eq!(paths, vec![vec!["description".to_string()], vec!["role_names".to_string()]], "{diagnostics:?}");
+    assert_eq!(
+        paths,
+        vec![vec!["description".to_string()], vec!["role_names".to_string()]],
+        "{diagnostics:?}"
+    );
     let unknown = object(
-        &[("org_id", Value::Unknown), ("description", Value::Unknown), ("role_names", Value::Unknown)],
+        &[
+            ("org_id", Value::Unknown),
+            ("description", Value::Unknown),
+            ("role_names", Value::Unknown),
+        ],
         &ty,
     );
     assert!(check(unknown).await.is_empty());
@@ -126,7 +154,10 @@ async fn configure_without_credentials_names_both_ways() {
         .unwrap()
         .into_inner();
     let detail = &response.diagnostics[0].detail;
-    assert!(detail.contains("public_key") && detail.contains("MONGODB_ATLAS_PUBLIC_KEY"), "{detail}");
+    assert!(
+        detail.contains("public_key") && detail.contains("MONGODB_ATLAS_PUBLIC_KEY"),
+        "{detail}"
+    );
     assert!(detail.contains("MONGODB_ATLAS_PRIVATE_KEY"), "{detail}");
 }
 
@@ -232,7 +263,10 @@ async fn lifecycle_over_rpc_against_the_emulator() {
     assert_eq!(refreshed.get("private_key"), &Value::Null);
 
     // StopProvider cancels in-flight work but the server keeps serving.
-    service.stop_provider(Request::new(pb::stop_provider::Request {})).await.unwrap();
+    service
+        .stop_provider(Request::new(pb::stop_provider::Request {}))
+        .await
+        .unwrap();
 
     let destroyed = service
         .apply_resource_change(Request::new(pb::apply_resource_change::Request {
@@ -269,7 +303,10 @@ async fn upgrade_resource_state_reads_json_and_ignores_removed_attributes() {
         .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
             type_name: API_KEY.into(),
             version: 0,
-            raw_state: Some(pb::RawState { json: raw.to_vec(), flatmap: Default::default() }),
+            raw_state: Some(pb::RawState {
+                json: raw.to_vec(),
+                flatmap: Default::default(),
+            }),
         }))
         .await
         .unwrap()

@@ -1,5 +1,6 @@
 //! The one integration-test binary: in-process tests and end-to-end tests through the real `terraform`.
 
+mod binary;
 mod client;
 mod codec;
 mod docs;

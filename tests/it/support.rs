@@ -37,7 +37,11 @@ pub struct World {
 pub fn terraform_binary() -> &'static str {
     static CHECKED: OnceLock<()> = OnceLock::new();
     CHECKED.get_or_init(|| {
-        let ok = Command::new("terraform").arg("version").output().map(|o| o.status.success()).unwrap_or(false);
+        let ok = Command::new("terraform")
+            .arg("version")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
         assert!(
             ok,
             "the end-to-end tests need the terraform CLI (1.11 or later) on PATH: \
@@ -100,10 +104,19 @@ impl World {
     /// Asserts the trace log exists and contains none of the emulator's credentials nor `more`.
     pub fn assert_no_secrets_in_trace(&self, more: &[&str]) {
         let trace = std::fs::read_to_string(self.dir.path().join("trace.log")).expect("trace log");
-        assert!(trace.contains("provider.terraform-provider-mongodbatlas"), "the log covers the provider");
+        assert!(
+            trace.contains("provider.terraform-provider-mongodbatlas"),
+            "the log covers the provider"
+        );
         let seed = &self.emulator.seed;
-        for secret in [seed.private_key.as_str(), seed.client_secret.as_str()].iter().chain(more) {
-            assert!(!secret.is_empty() && !trace.contains(secret), "a secret leaked into the TF_LOG=trace log");
+        for secret in [seed.private_key.as_str(), seed.client_secret.as_str()]
+            .iter()
+            .chain(more)
+        {
+            assert!(
+                !secret.is_empty() && !trace.contains(secret),
+                "a secret leaked into the TF_LOG=trace log"
+            );
         }
     }
 
@@ -188,7 +201,10 @@ impl World {
 
     /// The emulator's request log (API requests only).
     pub fn requests(&self) -> Vec<Json> {
-        self.admin("GET", "/__emulator/requests", None).as_array().cloned().unwrap_or_default()
+        self.admin("GET", "/__emulator/requests", None)
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Clears the emulator's request log.
@@ -203,7 +219,13 @@ impl World {
             .iter()
             .filter(|r| r["method"] != "GET" && r["status"] != 401)
             .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/api/atlas")))
-            .map(|r| format!("{} {}", r["method"].as_str().unwrap_or(""), r["path"].as_str().unwrap_or("")))
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap_or(""),
+                    r["path"].as_str().unwrap_or("")
+                )
+            })
             .collect()
     }
 
@@ -234,5 +256,8 @@ impl World {
 
 fn find_resource(module: &Json, address: &str) -> Option<Json> {
     let resources = module["resources"].as_array()?;
-    resources.iter().find(|r| r["address"] == address).map(|r| r["values"].clone())
+    resources
+        .iter()
+        .find(|r| r["address"] == address)
+        .map(|r| r["values"].clone())
 }

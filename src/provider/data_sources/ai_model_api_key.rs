@@ -50,12 +50,24 @@ fn computed_attributes() -> Vec<Attribute> {
         string("name").computed().doc("Name of the API key."),
         string("cloud").computed().doc("Cloud provider the key serves."),
         string("geography").computed().doc("Geography the key serves."),
-        string("created_at").computed().doc("UTC date when the API key was created, as an ISO 8601 timestamp."),
-        string("created_by").computed().doc("Name of the user that created this API key, or the user ID."),
-        string("last_used_at").computed().doc("UTC date when the API key was last used; null until it is used."),
-        string("masked_secret").computed().doc("A partially obfuscated version of the secret."),
-        string("status").computed().doc("Current status of the API key, such as `ACTIVE`."),
-        string("endpoint").computed().doc("Host name of the service endpoint for this key."),
+        string("created_at")
+            .computed()
+            .doc("UTC date when the API key was created, as an ISO 8601 timestamp."),
+        string("created_by")
+            .computed()
+            .doc("Name of the user that created this API key, or the user ID."),
+        string("last_used_at")
+            .computed()
+            .doc("UTC date when the API key was last used; null until it is used."),
+        string("masked_secret")
+            .computed()
+            .doc("A partially obfuscated version of the secret."),
+        string("status")
+            .computed()
+            .doc("Current status of the API key, such as `ACTIVE`."),
+        string("endpoint")
+            .computed()
+            .doc("Host name of the service endpoint for this key."),
     ]
 }
 
@@ -84,13 +96,20 @@ impl DataSource for AiModelApiKeyData {
     fn schema() -> Schema {
         Schema::new("One AI Model API key of a project, without its secret.")
             .attributes([
-                string("project_id").required().validate(Validator::ObjectId).doc("Unique 24-hexadecimal digit string that identifies your project."),
+                string("project_id")
+                    .required()
+                    .validate(Validator::ObjectId)
+                    .doc("Unique 24-hexadecimal digit string that identifies your project."),
                 string("api_key_id").required().doc("Identifier of the API key."),
             ])
             .attributes(computed_attributes())
     }
 
-    async fn read(&self, cx: &Cx<atlas::Client>, config: AiModelApiKeyFields) -> Result<AiModelApiKeyFields, Diagnostics> {
+    async fn read(
+        &self,
+        cx: &Cx<atlas::Client>,
+        config: AiModelApiKeyFields,
+    ) -> Result<AiModelApiKeyFields, Diagnostics> {
         let key = cx
             .client
             .get_ai_model_api_key_opt(&config.project_id, &config.api_key_id)
@@ -99,7 +118,10 @@ impl DataSource for AiModelApiKeyData {
             .ok_or_else(|| {
                 Diagnostic::error(
                     "AI model API key not found",
-                    format!("No AI model API key with ID {} exists in project {}.", config.api_key_id, config.project_id),
+                    format!(
+                        "No AI model API key with ID {} exists in project {}.",
+                        config.api_key_id, config.project_id
+                    ),
                 )
                 .at(AttributePath::attr("api_key_id"))
             })?;
@@ -122,20 +144,30 @@ impl DataSource for AiModelApiKeysData {
             result.insert(attribute.name, attribute.ty);
         }
         Schema::new("Every AI Model API key of a project, read across all pages, without secrets.").attributes([
-            string("project_id").required().validate(Validator::ObjectId).doc("Unique 24-hexadecimal digit string that identifies your project."),
+            string("project_id")
+                .required()
+                .validate(Validator::ObjectId)
+                .doc("Unique 24-hexadecimal digit string that identifies your project."),
             attribute("results", Type::List(Box::new(Type::Object(result))))
                 .computed()
                 .doc("The keys, each with `project_id`, `api_key_id` and every attribute of the singular data source."),
         ])
     }
 
-    async fn read(&self, cx: &Cx<atlas::Client>, config: AiModelApiKeysDataState) -> Result<AiModelApiKeysDataState, Diagnostics> {
+    async fn read(
+        &self,
+        cx: &Cx<atlas::Client>,
+        config: AiModelApiKeysDataState,
+    ) -> Result<AiModelApiKeysDataState, Diagnostics> {
         let keys = cx
             .client
             .list_ai_model_api_keys(&config.project_id)
             .await
             .or_diagnose("Could not list AI model API keys", ERROR_ATTRS)?;
         let results = keys.into_iter().map(|key| fields(&config.project_id, key)).collect();
-        Ok(AiModelApiKeysDataState { results: Some(results), ..config })
+        Ok(AiModelApiKeysDataState {
+            results: Some(results),
+            ..config
+        })
     }
 }

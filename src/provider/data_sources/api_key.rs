@@ -55,11 +55,19 @@ impl DataSource for ApiKeyData {
 
     fn schema() -> Schema {
         Schema::new("One organization programmatic API key, without its private key.").attributes([
-            string("org_id").required().validate(Validator::ObjectId).doc("Organization that owns the key."),
-            string("api_key_id").required().validate(Validator::ObjectId).doc("Unique 24-hexadecimal digit string that identifies the key."),
+            string("org_id")
+                .required()
+                .validate(Validator::ObjectId)
+                .doc("Organization that owns the key."),
+            string("api_key_id")
+                .required()
+                .validate(Validator::ObjectId)
+                .doc("Unique 24-hexadecimal digit string that identifies the key."),
             string("description").computed().doc("Description of the key."),
             string("public_key").computed().doc("Public part of the key."),
-            string_set("role_names").computed().doc("Organization roles of the key in `org_id`."),
+            string_set("role_names")
+                .computed()
+                .doc("Organization roles of the key in `org_id`."),
         ])
     }
 
@@ -72,7 +80,10 @@ impl DataSource for ApiKeyData {
             .ok_or_else(|| {
                 Diagnostic::error(
                     "API key not found",
-                    format!("No API key with ID {} exists in organization {}.", config.api_key_id, config.org_id),
+                    format!(
+                        "No API key with ID {} exists in organization {}.",
+                        config.api_key_id, config.org_id
+                    ),
                 )
                 .at(AttributePath::attr("api_key_id"))
             })?;
@@ -110,7 +121,11 @@ impl DataSource for ApiKeysData {
     }
 
     async fn read(&self, cx: &Cx<atlas::Client>, config: ApiKeysDataState) -> Result<ApiKeysDataState, Diagnostics> {
-        let keys = cx.client.list_api_keys(&config.org_id).await.or_diagnose("Could not list API keys", ERROR_ATTRS)?;
+        let keys = cx
+            .client
+            .list_api_keys(&config.org_id)
+            .await
+            .or_diagnose("Could not list API keys", ERROR_ATTRS)?;
         let results = keys
             .into_iter()
             .map(|key| ApiKeyResult {
@@ -120,6 +135,9 @@ impl DataSource for ApiKeysData {
                 public_key: key.public_key,
             })
             .collect();
-        Ok(ApiKeysDataState { results: Some(results), ..config })
+        Ok(ApiKeysDataState {
+            results: Some(results),
+            ..config
+        })
     }
 }

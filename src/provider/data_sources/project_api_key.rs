@@ -64,26 +64,49 @@ impl DataSource for ProjectApiKeyData {
 
     fn schema() -> Schema {
         Schema::new("One programmatic API key assigned to a project, without its private key.").attributes([
-            string("project_id").required().validate(Validator::ObjectId).doc("A project the key is assigned to."),
-            string("api_key_id").required().validate(Validator::ObjectId).doc("Unique 24-hexadecimal digit string that identifies the key."),
+            string("project_id")
+                .required()
+                .validate(Validator::ObjectId)
+                .doc("A project the key is assigned to."),
+            string("api_key_id")
+                .required()
+                .validate(Validator::ObjectId)
+                .doc("Unique 24-hexadecimal digit string that identifies the key."),
             string("description").computed().doc("Description of the key."),
             string("public_key").computed().doc("Public part of the key."),
-            attribute("project_assignment", Type::List(Box::new(assignment_type()))).computed().doc(ASSIGNMENT_DOC),
+            attribute("project_assignment", Type::List(Box::new(assignment_type())))
+                .computed()
+                .doc(ASSIGNMENT_DOC),
         ])
     }
 
-    async fn read(&self, cx: &Cx<atlas::Client>, config: ProjectApiKeyDataState) -> Result<ProjectApiKeyDataState, Diagnostics> {
-        let group = cx.client.get_group(&config.project_id).await.or_diagnose("Could not read the project", ERROR_ATTRS)?;
+    async fn read(
+        &self,
+        cx: &Cx<atlas::Client>,
+        config: ProjectApiKeyDataState,
+    ) -> Result<ProjectApiKeyDataState, Diagnostics> {
+        let group = cx
+            .client
+            .get_group(&config.project_id)
+            .await
+            .or_diagnose("Could not read the project", ERROR_ATTRS)?;
         let key = cx
             .client
             .get_api_key_opt(&group.org_id, &config.api_key_id)
             .await
             .or_diagnose("Could not read project API key", ERROR_ATTRS)?
-            .filter(|key| key.roles.iter().any(|r| r.group_id.as_deref() == Some(config.project_id.as_str())))
+            .filter(|key| {
+                key.roles
+                    .iter()
+                    .any(|r| r.group_id.as_deref() == Some(config.project_id.as_str()))
+            })
             .ok_or_else(|| {
                 Diagnostic::error(
                     "Project API key not found",
-                    format!("No API key with ID {} is assigned to project {}.", config.api_key_id, config.project_id),
+                    format!(
+                        "No API key with ID {} is assigned to project {}.",
+                        config.api_key_id, config.project_id
+                    ),
                 )
                 .at(AttributePath::attr("api_key_id"))
             })?;
@@ -101,7 +124,10 @@ fn result_type() -> Type {
         ("api_key_id".to_string(), Type::String),
         ("description".to_string(), Type::String),
         ("public_key".to_string(), Type::String),
-        ("project_assignment".to_string(), Type::List(Box::new(assignment_type()))),
+        (
+            "project_assignment".to_string(),
+            Type::List(Box::new(assignment_type())),
+        ),
     ]))
 }
 
@@ -120,7 +146,11 @@ impl DataSource for ProjectApiKeysData {
         ])
     }
 
-    async fn read(&self, cx: &Cx<atlas::Client>, config: ProjectApiKeysDataState) -> Result<ProjectApiKeysDataState, Diagnostics> {
+    async fn read(
+        &self,
+        cx: &Cx<atlas::Client>,
+        config: ProjectApiKeysDataState,
+    ) -> Result<ProjectApiKeysDataState, Diagnostics> {
         let keys = cx
             .client
             .list_project_api_keys(&config.project_id)
@@ -135,7 +165,10 @@ impl DataSource for ProjectApiKeysData {
                 public_key: key.public_key,
             })
             .collect();
-        Ok(ProjectApiKeysDataState { results: Some(results), ..config })
+        Ok(ProjectApiKeysDataState {
+            results: Some(results),
+            ..config
+        })
     }
 }
 
@@ -149,8 +182,14 @@ fn assignments(key: &atlas::ApiKey, first: &str) -> Vec<AssignmentData> {
     }
     let mut out = Vec::with_capacity(by_project.len());
     if let Some(roles) = by_project.remove(first) {
-        out.push(AssignmentData { project_id: first.to_string(), role_names: roles });
+        out.push(AssignmentData {
+            project_id: first.to_string(),
+            role_names: roles,
+        });
     }
-    out.extend(by_project.into_iter().map(|(project_id, role_names)| AssignmentData { project_id: project_id.to_string(), role_names }));
+    out.extend(by_project.into_iter().map(|(project_id, role_names)| AssignmentData {
+        project_id: project_id.to_string(),
+        role_names,
+    }));
     out
 }

@@ -110,7 +110,10 @@ impl Resource for AiModelApiKey {
         let attempt = recover::Attempt::start();
         match cx.client.create_ai_model_api_key(&planned.project_id, &request).await {
             Ok(created) => {
-                let secret = created.secret.as_ref().map(|s| Sensitive::new(atlas::ExposeSecret::expose_secret(s)));
+                let secret = created
+                    .secret
+                    .as_ref()
+                    .map(|s| Sensitive::new(atlas::ExposeSecret::expose_secret(s)));
                 Outcome::ok(state_from_atlas(&planned, created, secret))
             }
             Err(err) => {
@@ -119,7 +122,11 @@ impl Resource for AiModelApiKey {
                     return Outcome::failed(diagnostic);
                 }
                 // Adopt a key the lost answer may have created instead of leaving an orphan.
-                let keys = cx.client.list_ai_model_api_keys(&planned.project_id).await.unwrap_or_default();
+                let keys = cx
+                    .client
+                    .list_ai_model_api_keys(&planned.project_id)
+                    .await
+                    .unwrap_or_default();
                 let found = keys
                     .into_iter()
                     .filter(|key| key.name == request.name)
@@ -136,7 +143,11 @@ impl Resource for AiModelApiKey {
         }
     }
 
-    async fn read(&self, cx: &Cx<atlas::Client>, prior: AiModelApiKeyState) -> Result<Option<AiModelApiKeyState>, Diagnostics> {
+    async fn read(
+        &self,
+        cx: &Cx<atlas::Client>,
+        prior: AiModelApiKeyState,
+    ) -> Result<Option<AiModelApiKeyState>, Diagnostics> {
         let api_key_id = prior.api_key_id.clone().unwrap_or_default();
         let found = cx
             .client
@@ -156,7 +167,9 @@ impl Resource for AiModelApiKey {
         planned: AiModelApiKeyState,
     ) -> Outcome<AiModelApiKeyState> {
         let api_key_id = prior.api_key_id.clone().unwrap_or_default();
-        let request = atlas::UpdateAiModelApiKey { name: planned.name.clone().unwrap_or_default() };
+        let request = atlas::UpdateAiModelApiKey {
+            name: planned.name.clone().unwrap_or_default(),
+        };
         match cx
             .client
             .update_ai_model_api_key(&prior.project_id, &api_key_id, &request)
@@ -172,7 +185,9 @@ impl Resource for AiModelApiKey {
         let api_key_id = prior.api_key_id.clone().unwrap_or_default();
         match cx.client.delete_ai_model_api_key(&prior.project_id, &api_key_id).await {
             Err(err) if err.status() == Some(404) => Ok(()),
-            result => result.or_diagnose("Could not delete AI model API key", ERROR_ATTRS).map_err(Into::into),
+            result => result
+                .or_diagnose("Could not delete AI model API key", ERROR_ATTRS)
+                .map_err(Into::into),
         }
     }
 
@@ -215,7 +230,11 @@ const ERROR_ATTRS: &[(&str, &str)] = &[
 ];
 
 /// The state for an Atlas key, with the secret the caller kept.
-fn state_from_atlas(base: &AiModelApiKeyState, key: atlas::AiModelApiKey, secret: Option<Sensitive>) -> AiModelApiKeyState {
+fn state_from_atlas(
+    base: &AiModelApiKeyState,
+    key: atlas::AiModelApiKey,
+    secret: Option<Sensitive>,
+) -> AiModelApiKeyState {
     AiModelApiKeyState {
         project_id: key.group_id.unwrap_or_else(|| base.project_id.clone()),
         name: Some(key.name),

@@ -83,7 +83,10 @@ impl Resource for ApiKey {
         let attempt = recover::Attempt::start();
         match cx.client.create_api_key(&planned.org_id, &request).await {
             Ok(created) => {
-                let private_key = created.private_key.as_ref().map(|k| Sensitive::new(atlas::ExposeSecret::expose_secret(k)));
+                let private_key = created
+                    .private_key
+                    .as_ref()
+                    .map(|k| Sensitive::new(atlas::ExposeSecret::expose_secret(k)));
                 Outcome::ok(state_from_atlas(&planned.org_id, created, private_key))
             }
             Err(err) => {
@@ -104,7 +107,11 @@ impl Resource for ApiKey {
         }
     }
 
-    async fn read(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState) -> Result<Option<ApiKeyState>, crate::framework::Diagnostics> {
+    async fn read(
+        &self,
+        cx: &Cx<atlas::Client>,
+        prior: ApiKeyState,
+    ) -> Result<Option<ApiKeyState>, crate::framework::Diagnostics> {
         let api_key_id = prior.api_key_id.clone().unwrap_or_default();
         let found = cx
             .client
@@ -137,7 +144,9 @@ impl Resource for ApiKey {
         match cx.client.delete_api_key(&prior.org_id, &api_key_id).await {
             // Already gone is what a delete wants.
             Err(err) if err.is_not_found() => Ok(()),
-            result => result.or_diagnose("Could not delete API key", ERROR_ATTRS).map_err(Into::into),
+            result => result
+                .or_diagnose("Could not delete API key", ERROR_ATTRS)
+                .map_err(Into::into),
         }
     }
 
@@ -277,6 +286,9 @@ mod tests {
         };
         let request = create_request(&planned);
         assert_eq!(request.desc, "My API Key");
-        assert_eq!(request.roles, vec!["ORG_OWNER".to_string(), "ORG_READ_ONLY".to_string()]);
+        assert_eq!(
+            request.roles,
+            vec!["ORG_OWNER".to_string(), "ORG_READ_ONLY".to_string()]
+        );
     }
 }

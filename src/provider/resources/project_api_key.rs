@@ -125,16 +125,28 @@ impl Resource for ProjectApiKey {
     async fn create(&self, cx: &Cx<atlas::Client>, planned: ProjectApiKeyState) -> Outcome<ProjectApiKeyState> {
         let desired = desired_assignments(&planned);
         let Some((first, rest)) = desired.split_first() else {
-            return Outcome::failed(Diagnostic::bug("Could not create project API key", "no project to create it in"));
+            return Outcome::failed(Diagnostic::bug(
+                "Could not create project API key",
+                "no project to create it in",
+            ));
         };
-        let group = match cx.client.get_group(&planned.project_id).await.or_diagnose("Could not create project API key", ERROR_ATTRS) {
+        let group = match cx
+            .client
+            .get_group(&planned.project_id)
+            .await
+            .or_diagnose("Could not create project API key", ERROR_ATTRS)
+        {
             Ok(group) => group,
             Err(diagnostic) => return Outcome::failed(diagnostic),
         };
         let (org_roles, project_roles) = split_roles(&first.role_names);
         // Atlas needs at least one role in the create call; a first block of only
         // organization roles sends those, which the project endpoint accepts.
-        let create_roles = if project_roles.is_empty() { org_roles.clone() } else { project_roles.clone() };
+        let create_roles = if project_roles.is_empty() {
+            org_roles.clone()
+        } else {
+            project_roles.clone()
+        };
         let request = atlas::CreateProjectApiKey {
             desc: planned.description.clone().unwrap_or_default(),
             roles: create_roles.iter().cloned().collect(),
@@ -144,12 +156,17 @@ impl Resource for ProjectApiKey {
         let created = match cx.client.create_project_api_key(&planned.project_id, &request).await {
             Ok(created) => created,
             Err(err) => {
-                let diagnostic = crate::provider::errors::diagnose(&err, "Could not create project API key", ERROR_ATTRS);
+                let diagnostic =
+                    crate::provider::errors::diagnose(&err, "Could not create project API key", ERROR_ATTRS);
                 if !err.may_have_been_processed() {
                     return Outcome::failed(diagnostic);
                 }
                 // Adopt a key the lost answer may have created instead of leaving an orphan.
-                let keys = cx.client.list_project_api_keys(&planned.project_id).await.unwrap_or_default();
+                let keys = cx
+                    .client
+                    .list_project_api_keys(&planned.project_id)
+                    .await
+                    .unwrap_or_default();
                 let found = keys
                     .into_iter()
                     .filter(|key| attempt.made_object_id(&key.id) && key.desc.as_deref() == Some(request.desc.as_str()))
@@ -173,19 +190,28 @@ impl Resource for ProjectApiKey {
             org_id: Some(group.org_id.clone()),
             api_key_id: Some(created.id.clone()),
             public_key: created.public_key.clone(),
-            private_key: created.private_key.as_ref().map(|k| Sensitive::new(atlas::ExposeSecret::expose_secret(k))),
+            private_key: created
+                .private_key
+                .as_ref()
+                .map(|k| Sensitive::new(atlas::ExposeSecret::expose_secret(k))),
         };
         let mut done = vec![Assignment {
             project_id: first.project_id.clone(),
             role_names: create_roles.clone(),
         }];
         if !org_roles.is_empty() && !project_roles.is_empty() {
-            let request = atlas::UpdateApiKey { desc: None, roles: Some(org_roles.iter().cloned().collect()) };
+            let request = atlas::UpdateApiKey {
+                desc: None,
+                roles: Some(org_roles.iter().cloned().collect()),
+            };
             if let Err(diagnostic) = cx
                 .client
                 .update_api_key(&group.org_id, &created.id, &request)
                 .await
-                .or_diagnose("Could not set the organization roles of the new project API key", ERROR_ATTRS)
+                .or_diagnose(
+                    "Could not set the organization roles of the new project API key",
+                    ERROR_ATTRS,
+                )
             {
                 set_assignments(&mut state, &planned, done);
                 diags.push(diagnostic);
@@ -208,10 +234,17 @@ impl Resource for ProjectApiKey {
             done.push(assignment.clone());
         }
         set_assignments(&mut state, &planned, done);
-        Outcome { state: Some(state), diags }
+        Outcome {
+            state: Some(state),
+            diags,
+        }
     }
 
-    async fn read(&self, cx: &Cx<atlas::Client>, prior: ProjectApiKeyState) -> Result<Option<ProjectApiKeyState>, Diagnostics> {
+    async fn read(
+        &self,
+        cx: &Cx<atlas::Client>,
+        prior: ProjectApiKeyState,
+    ) -> Result<Option<ProjectApiKeyState>, Diagnostics> {
         let org_id = org_of(cx, &prior).await?;
         let api_key_id = prior.api_key_id.clone().unwrap_or_default();
         let Some(key) = cx
@@ -236,17 +269,23 @@ impl Resource for ProjectApiKey {
             Err(diags) => return Outcome::failed(diags),
         };
         let api_key_id = prior.api_key_id.clone().unwrap_or_default();
-        let before: BTreeMap<String, BTreeSet<String>> =
-            desired_assignments(&prior).into_iter().map(|a| (a.project_id, a.role_names)).collect();
+        let before: BTreeMap<String, BTreeSet<String>> = desired_assignments(&prior)
+            .into_iter()
+            .map(|a| (a.project_id, a.role_names))
+            .collect();
         let after = desired_assignments(&planned);
         // What Atlas holds, updated step by step, so a failure reports exactly what was done.
         let mut current = before.clone();
-        let mut state = ProjectApiKeyState { org_id: Some(org_id.clone()), ..planned };
-        let fail = |state: &mut ProjectApiKeyState, current: &BTreeMap<String, BTreeSet<String>>, diagnostic: Diagnostic| {
-            let reached: Vec<Assignment> = ordered(current, &desired_assignments(state));
-            set_assignments_from(state, reached);
-            diagnostic
+        let mut state = ProjectApiKeyState {
+            org_id: Some(org_id.clone()),
+            ..planned
         };
+        let fail =
+            |state: &mut ProjectApiKeyState, current: &BTreeMap<String, BTreeSet<String>>, diagnostic: Diagnostic| {
+                let reached: Vec<Assignment> = ordered(current, &desired_assignments(state));
+                set_assignments_from(state, reached);
+                diagnostic
+            };
 
         let wanted: BTreeSet<&str> = after.iter().map(|a| a.project_id.as_str()).collect();
         for project_id in before.keys().filter(|p| !wanted.contains(p.as_str())) {
@@ -254,7 +293,8 @@ impl Resource for ProjectApiKey {
                 // A project or assignment that no longer exists counts as unassigned.
                 Err(err) if err.is_not_found() || err.error_code() == Some("GROUP_NOT_FOUND") => {}
                 Err(err) => {
-                    let diagnostic = crate::provider::errors::diagnose(&err, "Could not unassign the project API key", ERROR_ATTRS);
+                    let diagnostic =
+                        crate::provider::errors::diagnose(&err, "Could not unassign the project API key", ERROR_ATTRS);
                     let diagnostic = fail(&mut state, &current, diagnostic);
                     return Outcome::partial(state, diagnostic);
                 }
@@ -300,7 +340,12 @@ impl Resource for ProjectApiKey {
                 return Outcome::partial(state, diagnostic);
             }
             let mut roles = project_roles;
-            roles.extend(current.get(&assignment.project_id).map(|r| split_roles(r).0).unwrap_or_default());
+            roles.extend(
+                current
+                    .get(&assignment.project_id)
+                    .map(|r| split_roles(r).0)
+                    .unwrap_or_default(),
+            );
             current.insert(assignment.project_id.clone(), roles);
         }
 
@@ -314,7 +359,11 @@ impl Resource for ProjectApiKey {
                 }
             });
             let request = atlas::UpdateApiKey {
-                desc: if description_changed { state.description.clone() } else { None },
+                desc: if description_changed {
+                    state.description.clone()
+                } else {
+                    None
+                },
                 roles,
             };
             if let Err(diagnostic) = cx
@@ -340,12 +389,15 @@ impl Resource for ProjectApiKey {
         // Deleting the organization key removes every project assignment with it.
         match cx.client.delete_api_key(&org_id, &api_key_id).await {
             Err(err) if err.is_not_found() => Ok(()),
-            result => result.or_diagnose("Could not delete project API key", ERROR_ATTRS).map_err(Into::into),
+            result => result
+                .or_diagnose("Could not delete project API key", ERROR_ATTRS)
+                .map_err(Into::into),
         }
     }
 
     async fn import(&self, cx: &Cx<atlas::Client>, id: &str) -> Outcome<ProjectApiKeyState> {
-        const FORMATS: &str = "`{org_id}-{api_key_id}` or `{project_id}-{api_key_id}` (`/` also works as the separator)";
+        const FORMATS: &str =
+            "`{org_id}-{api_key_id}` or `{project_id}-{api_key_id}` (`/` also works as the separator)";
         let (first, api_key_id) = match import_id::object_id_pair(id, FORMATS) {
             Ok(parts) => parts,
             Err(diagnostic) => return Outcome::failed(diagnostic),
@@ -354,7 +406,13 @@ impl Resource for ProjectApiKey {
         let (org_id, project_id) = match cx.client.get_group(&first).await {
             Ok(group) => (group.org_id, Some(first)),
             Err(err) if err.is_not_found() => (first, None),
-            Err(err) => return Outcome::failed(crate::provider::errors::diagnose(&err, "Could not import project API key", &[])),
+            Err(err) => {
+                return Outcome::failed(crate::provider::errors::diagnose(
+                    &err,
+                    "Could not import project API key",
+                    &[],
+                ))
+            }
         };
         let key = match cx.client.get_api_key_opt(&org_id, &api_key_id).await {
             Ok(Some(key)) => key,
@@ -364,7 +422,13 @@ impl Resource for ProjectApiKey {
                     format!("No API key {api_key_id} exists in organization {org_id}. Accepted import IDs: {FORMATS}."),
                 ))
             }
-            Err(err) => return Outcome::failed(crate::provider::errors::diagnose(&err, "Could not import project API key", &[])),
+            Err(err) => {
+                return Outcome::failed(crate::provider::errors::diagnose(
+                    &err,
+                    "Could not import project API key",
+                    &[],
+                ))
+            }
         };
         let projects: BTreeSet<String> = key.roles.iter().filter_map(|r| r.group_id.clone()).collect();
         let mut diags = Diagnostics::new();
@@ -405,7 +469,10 @@ impl Resource for ProjectApiKey {
             public_key: None,
             private_key: None,
         };
-        Outcome { state: Some(state_from_atlas(stub, &org_id, key)), diags }
+        Outcome {
+            state: Some(state_from_atlas(stub, &org_id, key)),
+            diags,
+        }
     }
 }
 
@@ -456,7 +523,12 @@ fn validate_rules(config: &Value, diags: &mut Diagnostics) {
                 }
             }
         }
-        check_roles(block.get("role_names"), index == 0, &path.clone().then_attr("role_names"), diags);
+        check_roles(
+            block.get("role_names"),
+            index == 0,
+            &path.clone().then_attr("role_names"),
+            diags,
+        );
         if let Some(project_id) = block_project.as_str() {
             if let Some(earlier) = seen.insert(project_id, index) {
                 diags.attribute_error(
@@ -530,12 +602,18 @@ fn ordered(current: &BTreeMap<String, BTreeSet<String>>, preferred: &[Assignment
     let mut out: Vec<Assignment> = preferred
         .iter()
         .filter_map(|a| {
-            current.get(&a.project_id).map(|roles| Assignment { project_id: a.project_id.clone(), role_names: roles.clone() })
+            current.get(&a.project_id).map(|roles| Assignment {
+                project_id: a.project_id.clone(),
+                role_names: roles.clone(),
+            })
         })
         .collect();
     for (project_id, roles) in current {
         if !out.iter().any(|a| &a.project_id == project_id) {
-            out.push(Assignment { project_id: project_id.clone(), role_names: roles.clone() });
+            out.push(Assignment {
+                project_id: project_id.clone(),
+                role_names: roles.clone(),
+            });
         }
     }
     out
@@ -554,7 +632,11 @@ async fn org_of(cx: &Cx<atlas::Client>, state: &ProjectApiKeyState) -> Result<St
     if let Some(org_id) = state.org_id.as_ref().filter(|o| !o.is_empty()) {
         return Ok(org_id.clone());
     }
-    let group = cx.client.get_group(&state.project_id).await.or_diagnose("Could not find the project's organization", ERROR_ATTRS)?;
+    let group = cx
+        .client
+        .get_group(&state.project_id)
+        .await
+        .or_diagnose("Could not find the project's organization", ERROR_ATTRS)?;
     Ok(group.org_id)
 }
 
@@ -569,7 +651,10 @@ fn state_from_atlas(prior: ProjectApiKeyState, org_id: &str, key: atlas::ApiKey)
     for role in &key.roles {
         match (&role.group_id, &role.org_id) {
             (Some(group_id), _) => {
-                by_project.entry(group_id.clone()).or_default().insert(role.role_name.clone());
+                by_project
+                    .entry(group_id.clone())
+                    .or_default()
+                    .insert(role.role_name.clone());
             }
             (None, Some(role_org)) if role_org == org_id => {
                 org_roles.insert(role.role_name.clone());
@@ -579,24 +664,42 @@ fn state_from_atlas(prior: ProjectApiKeyState, org_id: &str, key: atlas::ApiKey)
     }
     let imported = prior.description.is_none();
     let configured_org_roles: BTreeSet<String> = if imported {
-        org_roles.iter().filter(|r| *r != IMPLICIT_ORG_ROLE && *r != ORG_READ_ONLY).cloned().collect()
+        org_roles
+            .iter()
+            .filter(|r| *r != IMPLICIT_ORG_ROLE && *r != ORG_READ_ONLY)
+            .cloned()
+            .collect()
     } else {
-        let first = desired_assignments(&prior).into_iter().next().map(|a| a.role_names).unwrap_or_default();
+        let first = desired_assignments(&prior)
+            .into_iter()
+            .next()
+            .map(|a| a.role_names)
+            .unwrap_or_default();
         split_roles(&first).0.intersection(&org_roles).cloned().collect()
     };
     let mut preferred = desired_assignments(&prior);
     if imported {
-        preferred = vec![Assignment { project_id: prior.project_id.clone(), role_names: BTreeSet::new() }];
+        preferred = vec![Assignment {
+            project_id: prior.project_id.clone(),
+            role_names: BTreeSet::new(),
+        }];
     }
     let mut assignments = ordered(&by_project, &preferred);
     if let Some(first) = assignments.iter_mut().find(|a| a.project_id == prior.project_id) {
         first.role_names.extend(configured_org_roles.iter().cloned());
     }
-    let blocks_form = if imported { assignments.len() > 1 } else { !prior.project_assignment.is_empty() };
+    let blocks_form = if imported {
+        assignments.len() > 1
+    } else {
+        !prior.project_assignment.is_empty()
+    };
     let (role_names, project_assignment) = if blocks_form {
         (None, assignments)
     } else {
-        let roles = assignments.into_iter().find(|a| a.project_id == prior.project_id).map(|a| a.role_names);
+        let roles = assignments
+            .into_iter()
+            .find(|a| a.project_id == prior.project_id)
+            .map(|a| a.role_names);
         (Some(roles.unwrap_or_default()), Vec::new())
     };
     ProjectApiKeyState {
