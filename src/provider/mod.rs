@@ -67,8 +67,11 @@ pub const DEFAULT_MAX_RETRIES: u32 = 4;
 /// Default cap on Atlas requests in flight, sized for Terraform's `-parallelism=10`.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 10;
 
+/// A provider argument and the environment variables that can stand in for it.
+type Setting = (&'static str, &'static [&'static str]);
+
 /// The three ways to authenticate, and the settings each one needs.
-const METHODS: &[(&str, &[(&str, &[&str])])] = &[
+const METHODS: &[(&str, &[Setting])] = &[
     (
         "an API key pair",
         &[("public_key", PUBLIC_KEY_ENV), ("private_key", PRIVATE_KEY_ENV)],
