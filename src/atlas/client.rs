@@ -8,7 +8,9 @@
 
 use std::fmt;
 use std::sync::Arc;
+
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 use digest_auth::WwwAuthenticateHeader;
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
@@ -75,6 +77,8 @@ impl Config {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    // Cancels this clone's calls (Terraform's StopProvider); never cancelled by default.
+    cancel: CancellationToken,
 }
 
 struct Inner {
@@ -116,6 +120,7 @@ impl Client {
             TokenSource::new(token_http, token_url, client_id, client_secret, request_timeout)
         })?;
         Ok(Client {
+            cancel: CancellationToken::new(),
             inner: Arc::new(Inner {
                 http,
                 base_url,
@@ -125,6 +130,16 @@ impl Client {
                 request_timeout,
             }),
         })
+    }
+
+    /// A clone whose calls end with `Error::Cancelled` once `cancel` is cancelled: waits for a
+    /// request slot and between retries end at once, and idempotent exchanges are abandoned.
+    /// A create already sent is allowed to finish, so the caller learns what it made.
+    pub fn with_cancellation(&self, cancel: CancellationToken) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            cancel,
+        }
     }
 
     /// The base URL requests go to, without a trailing slash.
@@ -182,8 +197,20 @@ impl Client {
         let mut attempt: u32 = 1;
         loop {
             let outcome = {
-                let _permit = self.inner.limiter.acquire().await.map_err(|_| Error::Cancelled)?;
-                self.attempt(request, attempt).await
+                let _permit = tokio::select! {
+                    biased;
+                    _ = self.cancel.cancelled() => return Err(Error::Cancelled),
+                    permit = self.inner.limiter.acquire() => permit.map_err(|_| Error::Cancelled)?,
+                };
+                if request.is_idempotent() {
+                    tokio::select! {
+                        biased;
+                        _ = self.cancel.cancelled() => return Err(Error::Cancelled),
+                        outcome = self.attempt(request, attempt) => outcome,
+                    }
+                } else {
+                    self.attempt(request, attempt).await
+                }
             };
             let failure = match outcome {
                 Ok(success) => return Ok(success),
@@ -204,7 +231,11 @@ impl Client {
                 reason = ?action,
                 "retrying atlas request"
             );
-            tokio::time::sleep(delay).await;
+            tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => return Err(Error::Cancelled),
+                _ = tokio::time::sleep(delay) => {}
+            }
             attempt += 1;
         }
     }

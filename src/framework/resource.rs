@@ -177,6 +177,12 @@ pub trait Provider: Send + Sync + 'static {
 
     fn resources(&self) -> Vec<Arc<dyn DynResource<Self::Client>>>;
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<Self::Client>>>;
+
+    /// The client one call uses, bound to the call's cancellation so StopProvider ends its
+    /// requests promptly. The default shares the configured client unchanged.
+    fn client_for_call(client: &Arc<Self::Client>, _cancel: &CancellationToken) -> Arc<Self::Client> {
+        Arc::clone(client)
+    }
 }
 
 /// Wraps a typed resource for the registry.

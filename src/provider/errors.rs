@@ -64,6 +64,12 @@ fn blamed_attribute<'a>(err: &'a atlas::Error, attrs: &[(&str, &'a str)]) -> Opt
 }
 
 fn hint(err: &atlas::Error) -> Option<&'static str> {
+    if matches!(err, atlas::Error::Cancelled) {
+        return Some(
+            "Terraform stopped the provider (for example after Ctrl-C), so the call was abandoned. \
+             Whatever was already done in Atlas is kept in state; run terraform apply again to finish.",
+        );
+    }
     match err.status()? {
         401 => Some(
             "Check the provider credentials (public_key/private_key or the MONGODB_ATLAS_PUBLIC_KEY and \

@@ -13,6 +13,7 @@ pub mod resources;
 
 use async_trait::async_trait;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 use crate::atlas;
 use crate::framework::{attribute, string, Diagnostic, Diagnostics, DynDataSource, DynResource, Provider, Schema};
@@ -316,6 +317,10 @@ impl Provider for AtlasProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<atlas::Client>>> {
         registry::data_sources()
+    }
+
+    fn client_for_call(client: &Arc<atlas::Client>, cancel: &CancellationToken) -> Arc<atlas::Client> {
+        Arc::new(client.with_cancellation(cancel.clone()))
     }
 }
 

@@ -316,3 +316,76 @@ async fn upgrade_resource_state_reads_json_and_ignores_removed_attributes() {
     assert_eq!(upgraded.get("description"), &Value::string("d"));
     assert_eq!(upgraded.get("private_key"), &Value::Null);
 }
+
+#[tokio::test]
+async fn stop_provider_cancels_calls_in_flight_and_keeps_serving() {
+    let options = atlas_emulator::Options {
+        faults: atlas_emulator::FaultPlan {
+            latency_ms: 5_000,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let emulator = atlas_emulator::start(options).await.unwrap();
+    let seed = emulator.seed.clone();
+    let service = std::sync::Arc::new(service(vec![
+        ("MONGODB_ATLAS_PUBLIC_KEY", &seed.public_key),
+        ("MONGODB_ATLAS_PRIVATE_KEY", &seed.private_key),
+    ]));
+    let provider_ty = provider_type();
+    let provider_config = object(&[("base_url", Value::string(&seed.base_url))], &provider_ty);
+    service
+        .configure_provider(Request::new(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: dynamic(&provider_config, &provider_ty),
+            client_capabilities: None,
+        }))
+        .await
+        .unwrap();
+    let ty = resource_type(API_KEY);
+    let prior = object(
+        &[
+            ("org_id", Value::string(&seed.org_id)),
+            ("description", Value::string("d")),
+            ("role_names", roles(&["ORG_MEMBER"])),
+            ("api_key_id", Value::string("aaaaaaaaaaaaaaaaaaaaaaaa")),
+        ],
+        &ty,
+    );
+    let reader = std::sync::Arc::clone(&service);
+    let current_state = dynamic(&prior, &ty);
+    let started = std::time::Instant::now();
+    let read = tokio::spawn(async move {
+        reader
+            .read_resource(Request::new(pb::read_resource::Request {
+                type_name: API_KEY.into(),
+                current_state,
+                ..Default::default()
+            }))
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    service
+        .stop_provider(Request::new(pb::stop_provider::Request {}))
+        .await
+        .unwrap();
+    let response = read.await.unwrap().unwrap().into_inner();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "cancelled promptly: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        response.diagnostics[0]
+            .detail
+            .contains("Terraform stopped the provider"),
+        "{:?}",
+        response.diagnostics
+    );
+    assert_eq!(decode(&response.new_state, &ty), prior, "the prior state is kept");
+    // The server still serves after StopProvider.
+    let schema = service
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await;
+    assert!(schema.is_ok());
+}
