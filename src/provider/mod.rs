@@ -65,6 +65,8 @@ const BASE_URL_ENV: &[&str] = &["MONGODB_ATLAS_BASE_URL"];
 
 /// Default number of retries after the first attempt of an Atlas call.
 pub const DEFAULT_MAX_RETRIES: u32 = 4;
+/// Default time after which no retry of an Atlas call starts.
+pub const DEFAULT_RETRY_TIMEOUT_SECONDS: u64 = 60;
 /// Default cap on Atlas requests in flight, sized for Terraform's `-parallelism=10`.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 10;
 
@@ -178,18 +180,18 @@ impl AtlasProvider {
     }
 
     /// A non-negative whole-number setting, or its default.
-    fn count(config: &Value, attribute: &str, default: u64, min: u64) -> Result<u64, Diagnostic> {
+    fn count(config: &Value, attribute: &str, default: u64, min: u64, max: u64) -> Result<u64, Diagnostic> {
         match config.get(attribute) {
             Value::Null => Ok(default),
             Value::Unknown => Ok(default),
             value => value
                 .as_number()
                 .and_then(|n| n.as_u64())
-                .filter(|n| *n >= min && *n <= 100)
+                .filter(|n| *n >= min && *n <= max)
                 .ok_or_else(|| {
                     Diagnostic::error(
                         "Invalid provider setting",
-                        format!("{attribute} must be a whole number from {min} to 100."),
+                        format!("{attribute} must be a whole number from {min} to {max}."),
                     )
                     .at(AttributePath::attr(attribute))
                 }),
@@ -231,6 +233,9 @@ impl Provider for AtlasProvider {
                  transiently (5xx, connection errors), with exponential backoff and jitter. Defaults to 4; 0 disables retries. \
                  A create is retried only when Atlas certainly did not process it.",
             ),
+            attribute("retry_timeout_seconds", Type::Number).optional().doc(
+                "No retry of an Atlas call starts later than this many seconds after its first attempt. Defaults to 60.",
+            ),
             attribute("max_concurrent_requests", Type::Number).optional().doc(
                 "Most Atlas requests in flight at once for this provider. Defaults to 10, Terraform's default parallelism.",
             ),
@@ -243,8 +248,12 @@ impl Provider for AtlasProvider {
                 diags.attribute_error(AttributePath::attr("base_url"), "Invalid base URL", problem);
             }
         }
-        for (attribute, min) in [("max_retries", 0), ("max_concurrent_requests", 1)] {
-            if let Err(diagnostic) = Self::count(config, attribute, 0, min) {
+        for (attribute, min, max) in [
+            ("max_retries", 0, 100),
+            ("max_concurrent_requests", 1, 100),
+            ("retry_timeout_seconds", 0, 3600),
+        ] {
+            if let Err(diagnostic) = Self::count(config, attribute, 0, min, max) {
                 diags.push(diagnostic);
             }
         }
@@ -284,23 +293,31 @@ impl Provider for AtlasProvider {
                 return (None, diags);
             }
         };
-        let (max_retries, max_concurrent) = match (
-            Self::count(config, "max_retries", u64::from(DEFAULT_MAX_RETRIES), 0),
+        let (max_retries, max_concurrent, retry_timeout) = match (
+            Self::count(config, "max_retries", u64::from(DEFAULT_MAX_RETRIES), 0, 100),
             Self::count(
                 config,
                 "max_concurrent_requests",
                 DEFAULT_MAX_CONCURRENT_REQUESTS as u64,
                 1,
+                100,
             ),
+            Self::count(config, "retry_timeout_seconds", DEFAULT_RETRY_TIMEOUT_SECONDS, 0, 3600),
         ) {
-            (Ok(retries), Ok(concurrent)) => (retries, concurrent),
-            (retries, concurrent) => {
-                diags.extend([retries.err(), concurrent.err()].into_iter().flatten().collect());
+            (Ok(retries), Ok(concurrent), Ok(timeout)) => (retries, concurrent, timeout),
+            (retries, concurrent, timeout) => {
+                diags.extend(
+                    [retries.err(), concurrent.err(), timeout.err()]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
+                );
                 return (None, diags);
             }
         };
         let mut client_config = atlas::Config::new(base_url, credentials, user_agent(terraform_version));
         client_config.retry.max_attempts = max_retries as u32 + 1;
+        client_config.retry.max_elapsed = std::time::Duration::from_secs(retry_timeout);
         client_config.max_concurrent_requests = max_concurrent as usize;
         match atlas::Client::new(client_config) {
             Ok(client) => (Some(client), diags),

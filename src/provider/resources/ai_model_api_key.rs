@@ -184,7 +184,8 @@ impl Resource for AiModelApiKey {
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: AiModelApiKeyState) -> Result<(), Diagnostics> {
         let api_key_id = prior.api_key_id.clone().unwrap_or_default();
         match cx.client.delete_ai_model_api_key(&prior.project_id, &api_key_id).await {
-            Err(err) if err.status() == Some(404) => Ok(()),
+            // Already gone is what a delete wants; every other failure is reported.
+            Err(err) if err.is_not_found() => Ok(()),
             result => result
                 .or_diagnose("Could not delete AI model API key", ERROR_ATTRS)
                 .map_err(Into::into),
