@@ -234,10 +234,7 @@ impl<R: Resource> DynResource<R::Client> for ResourceAdapter<R> {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_config(&self.schema.block, config, &AttributePath::root(), &mut diags);
-        R::validate(config, &mut diags);
-        diags
+        validate_with(&self.schema, config, R::validate)
     }
 
     fn plan(&self, prior: &Value, proposed: &Value, config: &Value) -> (Plan, Diagnostics) {
@@ -326,10 +323,7 @@ impl<D: DataSource> DynDataSource<D::Client> for DataSourceAdapter<D> {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        validate_config(&self.schema.block, config, &AttributePath::root(), &mut diags);
-        D::validate(config, &mut diags);
-        diags
+        validate_with(&self.schema, config, D::validate)
     }
 
     async fn read(&self, cx: &Cx<D::Client>, config: &Value) -> (Value, Diagnostics) {
@@ -348,6 +342,14 @@ impl<D: DataSource> DynDataSource<D::Client> for DataSourceAdapter<D> {
             Err(diags) => (Value::Null, diags),
         }
     }
+}
+
+/// The schema's validators, then the type's own checks.
+fn validate_with(schema: &Schema, config: &Value, checks: fn(&Value, &mut Diagnostics)) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    validate_config(&schema.block, config, &AttributePath::root(), &mut diags);
+    checks(config, &mut diags);
+    diags
 }
 
 fn decode<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T, Diagnostic> {

@@ -213,7 +213,7 @@ impl Resource for ProjectApiKey {
                     ERROR_ATTRS,
                 )
             {
-                set_assignments(&mut state, &planned, done);
+                store_assignments(&mut state, !planned.project_assignment.is_empty(), done);
                 diags.push(diagnostic);
                 return Outcome::partial(state, diags);
             }
@@ -227,13 +227,13 @@ impl Resource for ProjectApiKey {
                 .await
                 .or_diagnose("Could not assign the new project API key", ERROR_ATTRS)
             {
-                set_assignments(&mut state, &planned, done);
+                store_assignments(&mut state, !planned.project_assignment.is_empty(), done);
                 diags.push(diagnostic.at(AttributePath::attr("project_assignment").then_index(index + 1)));
                 return Outcome::partial(state, diags);
             }
             done.push(assignment.clone());
         }
-        set_assignments(&mut state, &planned, done);
+        store_assignments(&mut state, !planned.project_assignment.is_empty(), done);
         Outcome {
             state: Some(state),
             diags,
@@ -283,7 +283,8 @@ impl Resource for ProjectApiKey {
         let fail =
             |state: &mut ProjectApiKeyState, current: &BTreeMap<String, BTreeSet<String>>, diagnostic: Diagnostic| {
                 let reached: Vec<Assignment> = ordered(current, &desired_assignments(state));
-                set_assignments_from(state, reached);
+                let blocks_form = !state.project_assignment.is_empty();
+                store_assignments(state, blocks_form, reached);
                 diagnostic
             };
 
@@ -575,25 +576,18 @@ fn split_roles(roles: &BTreeSet<String>) -> (BTreeSet<String>, BTreeSet<String>)
     roles.iter().cloned().partition(|role| role.starts_with("ORG_"))
 }
 
-/// Stores `reached` in the form the plan used (blocks or `role_names`).
-fn set_assignments(state: &mut ProjectApiKeyState, planned: &ProjectApiKeyState, reached: Vec<Assignment>) {
-    if planned.project_assignment.is_empty() {
-        state.role_names = reached.into_iter().next().map(|a| a.role_names);
-        state.project_assignment = Vec::new();
-    } else {
+/// Stores `reached` in the form the configuration uses: blocks, or `role_names` holding the
+/// roles in `project_id`.
+fn store_assignments(state: &mut ProjectApiKeyState, blocks_form: bool, reached: Vec<Assignment>) {
+    if blocks_form {
         state.role_names = None;
         state.project_assignment = reached;
-    }
-}
-
-fn set_assignments_from(state: &mut ProjectApiKeyState, reached: Vec<Assignment>) {
-    if state.project_assignment.is_empty() {
+    } else {
         state.role_names = reached
             .into_iter()
             .find(|a| a.project_id == state.project_id)
             .map(|a| a.role_names);
-    } else {
-        state.project_assignment = reached;
+        state.project_assignment = Vec::new();
     }
 }
 
