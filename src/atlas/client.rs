@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use digest_auth::WwwAuthenticateHeader;
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::Method;
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::auth::{self, Auth, Credentials};
+use super::clock::{ServerClock, SignedDuration};
 use super::error::{ApiError, DecodeError, Error, RequestError, TransportError};
 use super::oauth::TokenSource;
 use super::pagination::{self, Page};
@@ -89,6 +90,7 @@ struct Inner {
     retry: RetryPolicy,
     limiter: Semaphore,
     request_timeout: Duration,
+    clock: ServerClock,
 }
 
 impl fmt::Debug for Client {
@@ -128,6 +130,7 @@ impl Client {
                 retry: config.retry,
                 limiter: Semaphore::new(config.max_concurrent_requests.max(1)),
                 request_timeout,
+                clock: ServerClock::default(),
             }),
         })
     }
@@ -140,6 +143,12 @@ impl Client {
             inner: Arc::clone(&self.inner),
             cancel,
         }
+    }
+
+    /// Atlas's clock minus ours, from the `Date` header of the newest answer; `None` until an
+    /// answer with one arrived. Accurate to about a second (see `clock.rs`).
+    pub fn server_clock_offset(&self) -> Option<SignedDuration> {
+        self.inner.clock.offset()
     }
 
     /// The base URL requests go to, without a trailing slash.
@@ -287,6 +296,10 @@ impl Client {
                 }
             };
             let status = response.status().as_u16();
+            self.inner.clock.observe(
+                response.headers().get(DATE).and_then(|value| value.to_str().ok()),
+                std::time::SystemTime::now(),
+            );
             tracing::debug!(
                 method,
                 path = %request.path,

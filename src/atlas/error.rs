@@ -100,13 +100,15 @@ impl Error {
     ///
     /// A create that fails with `true` may have created the object anyway (the response was lost
     /// or Atlas failed after committing), so the caller should look for it before creating again.
-    /// `false` cases: never sent, refused before the connection was made, or an Atlas answer
-    /// that rejects the request (4xx, including 429).
+    /// `false` cases: never sent, refused before the connection was made, an Atlas answer that
+    /// rejects the request (4xx: Atlas validates before it acts, and a 429 is refused before
+    /// processing, per the rate-limit docs), or cancelled (the client cancels a create only
+    /// while it waits to be sent; once sent, a create runs to its answer).
     pub fn may_have_been_processed(&self) -> bool {
         match self {
-            Error::Request(_) | Error::Auth(_) => false,
+            Error::Request(_) | Error::Auth(_) | Error::Cancelled => false,
             Error::Timeout(transport) | Error::Transport(transport) => !transport.connect,
-            Error::Decode(_) | Error::Cancelled => true,
+            Error::Decode(_) => true,
             Error::Api(api) => api.status >= 500,
         }
     }

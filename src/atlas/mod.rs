@@ -18,6 +18,7 @@ mod ai_model_keys;
 mod api_keys;
 mod auth;
 mod client;
+mod clock;
 mod error;
 mod lookups;
 mod oauth;
@@ -31,6 +32,7 @@ pub use ai_model_keys::{AiModelApiKey, CreateAiModelApiKey, UpdateAiModelApiKey}
 pub use api_keys::{ApiKey, CreateApiKey, RoleAssignment, UpdateApiKey};
 pub use auth::Credentials;
 pub use client::{Client, Config};
+pub use clock::SignedDuration;
 pub use error::{ApiError, AuthError, BoxError, DecodeError, Error, FieldViolation, RequestError, TransportError};
 pub use lookups::{Group, Organization};
 pub use pagination::Page;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::atlas;
 use crate::framework::schema::Validator;
 use crate::framework::{length, string, Cx, Diagnostic, Diagnostics, Outcome, Resource, Schema, Sensitive};
-use crate::provider::errors::{self, OrDiagnose};
+use crate::provider::errors::OrDiagnose;
 use crate::provider::{import_id, recover};
 use crate::value::Value;
 
@@ -36,6 +36,14 @@ pub struct AiModelApiKeyState {
     status: Option<String>,
     endpoint: Option<String>,
 }
+
+/// How recovery names this key type.
+const RECOVERY: recover::Kind = recover::Kind {
+    noun: "AI model API key",
+    secret: "secret",
+    matched_by: "name",
+    listed_in: "the project's AI model API keys",
+};
 
 /// Where Atlas serves keys unless told otherwise; the only value the API accepts today.
 const ANY: &str = "ANY";
@@ -107,39 +115,30 @@ impl Resource for AiModelApiKey {
             cloud: planned.cloud.clone().unwrap_or_else(|| ANY.to_string()),
             geography: planned.geography.clone().unwrap_or_else(|| ANY.to_string()),
         };
-        let attempt = recover::Attempt::start();
-        match cx.client.create_ai_model_api_key(&planned.project_id, &request).await {
-            Ok(created) => {
-                let secret = created
+        let project_id = planned.project_id.clone();
+        let created = recover::create_or_adopt(
+            cx,
+            &RECOVERY,
+            "Could not create AI model API key",
+            ERROR_ATTRS,
+            cx.client.create_ai_model_api_key(&planned.project_id, &request),
+            |client| async move { client.list_ai_model_api_keys(&project_id).await },
+            |key: &atlas::AiModelApiKey| key.name == request.name,
+            |id| format!("{}/{id}", planned.project_id),
+        )
+        .await;
+        match created {
+            Ok(recover::Created { key, adopted }) => {
+                let secret = key
                     .secret
                     .as_ref()
                     .map(|s| Sensitive::new(atlas::ExposeSecret::expose_secret(s)));
-                Outcome::ok(state_from_atlas(&planned, created, secret))
-            }
-            Err(err) => {
-                let diagnostic = errors::diagnose(&err, "Could not create AI model API key", ERROR_ATTRS);
-                if !err.may_have_been_processed() {
-                    return Outcome::failed(diagnostic);
-                }
-                // Adopt a key the lost answer may have created instead of leaving an orphan.
-                let keys = cx
-                    .client
-                    .list_ai_model_api_keys(&planned.project_id)
-                    .await
-                    .unwrap_or_default();
-                let found = keys
-                    .into_iter()
-                    .filter(|key| key.name == request.name)
-                    .filter(|key| key.created_at.as_deref().is_some_and(|at| attempt.made_at(at)))
-                    .max_by(|a, b| a.created_at.cmp(&b.created_at));
-                match found {
-                    Some(key) => Outcome {
-                        state: Some(state_from_atlas(&planned, key, None)),
-                        diags: recover::adopted_warning("AI model API key", "secret").into(),
-                    },
-                    None => Outcome::failed(diagnostic),
+                Outcome {
+                    state: Some(state_from_atlas(&planned, key, secret)),
+                    diags: adopted.into_iter().collect(),
                 }
             }
+            Err(diags) => Outcome::failed(diags),
         }
     }
 
@@ -155,6 +154,7 @@ impl Resource for AiModelApiKey {
             .await
             .or_diagnose("Could not read AI model API key", ERROR_ATTRS)?;
         Ok(found.map(|key| {
+            recover::claim(&key.api_key_id);
             let secret = prior.secret.clone();
             state_from_atlas(&prior, key, secret)
         }))
@@ -167,6 +167,7 @@ impl Resource for AiModelApiKey {
         planned: AiModelApiKeyState,
     ) -> Outcome<AiModelApiKeyState> {
         let api_key_id = prior.api_key_id.clone().unwrap_or_default();
+        recover::claim(&api_key_id);
         let request = atlas::UpdateAiModelApiKey {
             name: planned.name.clone().unwrap_or_default(),
         };

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::atlas;
 use crate::framework::schema::Validator;
 use crate::framework::{at_least, length, string, string_set, Cx, Diagnostic, Outcome, Resource, Schema, Sensitive};
-use crate::provider::errors::{self, OrDiagnose};
+use crate::provider::errors::OrDiagnose;
 use crate::provider::{import_id, recover};
 
 /// The resource type.
@@ -80,30 +80,28 @@ impl Resource for ApiKey {
 
     async fn create(&self, cx: &Cx<atlas::Client>, planned: ApiKeyState) -> Outcome<ApiKeyState> {
         let request = create_request(&planned);
-        let attempt = recover::Attempt::start();
-        match cx.client.create_api_key(&planned.org_id, &request).await {
-            Ok(created) => {
-                let private_key = created
-                    .private_key
-                    .as_ref()
-                    .map(|k| Sensitive::new(atlas::ExposeSecret::expose_secret(k)));
-                Outcome::ok(state_from_atlas(&planned.org_id, created, private_key))
-            }
-            Err(err) => {
-                let diagnostic = errors::diagnose(&err, "Could not create API key", ERROR_ATTRS);
-                if !err.may_have_been_processed() {
-                    return Outcome::failed(diagnostic);
-                }
-                // Atlas may have made the key although its answer was lost: adopt it rather
-                // than leave an orphan that a retry would duplicate.
-                match find_created(cx, &planned, &request, attempt).await {
-                    Some(key) => Outcome {
-                        state: Some(state_from_atlas(&planned.org_id, key, None)),
-                        diags: recover::adopted_warning("API key", "private key").into(),
-                    },
-                    None => Outcome::failed(diagnostic),
+        let org_id = planned.org_id.clone();
+        let created = recover::create_or_adopt(
+            cx,
+            &RECOVERY,
+            "Could not create API key",
+            ERROR_ATTRS,
+            cx.client.create_api_key(&planned.org_id, &request),
+            |client| async move { client.list_api_keys(&org_id).await },
+            |key| matches_request(&planned.org_id, &request, key),
+            |id| format!("{}-{id}", planned.org_id),
+        )
+        .await;
+        match created {
+            Ok(recover::Created { key, adopted }) => {
+                let private_key = key.private_key.as_ref().map(sensitive);
+                let state = state_from_atlas(&planned.org_id, key, private_key);
+                Outcome {
+                    state: Some(state),
+                    diags: adopted.into_iter().collect(),
                 }
             }
+            Err(diags) => Outcome::failed(diags),
         }
     }
 
@@ -119,11 +117,15 @@ impl Resource for ApiKey {
             .await
             .or_diagnose("Could not read API key", ERROR_ATTRS)?;
         // Only a genuine not-found removes the key from state; every other error is reported.
-        Ok(found.map(|key| state_from_atlas(&prior.org_id, key, prior.private_key)))
+        Ok(found.map(|key| {
+            recover::claim(&key.id);
+            state_from_atlas(&prior.org_id, key, prior.private_key)
+        }))
     }
 
     async fn update(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState, planned: ApiKeyState) -> Outcome<ApiKeyState> {
         let api_key_id = prior.api_key_id.clone().unwrap_or_default();
+        recover::claim(&api_key_id);
         let request = atlas::UpdateApiKey {
             desc: planned.description.clone(),
             roles: planned.role_names.as_ref().map(|roles| roles.iter().cloned().collect()),
@@ -153,7 +155,9 @@ impl Resource for ApiKey {
     async fn import(&self, _cx: &Cx<atlas::Client>, id: &str) -> Outcome<ApiKeyState> {
         match import_id::object_id_pair(id, "`{org_id}-{api_key_id}` (or `{org_id}/{api_key_id}`)") {
             // Read fills in the rest; the private key cannot be recovered and stays null.
-            Ok((org_id, api_key_id)) => Outcome {
+            Ok((org_id, api_key_id)) => {
+                recover::claim(&api_key_id);
+                Outcome {
                 state: Some(ApiKeyState {
                     org_id,
                     description: None,
@@ -168,7 +172,8 @@ impl Resource for ApiKey {
                      import. To get a usable private key, create a new key (for example with `terraform apply -replace`).",
                 )
                 .into(),
-            },
+                }
+            }
             Err(diagnostic) => Outcome::failed(diagnostic),
         }
     }
@@ -186,27 +191,28 @@ const ERROR_ATTRS: &[(&str, &str)] = &[
     ("INVALID_ORG_ID", "org_id"),
 ];
 
-/// The newest key matching `request` made since `attempt`, if the list can be read.
-async fn find_created(
-    cx: &Cx<atlas::Client>,
-    planned: &ApiKeyState,
-    request: &atlas::CreateApiKey,
-    attempt: recover::Attempt,
-) -> Option<atlas::ApiKey> {
-    let wanted_roles: BTreeSet<&str> = request.roles.iter().map(String::as_str).collect();
-    let keys = cx.client.list_api_keys(&planned.org_id).await.ok()?;
-    keys.into_iter()
-        .filter(|key| attempt.made_object_id(&key.id) && key.desc.as_deref() == Some(request.desc.as_str()))
-        .filter(|key| {
-            let roles: BTreeSet<&str> = key
-                .roles
-                .iter()
-                .filter(|r| r.org_id.as_deref() == Some(planned.org_id.as_str()))
-                .map(|r| r.role_name.as_str())
-                .collect();
-            roles == wanted_roles
-        })
-        .max_by(|a, b| a.id.cmp(&b.id))
+/// How recovery names this key type.
+const RECOVERY: recover::Kind = recover::Kind {
+    noun: "API key",
+    secret: "private key",
+    matched_by: "description and organization roles",
+    listed_in: "the organization's API keys",
+};
+
+/// True when `key` has the description and exactly the organization roles `request` sent.
+fn matches_request(org_id: &str, request: &atlas::CreateApiKey, key: &atlas::ApiKey) -> bool {
+    let wanted: BTreeSet<&str> = request.roles.iter().map(String::as_str).collect();
+    let held: BTreeSet<&str> = key
+        .roles
+        .iter()
+        .filter(|role| role.org_id.as_deref() == Some(org_id))
+        .map(|role| role.role_name.as_str())
+        .collect();
+    key.desc.as_deref() == Some(request.desc.as_str()) && held == wanted
+}
+
+fn sensitive(secret: &atlas::SecretString) -> Sensitive {
+    Sensitive::new(atlas::ExposeSecret::expose_secret(secret))
 }
 
 fn create_request(planned: &ApiKeyState) -> atlas::CreateApiKey {

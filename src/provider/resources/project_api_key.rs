@@ -151,34 +151,25 @@ impl Resource for ProjectApiKey {
             desc: planned.description.clone().unwrap_or_default(),
             roles: create_roles.iter().cloned().collect(),
         };
-        let attempt = recover::Attempt::start();
         let mut diags = Diagnostics::new();
-        let created = match cx.client.create_project_api_key(&planned.project_id, &request).await {
-            Ok(created) => created,
-            Err(err) => {
-                let diagnostic =
-                    crate::provider::errors::diagnose(&err, "Could not create project API key", ERROR_ATTRS);
-                if !err.may_have_been_processed() {
-                    return Outcome::failed(diagnostic);
-                }
-                // Adopt a key the lost answer may have created instead of leaving an orphan.
-                let keys = cx
-                    .client
-                    .list_project_api_keys(&planned.project_id)
-                    .await
-                    .unwrap_or_default();
-                let found = keys
-                    .into_iter()
-                    .filter(|key| attempt.made_object_id(&key.id) && key.desc.as_deref() == Some(request.desc.as_str()))
-                    .max_by(|a, b| a.id.cmp(&b.id));
-                match found {
-                    Some(key) => {
-                        diags.push(recover::adopted_warning("project API key", "private key"));
-                        key
-                    }
-                    None => return Outcome::failed(diagnostic),
-                }
+        let project_id = planned.project_id.clone();
+        let created = recover::create_or_adopt(
+            cx,
+            &RECOVERY,
+            "Could not create project API key",
+            ERROR_ATTRS,
+            cx.client.create_project_api_key(&planned.project_id, &request),
+            |client| async move { client.list_project_api_keys(&project_id).await },
+            |key: &atlas::ApiKey| matches_request(&planned.project_id, &request, key),
+            |id| format!("{}-{id}", planned.project_id),
+        )
+        .await;
+        let created = match created {
+            Ok(recover::Created { key, adopted }) => {
+                diags.extend(adopted.into_iter().collect());
+                key
             }
+            Err(failed) => return Outcome::failed(failed),
         };
 
         // From here on the key exists: every return carries the state reached so far.
@@ -255,6 +246,7 @@ impl Resource for ProjectApiKey {
         else {
             return Ok(None);
         };
+        recover::claim(&key.id);
         Ok(Some(state_from_atlas(prior, &org_id, key)))
     }
 
@@ -269,6 +261,7 @@ impl Resource for ProjectApiKey {
             Err(diags) => return Outcome::failed(diags),
         };
         let api_key_id = prior.api_key_id.clone().unwrap_or_default();
+        recover::claim(&api_key_id);
         let before: BTreeMap<String, BTreeSet<String>> = desired_assignments(&prior)
             .into_iter()
             .map(|a| (a.project_id, a.role_names))
@@ -475,6 +468,25 @@ impl Resource for ProjectApiKey {
             diags,
         }
     }
+}
+
+/// How recovery names this key type.
+const RECOVERY: recover::Kind = recover::Kind {
+    noun: "project API key",
+    secret: "private key",
+    matched_by: "description and roles in the project",
+    listed_in: "the project's API keys",
+};
+
+/// True when `key` has the description `request` sent and holds every role it sent in
+/// `project_id` (organization roles sent through a project land on the organization).
+fn matches_request(project_id: &str, request: &atlas::CreateProjectApiKey, key: &atlas::ApiKey) -> bool {
+    key.desc.as_deref() == Some(request.desc.as_str())
+        && request.roles.iter().all(|wanted| {
+            key.roles.iter().any(|role| {
+                role.role_name == *wanted && (role.group_id.as_deref() == Some(project_id) || role.group_id.is_none())
+            })
+        })
 }
 
 /// Atlas error codes that blame one attribute.
