@@ -182,10 +182,12 @@ where
         }
     };
     let (err, sent) = result;
-    let failure = errors::diagnose(&err, summary, error_attrs);
     if !err.may_have_been_processed() {
-        return Err(failure.into());
+        return Err(errors::diagnose(&err, summary, error_attrs).into());
     }
+    // What went wrong, without the generic "retry later" advice: retrying blindly is what
+    // this lookup exists to prevent.
+    let failure = sentence(&err.to_string());
     let answered = SystemTime::now();
     tracing::debug!(
         what = kind.noun,
@@ -272,7 +274,7 @@ fn adopted_warning(kind: &Kind) -> Diagnostic {
 fn undecided<K: Made>(
     kind: &Kind,
     summary: &str,
-    failure: &Diagnostic,
+    failure: &str,
     window: &Window,
     candidates: &[K],
     import_id: &dyn Fn(&str) -> String,
@@ -290,7 +292,7 @@ fn undecided<K: Made>(
              and found no {noun} with this resource's {matched_by} made {span} that is not already another resource's, \
              so most likely none was created and nothing is tracked. If a matching {noun} shows up later, import it \
              with `terraform import <this resource's address> <import ID>` or delete it in Atlas.",
-            failure.detail
+            failure
         )
     } else {
         let mut lines: Vec<String> = candidates
@@ -314,7 +316,7 @@ fn undecided<K: Made>(
              tell which one is this resource's and tracks none:\n{}\nImport the one this resource should own with the \
              command shown (an `import` block works too) and delete the others in Atlas, or delete them all and apply \
              again.",
-            failure.detail,
+            failure,
             candidates.len(),
             lines.join("\n")
         )
@@ -323,7 +325,7 @@ fn undecided<K: Made>(
 }
 
 /// The error when the keys could not be listed after a lost answer.
-fn unlisted(kind: &Kind, summary: &str, failure: &Diagnostic, why: &str) -> Diagnostic {
+fn unlisted(kind: &Kind, summary: &str, failure: &str, why: &str) -> Diagnostic {
     let Kind {
         noun,
         matched_by,
@@ -337,9 +339,20 @@ fn unlisted(kind: &Kind, summary: &str, failure: &Diagnostic, why: &str) -> Diag
              list {listed_in} to find it: {why}. Before applying again, look for a {noun} with this resource's \
              {matched_by} made in the last minutes (the plural data source or the Atlas UI lists them), then import it \
              with `terraform import <this resource's address> <import ID>` or delete it in Atlas.",
-            failure.detail
+            failure
         ),
     )
+}
+
+/// `text` with a capital first letter and a final full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }
 
 /// The creation time of an ObjectId: its first 8 hex digits are seconds since the epoch.
@@ -452,7 +465,7 @@ mod tests {
 
     #[test]
     fn undecided_lists_every_candidate_with_its_import_id() {
-        let failure = Diagnostic::error("x", "Atlas answered 500.");
+        let failure = sentence("atlas answered 500");
         let window = Window::new(
             at(0x6a000000),
             at(0x6a000001),
@@ -482,7 +495,7 @@ mod tests {
 
     #[test]
     fn undecided_bounds_the_list() {
-        let failure = Diagnostic::error("x", "Atlas answered 500.");
+        let failure = sentence("atlas answered 500");
         let window = Window::new(at(0x6a000000), at(0x6a000001), None);
         let keys: Vec<Key> = (0..50).map(|_| Key("6a000000aaaaaaaaaaaaaaaa")).collect();
         let diagnostic = undecided(&KIND, "s", &failure, &window, &keys, &|id| id.to_string());
