@@ -4,10 +4,16 @@
 //! Digest follows RFC 7616 with MD5 and `qop="auth"` in realm `MMS Public API`, as Atlas does.
 //! A nonce stays valid for `Config::nonce_ttl` and may be reused with a strictly increasing `nc`,
 //! so a client pays the challenge once per nonce. A replayed or non-increasing `nc` or a wrong
-//! `response` gets a fresh challenge; an expired nonce gets `stale=true`.
+//! `response` gets a fresh challenge with `stale=false`. A correct `response` on a nonce that
+//! expired, or that the book no longer holds, gets `stale=true` (RFC 7616 §3.3: the client knows
+//! the password, only the nonce is stale).
+//!
+//! The nonce book is bounded: it keeps at most [`NONCE_CAPACITY`] nonces and forgets the oldest
+//! first, so issuing and checking a nonce cost O(1) however many challenges a flood of
+//! unauthenticated requests has caused.
 //! Passwords and tokens are never written to logs or error details.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
@@ -58,10 +64,22 @@ impl Principal {
     }
 }
 
-/// Issued digest nonces and the highest `nc` seen for each.
-#[derive(Debug, Default)]
+/// How many digest nonces the emulator remembers at most (each about 150 bytes).
+pub const NONCE_CAPACITY: usize = 10_000;
+
+/// Issued digest nonces and the highest `nc` seen for each, oldest forgotten first.
+#[derive(Debug)]
 pub struct NonceBook {
+    capacity: usize,
     entries: HashMap<String, NonceEntry>,
+    // Issue order, for eviction: each nonce enters and leaves once, so upkeep is O(1) amortized.
+    order: VecDeque<(Instant, String)>,
+}
+
+impl Default for NonceBook {
+    fn default() -> NonceBook {
+        NonceBook::with_capacity(NONCE_CAPACITY)
+    }
 }
 
 #[derive(Debug)]
@@ -73,7 +91,7 @@ struct NonceEntry {
 /// Why a nonce was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NonceProblem {
-    /// Never issued (or long forgotten).
+    /// Never issued, or forgotten (evicted by newer nonces or long past its lifetime).
     Unknown,
     /// Issued but older than the nonce lifetime.
     Expired,
@@ -82,18 +100,41 @@ pub enum NonceProblem {
 }
 
 impl NonceBook {
-    /// Issues a new nonce; forgets nonces far past their lifetime.
+    /// An empty book remembering at most `capacity` nonces (at least 1).
+    pub fn with_capacity(capacity: usize) -> NonceBook {
+        NonceBook {
+            capacity: capacity.max(1),
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    /// Nonces currently remembered.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no nonce is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Issues a new nonce, first forgetting nonces far past their lifetime (four times `ttl`,
+    /// at least a minute) and, when full, the oldest ones. O(1) amortized.
     pub fn issue(&mut self, ttl: Duration) -> String {
         let horizon = ttl.saturating_mul(4).max(Duration::from_secs(60));
-        self.entries.retain(|_, entry| entry.issued.elapsed() <= horizon);
+        while let Some((issued, _)) = self.order.front() {
+            if self.order.len() < self.capacity && issued.elapsed() <= horizon {
+                break;
+            }
+            if let Some((_, old)) = self.order.pop_front() {
+                self.entries.remove(&old);
+            }
+        }
         let nonce = ids::nonce();
-        self.entries.insert(
-            nonce.clone(),
-            NonceEntry {
-                issued: Instant::now(),
-                last_nc: 0,
-            },
-        );
+        let issued = Instant::now();
+        self.entries.insert(nonce.clone(), NonceEntry { issued, last_nc: 0 });
+        self.order.push_back((issued, nonce.clone()));
         nonce
     }
 
@@ -219,7 +260,9 @@ fn digest(state: &AppState, method: &Method, uri: &Uri, params: &str) -> Result<
     match outcome {
         Ok(()) => Ok(principal),
         Err(NonceProblem::Expired) => Err(challenge(state, true, "the nonce has expired")),
-        Err(NonceProblem::Unknown) => Err(challenge(state, false, "the nonce is unknown")),
+        // The response was right for this nonce, so the client knows the password: a nonce we
+        // forgot (or never issued) is stale, and the client may retry on the fresh one.
+        Err(NonceProblem::Unknown) => Err(challenge(state, true, "the nonce is unknown or was forgotten")),
         Err(NonceProblem::Replayed) => Err(challenge(state, false, "the nonce count was replayed")),
     }
 }
@@ -362,6 +405,35 @@ mod tests {
         assert_eq!(book.consume(&nonce, 1, ttl), Err(NonceProblem::Replayed));
         assert_eq!(book.consume("other", 1, ttl), Err(NonceProblem::Unknown));
         assert_eq!(book.consume(&nonce, 3, Duration::ZERO), Err(NonceProblem::Expired));
+    }
+
+    #[test]
+    fn the_book_is_bounded_and_forgets_the_oldest_first() {
+        let ttl = Duration::from_secs(300);
+        let mut book = NonceBook::with_capacity(3);
+        let issued: Vec<String> = (0..5).map(|_| book.issue(ttl)).collect();
+        assert_eq!(book.len(), 3);
+        for old in &issued[..2] {
+            assert_eq!(book.consume(old, 1, ttl), Err(NonceProblem::Unknown), "evicted");
+        }
+        for live in &issued[2..] {
+            assert_eq!(book.consume(live, 1, ttl), Ok(()), "still known");
+        }
+    }
+
+    #[test]
+    fn a_flood_of_challenges_stays_within_capacity() {
+        let ttl = Duration::from_secs(300);
+        let mut book = NonceBook::default();
+        let first = book.issue(ttl);
+        for _ in 0..3 * NONCE_CAPACITY {
+            book.issue(ttl);
+        }
+        assert_eq!(book.len(), NONCE_CAPACITY);
+        assert_eq!(book.order.len(), NONCE_CAPACITY, "the eviction queue is bounded too");
+        assert_eq!(book.consume(&first, 1, ttl), Err(NonceProblem::Unknown));
+        let fresh = book.issue(ttl);
+        assert_eq!(book.consume(&fresh, 1, ttl), Ok(()));
     }
 
     #[test]

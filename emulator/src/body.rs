@@ -1,27 +1,49 @@
-//! Request body parsing with Atlas-style 400s instead of axum's plain-text rejections.
+//! Request body parsing with Atlas-style errors instead of axum's plain-text rejections.
 //!
-//! `JsonBody` reads any JSON; `Fields` reads one object strictly: unknown attributes are refused
-//! (`INVALID_ATTRIBUTE`), wrong types name the attribute (`INVALID_JSON_ATTRIBUTE`), and `null`
-//! counts as absent. Strictness catches client serialisation mistakes that Atlas would refuse.
+//! `JsonBody` reads any JSON, after three checks that every route with a body shares:
+//! - `Content-Type` must be `application/json` or, on Atlas paths, the path's versioned media
+//!   type (`application/vnd.atlas.2023-01-01+json` or `…2025-03-12+json`; parameters such as
+//!   `charset` are ignored). Anything else, or a body without `Content-Type`, gets 415
+//!   `UNSUPPORTED_MEDIA_TYPE` (Atlas documents no code for this; the name is the reason phrase).
+//! - The body may be at most `Options::max_body_bytes` (default [`DEFAULT_MAX_BODY_BYTES`],
+//!   4 MiB); a larger one gets 413 `PAYLOAD_TOO_LARGE`. Up to four times the limit is read and
+//!   discarded first, so the client gets the answer instead of a reset connection; with
+//!   `Expect: 100-continue` the 413 comes before the client sends anything.
+//! - The body must keep arriving: a pause longer than `Options::header_read_timeout` gets 408
+//!   `REQUEST_TIMEOUT`, and the connection closes.
+//!
+//! `Fields` reads one object strictly: unknown attributes are refused (`INVALID_ATTRIBUTE`),
+//! wrong types name the attribute (`INVALID_JSON_ATTRIBUTE`), and `null` counts as absent.
+//! Strictness catches client serialisation mistakes that Atlas would refuse.
 
-use axum::body::Bytes;
+use std::pin::Pin;
+
+use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderMap};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::ctx::media_type_for;
 use crate::error::ApiError;
+use crate::state::{AppState, BodyLimits};
+
+/// The default request body limit: 4 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// How many times the limit an oversized body may be drained before the answer.
+const DRAIN_FACTOR: usize = 4;
 
 /// A parsed JSON request body.
 #[derive(Debug, Clone)]
 pub struct JsonBody(pub Value);
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+impl FromRequest<AppState> for JsonBody {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<JsonBody, ApiError> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| malformed("The request body could not be read."))?;
+    async fn from_request(req: Request, state: &AppState) -> Result<JsonBody, ApiError> {
+        check_content_type(&req)?;
+        let bytes = read_limited(req, state.body_limits()).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(malformed("A JSON request body is required."));
         }
@@ -110,6 +132,90 @@ impl<'a> Fields<'a> {
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
+}
+
+/// The `Content-Type` values accepted for a body sent to `path`.
+pub fn accepted_content_types(path: &str) -> Vec<&'static str> {
+    if path.starts_with("/api/atlas/") {
+        vec![media_type_for(path), "application/json"]
+    } else {
+        vec!["application/json"]
+    }
+}
+
+fn check_content_type(req: &Request) -> Result<(), ApiError> {
+    let accepted = accepted_content_types(req.uri().path());
+    let Some(value) = req.headers().get(header::CONTENT_TYPE) else {
+        if req.body().size_hint().exact() == Some(0) {
+            // No body at all: the JSON check below answers MALFORMED_JSON.
+            return Ok(());
+        }
+        return Err(ApiError::unsupported_media_type("", &accepted));
+    };
+    let sent = String::from_utf8_lossy(value.as_bytes());
+    let essence = sent.split(';').next().unwrap_or_default().trim();
+    if accepted.iter().any(|wanted| wanted.eq_ignore_ascii_case(essence)) {
+        Ok(())
+    } else {
+        Err(ApiError::unsupported_media_type(&sent, &accepted))
+    }
+}
+
+async fn read_limited(req: Request, limits: BodyLimits) -> Result<Bytes, ApiError> {
+    let max = limits.max_bytes;
+    let drain_cap = max.saturating_mul(DRAIN_FACTOR);
+    let declared = content_length(req.headers());
+    if let Some(length) = declared.filter(|length| *length > max) {
+        if expects_continue(req.headers()) || length > drain_cap {
+            // The client waits for 100 Continue (hyper sends it only when the body is read), or
+            // the body is too large to drain: answer now, the connection then closes.
+            return Err(ApiError::payload_too_large(max));
+        }
+    }
+    let mut body = req.into_body();
+    let mut kept = Vec::with_capacity(declared.unwrap_or(0).min(max));
+    let mut total = 0usize;
+    loop {
+        let frame = tokio::time::timeout(limits.read_timeout, next_frame(&mut body))
+            .await
+            .map_err(|_| ApiError::request_timeout(limits.read_timeout.as_millis()))?;
+        let data = match frame {
+            None => break,
+            Some(Err(_)) => return Err(malformed("The request body could not be read.")),
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => data,
+                Err(_trailers) => continue,
+            },
+        };
+        total = total.saturating_add(data.len());
+        if total > drain_cap {
+            return Err(ApiError::payload_too_large(max));
+        }
+        if total <= max {
+            kept.extend_from_slice(&data);
+        }
+    }
+    if total > max {
+        return Err(ApiError::payload_too_large(max));
+    }
+    Ok(Bytes::from(kept))
+}
+
+async fn next_frame(body: &mut Body) -> Option<Result<hyper::body::Frame<Bytes>, axum::Error>> {
+    std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await
+}
+
+fn content_length(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse().ok())
+}
+
+fn expects_continue(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::EXPECT)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
 fn fields<'a>(map: &'a Map<String, Value>, allowed: &[&str]) -> Result<Fields<'a>, ApiError> {

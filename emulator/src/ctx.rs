@@ -2,13 +2,16 @@
 //! parameters (`envelope`, `pretty`, `pageNum`, `itemsPerPage`, `includeCount`) and the
 //! response builders that apply them.
 //!
+//! Each operation accepts only the query parameters the contract declares for it (see
+//! [`declared_query_params`]); any other name gets 400 `INVALID_QUERY_PARAMETER`.
+//!
 //! Success responses carry the versioned media type as `Content-Type`; 204s have no body.
 //! `envelope=true` wraps a single resource as `{"status", "content"}` and adds `status` to a
 //! paginated object; errors are never wrapped and keep their real HTTP status.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -52,6 +55,50 @@ pub fn negotiate(path: &str, headers: &HeaderMap) -> Result<&'static str, ApiErr
         format!("This resource requires the header Accept: {wanted}."),
     )
     .param(wanted))
+}
+
+const COMMON: &[&str] = &["envelope", "pretty"];
+const PAGED: &[&str] = &["envelope", "pretty", "pageNum", "itemsPerPage", "includeCount"];
+const PAGED_WITHOUT_COUNT: &[&str] = &["envelope", "pretty", "pageNum", "itemsPerPage"];
+const LIST_ORGS: &[&str] = &["envelope", "pretty", "pageNum", "itemsPerPage", "includeCount", "name"];
+
+/// The query parameters the contract declares for `method` on the route `template` (axum's
+/// matched path, such as `/api/atlas/v2/orgs/{org_id}/apiKeys`):
+/// - every operation: `envelope`, `pretty`;
+/// - `listOrgs`: also `pageNum`, `itemsPerPage`, `includeCount`, `name`;
+/// - the org and project API key lists, and `updateGroupApiKeyRoles` (a PATCH, as the spec
+///   says): also `pageNum`, `itemsPerPage`, `includeCount`;
+/// - the AI model key lists: also `pageNum`, `itemsPerPage` (no `includeCount`).
+pub fn declared_query_params(method: &Method, template: &str) -> &'static [&'static str] {
+    let is_list = *method == Method::GET;
+    if is_list && template == "/api/atlas/v2/orgs" {
+        LIST_ORGS
+    } else if is_list && template.ends_with("/apiKeys") {
+        PAGED
+    } else if is_list && template.ends_with("/aiModelApiKeys") {
+        PAGED_WITHOUT_COUNT
+    } else if *method == Method::PATCH
+        && template.starts_with("/api/atlas/v2/groups/")
+        && template.contains("/apiKeys/")
+    {
+        PAGED
+    } else {
+        COMMON
+    }
+}
+
+/// Checks that `query` (the raw query string) names only parameters the operation declares.
+///
+/// Errors: 400 `INVALID_QUERY_PARAMETER`, parameters `[name]`, for the first other name.
+pub fn check_query(method: &Method, template: &str, query: Option<&str>) -> Result<(), ApiError> {
+    let declared = declared_query_params(method, template);
+    let Some(query) = query else {
+        return Ok(());
+    };
+    match form_urlencoded::parse(query.as_bytes()).find(|(name, _)| !declared.contains(&name.as_ref())) {
+        Some((name, _)) => Err(ApiError::unknown_query(&name)),
+        None => Ok(()),
+    }
 }
 
 /// What the guard middleware learned about an authenticated Atlas request.
@@ -266,6 +313,42 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_str(value).expect("ascii"));
         headers
+    }
+
+    #[test]
+    fn only_declared_query_parameters_are_accepted() {
+        let check = |method: Method, template: &str, query: &str| {
+            check_query(&method, template, Some(query))
+                .err()
+                .map(|err| err.parameters.clone())
+        };
+        let org_keys = "/api/atlas/v2/orgs/{org_id}/apiKeys";
+        let ai_keys = "/api/atlas/v2/groups/{group_id}/aiModelApiKeys";
+        let assignment = "/api/atlas/v2/groups/{group_id}/apiKeys/{api_user_id}";
+        let paged = "pageNum=1&itemsPerPage=5&includeCount=false&envelope=true&pretty=true";
+        assert_eq!(check(Method::GET, org_keys, paged), None);
+        assert_eq!(check(Method::GET, "/api/atlas/v2/orgs", "name=x&pageNum=2"), None);
+        assert_eq!(check(Method::PATCH, assignment, paged), None);
+        assert_eq!(
+            check(Method::GET, ai_keys, "pageNum=2&itemsPerPage=9&envelope=false"),
+            None
+        );
+        assert_eq!(check(Method::POST, org_keys, "envelope=true&pretty=false"), None);
+        assert_eq!(
+            check(Method::GET, org_keys, "pageNum=1&foo=2"),
+            Some(vec![json!("foo")])
+        );
+        assert_eq!(
+            check(Method::GET, ai_keys, "includeCount=true"),
+            Some(vec![json!("includeCount")])
+        );
+        assert_eq!(check(Method::POST, org_keys, "pageNum=1"), Some(vec![json!("pageNum")]));
+        assert_eq!(check(Method::GET, org_keys, "name=x"), Some(vec![json!("name")]));
+        assert_eq!(
+            check(Method::DELETE, assignment, "itemsPerPage=1"),
+            Some(vec![json!("itemsPerPage")])
+        );
+        assert!(check_query(&Method::GET, org_keys, None).is_ok());
     }
 
     #[test]

@@ -148,6 +148,68 @@ impl ApiError {
         .param(name)
     }
 
+    /// 400 `INVALID_QUERY_PARAMETER` for a query parameter the operation does not declare;
+    /// parameters `[name]`.
+    pub fn unknown_query(name: &str) -> ApiError {
+        ApiError::bad_request(
+            "INVALID_QUERY_PARAMETER",
+            format!("Invalid query parameter {name} specified."),
+        )
+        .param(name)
+    }
+
+    /// 400 `MAX_API_KEYS_PER_ORG_EXCEEDED` (Atlas's code for its limit of 500 programmatic API
+    /// keys per organization); parameters `[orgId, limit]`.
+    pub fn max_api_keys(org_id: &str, limit: usize) -> ApiError {
+        ApiError::bad_request(
+            "MAX_API_KEYS_PER_ORG_EXCEEDED",
+            format!("Organization {org_id} has reached the maximum of {limit} API keys."),
+        )
+        .param(org_id)
+        .param(limit)
+    }
+
+    /// 413 `PAYLOAD_TOO_LARGE` for a request body over `limit` bytes; parameters `[limit]`.
+    ///
+    /// Neither the spec nor Atlas's error table documents a code for this, so the emulator
+    /// names it after the HTTP reason phrase, as for its other undocumented statuses.
+    pub fn payload_too_large(limit: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("The request body is larger than the emulator's limit of {limit} bytes."),
+        )
+        .param(limit)
+    }
+
+    /// 415 `UNSUPPORTED_MEDIA_TYPE` for a request body whose `Content-Type` is missing or not
+    /// one of `accepted`; parameters `[the Content-Type sent, or ""]`.
+    ///
+    /// Undocumented by Atlas, like 413: the code is the reason phrase.
+    pub fn unsupported_media_type(sent: &str, accepted: &[&str]) -> ApiError {
+        let what = if sent.is_empty() {
+            "A request body without a Content-Type".to_owned()
+        } else {
+            format!("Content-Type {sent}")
+        };
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            format!("{what} is not supported; send {}.", accepted.join(" or ")),
+        )
+        .param(sent)
+    }
+
+    /// 408 `REQUEST_TIMEOUT` for a request body that stopped arriving (undocumented by Atlas,
+    /// like 413).
+    pub fn request_timeout(waited_ms: u128) -> ApiError {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "REQUEST_TIMEOUT",
+            format!("The request body stopped arriving for {waited_ms} ms."),
+        )
+    }
+
     /// 500 `UNEXPECTED_ERROR`, for emulator bugs.
     pub fn internal(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "UNEXPECTED_ERROR", detail)

@@ -1,11 +1,22 @@
 //! Fault injection for `/api/` requests: added latency, Atlas-style 429s, failures before or
-//! after processing, and connections dropped without an answer.
+//! after processing, held (delayed) requests, and connections dropped without an answer.
 //!
-//! A `FaultPlan` is a latency plus an ordered list of rules. Each rule counts the requests that
-//! match its method and path filter (401 challenges included) and fires on every `every`-th one,
-//! at most `times` times. When several rules fire on one request, the first one wins; every
-//! matching rule still counts the request. The plan is set by `Options::faults`, CLI flags or
-//! `POST /__emulator/faults`, and cleared by `DELETE /__emulator/faults`.
+//! A `FaultPlan` is a latency plus an ordered list of rules.
+//! - `latency_ms` ([`latency`]) delays every `/api/` request, authenticated or not.
+//! - Rules ([`apply`]) see only requests that passed authentication: Atlas requests with valid
+//!   digest or bearer credentials, OAuth requests with valid client credentials. A digest
+//!   client's unauthenticated first leg (the 401 challenge) is neither counted nor faulted, so
+//!   "every 2nd POST" means the 2nd, 4th, … authenticated POST however many challenges came
+//!   between.
+//! - Each rule counts the requests that match its method and path filter and fires on every
+//!   `every`-th one, at most `times` times. When several rules fire on one request, the first
+//!   one wins; every matching rule still counts the request.
+//!
+//! Kinds: `rate_limit` (429, not processed), `fail` (an error status, before or after
+//! processing), `close` (no answer at all, before or after processing) and `delay` (hold the
+//! request `delay_ms` milliseconds before or after processing, then answer normally).
+//! The plan is set by `Options::faults`, CLI flags or `POST /__emulator/faults`, and cleared by
+//! `DELETE /__emulator/faults`.
 
 use std::time::Duration;
 
@@ -46,6 +57,9 @@ pub enum FaultKind {
     Fail,
     /// Close the connection without a response, before or after processing.
     Close,
+    /// Hold the request for `delay_ms` milliseconds, before or after processing, then answer
+    /// normally (for example to make a listing slow enough to interrupt).
+    Delay,
 }
 
 /// Whether the request is processed before the fault.
@@ -80,9 +94,12 @@ pub struct FaultRule {
     /// `fail`: the status, 400..=599 (default 500).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
-    /// `fail` and `close`: before (default) or after processing.
+    /// `fail`, `close` and `delay`: before (default) or after processing.
     #[serde(default)]
     pub phase: Phase,
+    /// `delay` (required there): how long to hold the request, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
     /// `fail`: the errorCode (default from the status, such as `UNEXPECTED_ERROR`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
@@ -118,6 +135,7 @@ impl FaultRule {
             error_code: None,
             body: None,
             retry_after_secs: None,
+            delay_ms: None,
             seen: 0,
             fired: 0,
         }
@@ -134,9 +152,16 @@ impl FaultRule {
 impl FaultPlan {
     /// Checks the plan.
     ///
-    /// Errors: 400 `INVALID_ATTRIBUTE` for `every` of 0 or a `fail` status outside 400..=599.
+    /// Errors: 400 `INVALID_ATTRIBUTE` for `every` of 0, a `fail` status outside 400..=599, or a
+    /// `delay` rule without `delay_ms`.
     pub fn validate(&self) -> Result<(), ApiError> {
         for rule in &self.rules {
+            if rule.kind == FaultKind::Delay && rule.delay_ms.is_none() {
+                return Err(ApiError::bad_request(
+                    "INVALID_ATTRIBUTE",
+                    "delay_ms is required for a delay rule.",
+                ));
+            }
             if rule.every == 0 {
                 return Err(ApiError::bad_request("INVALID_ATTRIBUTE", "every must be at least 1."));
             }
@@ -165,37 +190,67 @@ impl FaultPlan {
     }
 }
 
-/// Middleware: applies the plan to one `/api/` request.
-pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
-    let path = req.uri().path().to_owned();
-    let (latency_ms, decision) = {
-        let mut plan = state.faults();
-        (plan.latency_ms, plan.decide(&method, &path))
-    };
+/// Middleware for every `/api/` request: the plan's `latency_ms`.
+pub async fn latency(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let latency_ms = state.faults().latency_ms;
     if latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(latency_ms)).await;
     }
+    next.run(req).await
+}
+
+/// Middleware for authenticated requests only (it must sit inside authentication): counts the
+/// request against the rules and applies the rule that fires, if any.
+pub async fn apply(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let decision = state.faults().decide(&method, &path);
     let Some(rule) = decision else {
         return next.run(req).await;
     };
-    if rule.phase == Phase::After && rule.kind != FaultKind::RateLimit {
-        // The operation happens; only its answer is lost or replaced.
-        let _processed = next.run(req).await;
+    let (mut response, mark) = match rule.kind {
+        FaultKind::Delay => held(&rule, req, next).await,
+        FaultKind::RateLimit => (rate_limited(&path, &rule), "rate_limit"),
+        FaultKind::Fail | FaultKind::Close => {
+            if rule.phase == Phase::After {
+                // The operation happens; only its answer is lost or replaced.
+                let _processed = next.run(req).await;
+            }
+            replaced(&rule)
+        }
+    };
+    response.extensions_mut().insert(FaultMark(mark));
+    response
+}
+
+// `delay`: the request is processed and answered normally, `delay_ms` later.
+async fn held(rule: &FaultRule, req: Request, next: Next) -> (Response, &'static str) {
+    let hold = Duration::from_millis(rule.delay_ms.unwrap_or_default());
+    match rule.phase {
+        Phase::Before => {
+            tokio::time::sleep(hold).await;
+            (next.run(req).await, "delay")
+        }
+        Phase::After => {
+            let response = next.run(req).await;
+            tokio::time::sleep(hold).await;
+            (response, "delay_after")
+        }
     }
-    let (mut response, mark) = match (rule.kind, rule.phase) {
-        (FaultKind::RateLimit, _) => (rate_limited(&path, &rule), "rate_limit"),
-        (FaultKind::Fail, Phase::Before) => (failure(&rule), "fail_before"),
-        (FaultKind::Fail, Phase::After) => (failure(&rule), "fail_after"),
+}
+
+// `fail` and `close`: the answer that replaces the operation's.
+fn replaced(rule: &FaultRule) -> (Response, &'static str) {
+    match (rule.kind, rule.phase) {
         (FaultKind::Close, phase) => {
             let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
             response.extensions_mut().insert(AbortConnection);
             let mark = if phase == Phase::Before { "close" } else { "close_after" };
             (response, mark)
         }
-    };
-    response.extensions_mut().insert(FaultMark(mark));
-    response
+        (_, Phase::Before) => (failure(rule), "fail_before"),
+        (_, Phase::After) => (failure(rule), "fail_after"),
+    }
 }
 
 fn rate_limited(path: &str, rule: &FaultRule) -> Response {
@@ -287,5 +342,22 @@ mod tests {
         rule.status = Some(200);
         plan.rules = vec![rule];
         assert!(plan.validate().is_err());
+        plan.rules = vec![FaultRule::new(FaultKind::Delay, 1)];
+        assert!(plan.validate().is_err(), "a delay needs delay_ms");
+        plan.rules[0].delay_ms = Some(0);
+        assert!(plan.validate().is_ok());
+    }
+
+    #[test]
+    fn delay_rules_are_read_from_json() {
+        let plan: FaultPlan = serde_json::from_str(
+            r#"{"rules":[{"kind":"delay","delay_ms":1500,"method":"GET","path_contains":"/apiKeys","every":2,"times":1,"phase":"after"}]}"#,
+        )
+        .expect("a delay rule parses");
+        let rule = &plan.rules[0];
+        assert_eq!(rule.kind, FaultKind::Delay);
+        assert_eq!(rule.delay_ms, Some(1500));
+        assert_eq!((rule.every, rule.times, rule.phase), (2, Some(1), Phase::After));
+        assert!(plan.validate().is_ok());
     }
 }

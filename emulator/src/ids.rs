@@ -1,47 +1,53 @@
 //! Identifier, credential and timestamp generators.
 //!
-//! Atlas ids are ObjectIds (24 lowercase hex: a 4-byte timestamp, 5 bytes fixed per process and a
-//! 3-byte counter), so ids made by one emulator sort in creation order.
+//! Atlas ids are ObjectIds: 24 lowercase hex for 12 bytes, the first 4 being the creation time in
+//! big-endian Unix seconds, as in Atlas. The other 8 bytes are random here (Atlas uses a process
+//! part and a counter), so ids made within one second do not sort in creation order: tests and
+//! clients cannot lean on id order. Listings keep creation order by other means (see `store`).
 //! Timestamps are formatted by hand from `SystemTime` to avoid a date-time dependency.
 
+use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use rand::Rng as _;
 
-/// Makes ObjectId-like ids that increase within one emulator.
-#[derive(Debug)]
+/// Makes ObjectId-shaped ids: creation second, then 8 random bytes; never the same id twice.
+#[derive(Debug, Default)]
 pub struct IdGen {
-    machine: [u8; 5],
-    counter: u32,
+    // Every id handed out, so a random collision is retried and a deleted record's id is never
+    // reused (12 bytes per id ever made).
+    issued: HashSet<[u8; 12]>,
 }
 
 impl IdGen {
-    /// A generator with a random machine part and counter start.
+    /// A generator that has issued nothing yet.
     pub fn new() -> IdGen {
-        let mut rng = rand::rng();
-        IdGen {
-            machine: rng.random(),
-            counter: rng.random_range(0..0x0080_0000),
-        }
+        IdGen::default()
     }
 
-    /// The next 24-lowercase-hex id.
+    /// A new 24-lowercase-hex id whose first 8 hex digits are the current Unix time in seconds;
+    /// unique among the ids of this generator.
     pub fn object_id(&mut self) -> String {
-        self.counter = (self.counter + 1) & 0x00ff_ffff;
-        let secs = unix_secs() as u32;
-        let mut bytes = Vec::with_capacity(12);
-        bytes.extend_from_slice(&secs.to_be_bytes());
-        bytes.extend_from_slice(&self.machine);
-        bytes.extend_from_slice(&self.counter.to_be_bytes()[1..]);
-        hex(&bytes)
+        let secs = (unix_secs() as u32).to_be_bytes();
+        let mut rng = rand::rng();
+        loop {
+            let mut bytes = [0u8; 12];
+            bytes[..4].copy_from_slice(&secs);
+            rng.fill(&mut bytes[4..]);
+            if self.issued.insert(bytes) {
+                return hex(&bytes);
+            }
+        }
     }
 }
 
-impl Default for IdGen {
-    fn default() -> Self {
-        IdGen::new()
+/// The creation time of an ObjectId in Unix seconds, or `None` when `id` is not one.
+pub fn object_id_secs(id: &str) -> Option<u32> {
+    if !is_object_id(id) {
+        return None;
     }
+    u32::from_str_radix(&id[..8], 16).ok()
 }
 
 /// Lowercase hex of `bytes`.
@@ -218,9 +224,7 @@ mod tests {
     fn generated_values_have_atlas_shapes() {
         let mut ids = IdGen::new();
         let first = ids.object_id();
-        let second = ids.object_id();
-        assert!(is_object_id(&first) && is_object_id(&second));
-        assert!(first < second, "ids increase: {first} {second}");
+        assert!(is_object_id(&first));
         let public = public_key();
         assert!(public.len() == 8 && public.bytes().all(|b| b.is_ascii_lowercase()));
         let uuid = uuid_v4();
@@ -233,6 +237,29 @@ mod tests {
         assert!(secret.starts_with("al-"));
         let client = client_id(&mut ids);
         assert!(client.starts_with("mdb_sa_id_") && is_object_id(&client[10..]));
+    }
+
+    #[test]
+    fn object_ids_carry_their_creation_time_but_not_their_order() {
+        let mut ids = IdGen::new();
+        let before = unix_secs() as u32;
+        let made: Vec<String> = (0..200).map(|_| ids.object_id()).collect();
+        let after = unix_secs() as u32;
+        for id in &made {
+            let secs = object_id_secs(id).expect("an ObjectId");
+            assert!(
+                (before..=after).contains(&secs),
+                "{id} was not made between {before} and {after}"
+            );
+        }
+        assert!(
+            made.windows(2).any(|pair| pair[0] > pair[1]),
+            "200 ids in a row came out sorted: the random part is not random"
+        );
+        let distinct: HashSet<&String> = made.iter().collect();
+        assert_eq!(distinct.len(), made.len());
+        assert_eq!(object_id_secs("0123456789abcdef0123456g"), None);
+        assert_eq!(object_id_secs("6966fd35ffffffffffffffff"), Some(0x6966_fd35));
     }
 
     #[test]

@@ -7,11 +7,19 @@
 //!
 //! Entry points: [`start`] (on the caller's runtime), [`start_in_background`] (own thread and
 //! runtime, for synchronous tests), [`router`] (for `oneshot` tests) and [`serve`] (the loop the
-//! binary runs). Module map:
+//! binary runs).
+//!
+//! It is built to hold up like a server (defaults in [`Options`]): at most 512 open connections,
+//! a 10 s header-read timeout, a 60 s keep-alive idle timeout, request bodies of at most 4 MiB
+//! (413 beyond), `Content-Type` checked on bodies (415), unknown query parameters refused (400),
+//! a bounded digest nonce book, and Atlas's limit of 500 API keys per organization.
+//!
+//! Module map:
 //! - `routes/`: one file per API area plus `admin.rs`; `routes::router` assembles them.
 //! - `auth`: digest and bearer authentication, nonce book, org/project authorization.
 //! - `ctx`: media-type negotiation, common query parameters, response builders.
-//! - `body`: strict JSON body parsing with Atlas-style 400s.
+//! - `server`: the accept loop, connection cap, header-read and idle timeouts.
+//! - `body`: strict JSON body parsing with Atlas-style 400s; `Content-Type` and size limits.
 //! - `store`: the in-memory data and its rules; `views`: response bodies; `roles`: role catalogs.
 //! - `error`: `ApiError` in Atlas's JSON error shape; `ids`: ids, credentials, timestamps.
 //! - `request_log`: the log behind `/__emulator/requests`; `state`: the shared `AppState`.
@@ -26,33 +34,29 @@ pub mod ids;
 pub mod request_log;
 pub mod roles;
 pub mod routes;
+pub mod server;
 pub mod state;
 pub mod store;
 pub mod views;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::Request;
-use axum::response::Response;
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::task::JoinSet;
-use tower::ServiceExt as _;
 
 pub use error::ApiError;
 pub use faults::{FaultKind, FaultPlan, FaultRule, Phase};
+pub use server::ConnectionLimits;
 pub use state::AppState;
 
-use request_log::AbortConnection;
+/// Atlas's limit of programmatic API keys per organization, the default of
+/// [`Options::max_api_keys_per_org`].
+pub const ATLAS_MAX_API_KEYS_PER_ORG: usize = 500;
 
 /// How to start the emulator.
 #[derive(Debug, Clone)]
@@ -67,6 +71,23 @@ pub struct Options {
     pub token_ttl: Duration,
     /// Faults to inject from the start (default none).
     pub faults: FaultPlan,
+    /// Time a client has to send a complete request head, from accept or from the first byte of
+    /// a later request; also the longest pause allowed inside a request body (default 10 s; must
+    /// be above zero).
+    pub header_read_timeout: Duration,
+    /// Time a keep-alive connection may stay silent between requests before the emulator closes
+    /// it (default 60 s; must be above zero).
+    pub idle_timeout: Duration,
+    /// Open connections at most; beyond, new clients wait in the listen backlog (default 512;
+    /// at least 1).
+    pub max_connections: usize,
+    /// Largest request body in bytes; larger ones get 413 `PAYLOAD_TOO_LARGE` (default 4 MiB;
+    /// at least 1).
+    pub max_body_bytes: usize,
+    /// Programmatic API keys per organization the API lets exist; creating one more gets 400
+    /// `MAX_API_KEYS_PER_ORG_EXCEEDED` (default 500, as Atlas; `POST /__emulator/config` can
+    /// change it at run time).
+    pub max_api_keys_per_org: usize,
 }
 
 impl Default for Options {
@@ -77,7 +98,41 @@ impl Default for Options {
             nonce_ttl: Duration::from_secs(300),
             token_ttl: Duration::from_secs(3600),
             faults: FaultPlan::default(),
+            header_read_timeout: server::DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: server::DEFAULT_IDLE_TIMEOUT,
+            max_connections: server::DEFAULT_MAX_CONNECTIONS,
+            max_body_bytes: body::DEFAULT_MAX_BODY_BYTES,
+            max_api_keys_per_org: ATLAS_MAX_API_KEYS_PER_ORG,
         }
+    }
+}
+
+impl Options {
+    /// The connection limits these options ask for.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
+        }
+    }
+
+    /// Checks the options.
+    ///
+    /// Errors: `InvalidInput` for an invalid fault plan, a zero timeout, or a zero connection
+    /// or body limit.
+    pub fn validate(&self) -> io::Result<()> {
+        let invalid = |detail: &str| Err(io::Error::new(io::ErrorKind::InvalidInput, detail.to_owned()));
+        if let Err(err) = self.faults.validate() {
+            return invalid(&err.detail);
+        }
+        if self.header_read_timeout.is_zero() || self.idle_timeout.is_zero() {
+            return invalid("the header read and idle timeouts must be above zero");
+        }
+        if self.max_connections == 0 || self.max_body_bytes == 0 {
+            return invalid("max_connections and max_body_bytes must be at least 1");
+        }
+        Ok(())
     }
 }
 
@@ -152,15 +207,16 @@ impl Drop for Running {
 
 /// Binds, seeds and serves on the caller's Tokio runtime.
 ///
-/// Errors: the bind error, for example when the port is taken, or `InvalidInput` for an invalid
-/// fault plan.
+/// Errors: the bind error, for example when the port is taken, or `InvalidInput` for invalid
+/// options (see [`Options::validate`]).
 pub async fn start(options: Options) -> io::Result<Running> {
-    check_faults(&options)?;
+    options.validate()?;
     let listener = TcpListener::bind((options.bind, options.port)).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(&base_url(addr), &options);
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve(listener, routes::router(state.clone()), async {
+    let limits = options.connection_limits();
+    tokio::spawn(serve(listener, routes::router(state.clone()), limits, async {
         let _ = stopped.await;
     }));
     Ok(Running {
@@ -176,7 +232,8 @@ pub async fn start(options: Options) -> io::Result<Running> {
 ///
 /// Errors: as [`start`], or a failure to build the runtime or spawn the thread.
 pub fn start_in_background(options: Options) -> io::Result<Running> {
-    check_faults(&options)?;
+    options.validate()?;
+    let limits = options.connection_limits();
     let listener = std::net::TcpListener::bind((options.bind, options.port))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -193,7 +250,7 @@ pub fn start_in_background(options: Options) -> io::Result<Running> {
                         let shutdown = async {
                             let _ = stopped.await;
                         };
-                        if let Err(err) = serve(listener, app, shutdown).await {
+                        if let Err(err) = serve(listener, app, limits, shutdown).await {
                             tracing::error!(%err, "the emulator stopped");
                         }
                     }
@@ -215,8 +272,8 @@ pub fn router(state: AppState) -> axum::Router {
     routes::router(state)
 }
 
-/// Serves `app` on `listener` over HTTP/1.1 until `shutdown` completes, then drops every open
-/// connection.
+/// Serves `app` on `listener` over HTTP/1.1 within `limits` until `shutdown` completes, then
+/// drops every open connection. See the `server` module for the cap and the timeouts.
 ///
 /// A response carrying the `AbortConnection` extension (the "close" fault) is not sent: the
 /// connection is closed instead.
@@ -225,59 +282,10 @@ pub fn router(state: AppState) -> axum::Router {
 pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
-    let mut connections = JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, app.clone()));
-                }
-                Err(err) => {
-                    tracing::warn!(%err, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    connections.abort_all();
-    Ok(())
-}
-
-/// Returned to hyper to make it close a connection without a response.
-#[derive(Debug, thiserror::Error)]
-#[error("connection closed by fault injection")]
-struct ConnectionAborted;
-
-async fn serve_connection(stream: tokio::net::TcpStream, app: axum::Router) {
-    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let app = app.clone();
-        async move {
-            let response: Response = app
-                .oneshot(req.map(Body::new))
-                .await
-                .unwrap_or_else(|never: Infallible| match never {});
-            if response.extensions().get::<AbortConnection>().is_some() {
-                return Err(ConnectionAborted);
-            }
-            Ok(response)
-        }
-    });
-    let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-    if let Err(err) = connection.await {
-        tracing::debug!(%err, "connection ended");
-    }
-}
-
-fn check_faults(options: &Options) -> io::Result<()> {
-    options
-        .faults
-        .validate()
-        .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.detail.clone()))
+    server::serve(listener, app, limits, shutdown).await
 }
 
 // Links and the printed base URL must be dialable, so an unspecified bind address becomes the

@@ -12,10 +12,13 @@ use atlas_emulator::{FaultKind, FaultPlan, FaultRule, Options, Phase};
 
 const USAGE: &str = "\
 usage: atlas-emulator [--port N] [--bind ADDR] [--nonce-ttl-secs N] [--token-ttl-secs N]
+                      [--header-read-timeout-secs N] [--idle-timeout-secs N]
+                      [--max-connections N] [--max-body-bytes N] [--max-api-keys-per-org N]
                       [--faults JSON] [--latency-ms N]
                       [--rate-limit-every N] [--retry-after-secs N]
                       [--fail-every N] [--fail-status S] [--fail-method M] [--fail-path TEXT]
-                      [--fail-phase before|after] [--close-every N]";
+                      [--fail-phase before|after] [--close-every N]
+                      [--delay-ms N] [--delay-method M] [--delay-path TEXT]";
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -67,6 +70,7 @@ struct FaultFlags {
     retry_after_secs: Option<u64>,
     fail: Option<FaultRule>,
     close_every: Option<u64>,
+    delay: Option<FaultRule>,
 }
 
 /// `None` when `--help` was asked for.
@@ -94,11 +98,20 @@ fn parse_args(args: impl Iterator<Item = String>) -> anyhow::Result<Option<Optio
 
 fn apply_flag(options: &mut Options, flags: &mut FaultFlags, name: &str, value: &str) -> anyhow::Result<()> {
     let fail = || FaultRule::new(FaultKind::Fail, 1);
+    let delay = || FaultRule::new(FaultKind::Delay, 1);
     match name {
         "--port" => options.port = parse(name, value)?,
         "--bind" => options.bind = parse::<IpAddr>(name, value)?,
         "--nonce-ttl-secs" => options.nonce_ttl = Duration::from_secs(parse(name, value)?),
         "--token-ttl-secs" => options.token_ttl = Duration::from_secs(parse(name, value)?),
+        "--header-read-timeout-secs" => options.header_read_timeout = Duration::from_secs(parse(name, value)?),
+        "--idle-timeout-secs" => options.idle_timeout = Duration::from_secs(parse(name, value)?),
+        "--max-connections" => options.max_connections = parse(name, value)?,
+        "--max-body-bytes" => options.max_body_bytes = parse(name, value)?,
+        "--max-api-keys-per-org" => options.max_api_keys_per_org = parse(name, value)?,
+        "--delay-ms" => flags.delay.get_or_insert_with(delay).delay_ms = Some(parse(name, value)?),
+        "--delay-method" => flags.delay.get_or_insert_with(delay).method = Some(value.to_owned()),
+        "--delay-path" => flags.delay.get_or_insert_with(delay).path_contains = Some(value.to_owned()),
         "--faults" => {
             let plan: FaultPlan = serde_json::from_str(value).context("bad --faults JSON")?;
             options.faults.rules.extend(plan.rules);
@@ -135,6 +148,9 @@ fn add_shorthand_rules(plan: &mut FaultPlan, flags: FaultFlags) {
     }
     if let Some(every) = flags.close_every {
         plan.rules.push(FaultRule::new(FaultKind::Close, every));
+    }
+    if let Some(rule) = flags.delay {
+        plan.rules.push(rule);
     }
 }
 
@@ -188,6 +204,51 @@ mod tests {
         assert_eq!(options.faults.rules[1].retry_after_secs, Some(0));
         assert_eq!(options.faults.rules[2].status, Some(502));
         assert_eq!(options.faults.rules[2].phase, Phase::After);
+    }
+
+    #[test]
+    fn server_limits_and_delay_flags() {
+        let options = parsed(&[
+            "--header-read-timeout-secs=3",
+            "--idle-timeout-secs",
+            "45",
+            "--max-connections",
+            "64",
+            "--max-body-bytes",
+            "1048576",
+            "--max-api-keys-per-org",
+            "7",
+            "--delay-path",
+            "/apiKeys",
+            "--delay-ms",
+            "2500",
+            "--delay-method",
+            "GET",
+        ])
+        .ok()
+        .flatten()
+        .expect("valid flags");
+        assert_eq!(options.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(options.idle_timeout, Duration::from_secs(45));
+        assert_eq!(options.max_connections, 64);
+        assert_eq!(options.max_body_bytes, 1 << 20);
+        assert_eq!(options.max_api_keys_per_org, 7);
+        let rule = &options.faults.rules[0];
+        assert_eq!(rule.kind, FaultKind::Delay);
+        assert_eq!(rule.delay_ms, Some(2500));
+        assert_eq!(rule.method.as_deref(), Some("GET"));
+        assert_eq!(rule.path_contains.as_deref(), Some("/apiKeys"));
+        let defaults = parsed(&[]).ok().flatten().expect("no flags");
+        assert_eq!(defaults.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(defaults.idle_timeout, Duration::from_secs(60));
+        assert_eq!(defaults.max_connections, 512);
+        assert_eq!(defaults.max_body_bytes, 4 << 20);
+        assert_eq!(defaults.max_api_keys_per_org, 500);
+        let missing_ms = parsed(&["--delay-path", "/x"]).ok().flatten().expect("parses");
+        assert!(
+            missing_ms.validate().is_err(),
+            "a delay without --delay-ms is refused at start"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::state::AppState;
 const CAPACITY: usize = 10_000;
 
 /// Response extension naming the fault injected into a request ("rate_limit", "fail_before",
-/// "fail_after", "close").
+/// "fail_after", "close", "close_after", "delay", "delay_after").
 #[derive(Debug, Clone, Copy)]
 pub struct FaultMark(pub &'static str);
 

@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::auth::NonceBook;
+use crate::auth::{NonceBook, NONCE_CAPACITY};
 use crate::faults::FaultPlan;
 use crate::request_log::RequestLog;
 use crate::store::Store;
@@ -20,6 +20,18 @@ pub struct Config {
     pub token_ttl: Duration,
     /// How long a digest nonce may be used.
     pub nonce_ttl: Duration,
+    /// Programmatic API keys one organization may hold before the API refuses to create more
+    /// (Atlas: 500).
+    pub max_api_keys_per_org: usize,
+}
+
+/// Request-body limits, fixed at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// Largest accepted request body, in bytes.
+    pub max_bytes: usize,
+    /// Longest pause allowed while a request body arrives.
+    pub read_timeout: Duration,
 }
 
 /// Shared emulator state; clones share the same data.
@@ -36,6 +48,7 @@ struct Shared {
     log: Mutex<RequestLog>,
     faults: Mutex<FaultPlan>,
     config: Mutex<Config>,
+    body_limits: BodyLimits,
 }
 
 impl AppState {
@@ -56,16 +69,22 @@ impl AppState {
         let config = Config {
             token_ttl: options.token_ttl,
             nonce_ttl: options.nonce_ttl,
+            max_api_keys_per_org: options.max_api_keys_per_org,
+        };
+        let body_limits = BodyLimits {
+            max_bytes: options.max_body_bytes,
+            read_timeout: options.header_read_timeout,
         };
         AppState {
             inner: Arc::new(Shared {
                 base_url: base_url.trim_end_matches('/').to_owned(),
                 seed,
                 store: Mutex::new(store),
-                nonces: Mutex::new(NonceBook::default()),
+                nonces: Mutex::new(NonceBook::with_capacity(NONCE_CAPACITY)),
                 log: Mutex::new(RequestLog::default()),
                 faults: Mutex::new(options.faults.clone()),
                 config: Mutex::new(config),
+                body_limits,
             }),
         }
     }
@@ -88,6 +107,11 @@ impl AppState {
     /// The current run-time settings.
     pub fn config(&self) -> Config {
         *lock(&self.inner.config)
+    }
+
+    /// The request-body limits.
+    pub fn body_limits(&self) -> BodyLimits {
+        self.inner.body_limits
     }
 
     /// Replaces the run-time settings.

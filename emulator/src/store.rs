@@ -5,6 +5,11 @@
 //! HTTP except that failures are `ApiError`s, so every rule lives in one place.
 //! A key keeps its organization roles and a map from project id to its roles in that project;
 //! responses serialise both into `roles[]` (see `views.rs`).
+//!
+//! Ids are random after their timestamp (see `ids`), so records carry a creation sequence number
+//! and every listing is in creation order. An organization holds at most
+//! `Config::max_api_keys_per_org` programmatic keys (Atlas: 500) through the API; the admin bulk
+//! route may go past it to set up tests.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -42,6 +47,8 @@ pub struct Org {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// Creation order within the store.
+    pub seq: u64,
 }
 
 /// An Atlas project ("group").
@@ -55,6 +62,8 @@ pub struct Project {
     pub name: String,
     /// Creation time.
     pub created: Timestamp,
+    /// Creation order within the store.
+    pub seq: u64,
 }
 
 /// A programmatic API key of one organization.
@@ -74,6 +83,8 @@ pub struct ApiKey {
     pub org_roles: Vec<String>,
     /// Roles per assigned project.
     pub project_roles: BTreeMap<String, Vec<String>>,
+    /// Creation order within the store.
+    pub seq: u64,
 }
 
 /// An AI model (Voyage AI) API key, owned by one project.
@@ -142,11 +153,12 @@ pub struct SeededOrg {
 #[derive(Debug, Default)]
 pub struct Store {
     ids: IdGen,
-    /// Organizations by id.
+    last_seq: u64,
+    /// Organizations by id (id order is not creation order; see `seq`).
     pub orgs: BTreeMap<String, Org>,
-    /// Projects by id.
+    /// Projects by id (id order is not creation order; see `seq`).
     pub projects: BTreeMap<String, Project>,
-    /// Programmatic API keys by id; ids grow, so this is creation order.
+    /// Programmatic API keys by id (id order is not creation order; see `seq`).
     pub api_keys: BTreeMap<String, ApiKey>,
     /// AI model API keys in creation order.
     pub ai_keys: Vec<AiKey>,
@@ -166,11 +178,13 @@ impl Store {
     /// service account.
     pub fn create_org(&mut self, name: &str, projects: usize) -> SeededOrg {
         let org_id = self.ids.object_id();
+        let seq = self.next_seq();
         self.orgs.insert(
             org_id.clone(),
             Org {
                 id: org_id.clone(),
                 name: name.to_owned(),
+                seq,
             },
         );
         let project_ids: Vec<String> = (1..=projects)
@@ -202,6 +216,7 @@ impl Store {
             org_id: org_id.to_owned(),
             name: name.to_owned(),
             created: Timestamp::now(),
+            seq: self.next_seq(),
         };
         self.projects.insert(id.clone(), project);
         id
@@ -217,9 +232,11 @@ impl Store {
         self.projects.get(id).ok_or_else(|| ApiError::group_not_found(id))
     }
 
-    /// Creates an API key with validated organization roles.
+    /// Creates an API key with validated organization roles, whatever the organization holds
+    /// already (for seeding and the admin routes; the API uses [`Store::create_api_key_within`]).
     pub fn create_api_key(&mut self, org_id: &str, desc: &str, org_roles: Vec<String>) -> &ApiKey {
         let id = self.ids.object_id();
+        let seq = self.next_seq();
         let key = ApiKey {
             id: id.clone(),
             org_id: org_id.to_owned(),
@@ -228,8 +245,28 @@ impl Store {
             private_key: Secret::new(ids::uuid_v4()),
             org_roles,
             project_roles: BTreeMap::new(),
+            seq,
         };
         self.api_keys.entry(id).or_insert(key)
+    }
+
+    /// Creates an API key as the API does: only while `org_id` holds fewer than `limit` keys.
+    ///
+    /// Errors: 404 `ORG_NOT_FOUND`; 400 `MAX_API_KEYS_PER_ORG_EXCEEDED` (parameters
+    /// `[orgId, limit]`) when the organization already holds `limit` keys or more.
+    pub fn create_api_key_within(
+        &mut self,
+        org_id: &str,
+        desc: &str,
+        org_roles: Vec<String>,
+        limit: usize,
+    ) -> Result<&mut ApiKey, ApiError> {
+        self.org(org_id)?;
+        if self.api_keys.values().filter(|key| key.org_id == org_id).count() >= limit {
+            return Err(ApiError::max_api_keys(org_id, limit));
+        }
+        let id = self.create_api_key(org_id, desc, org_roles).id.clone();
+        self.org_key_mut(org_id, &id)
     }
 
     /// The key `id` of organization `org_id`, or 404 `API_KEY_NOT_FOUND`.
@@ -257,15 +294,41 @@ impl Store {
 
     /// The keys of an organization, in creation order.
     pub fn keys_in_org(&self, org_id: &str) -> Vec<&ApiKey> {
-        self.api_keys.values().filter(|key| key.org_id == org_id).collect()
+        let mut keys: Vec<&ApiKey> = self.api_keys.values().filter(|key| key.org_id == org_id).collect();
+        keys.sort_by_key(|key| key.seq);
+        keys
     }
 
     /// The keys assigned to a project, in creation order.
     pub fn keys_in_project(&self, group_id: &str) -> Vec<&ApiKey> {
-        self.api_keys
+        let mut keys: Vec<&ApiKey> = self
+            .api_keys
             .values()
             .filter(|key| key.project_roles.contains_key(group_id))
-            .collect()
+            .collect();
+        keys.sort_by_key(|key| key.seq);
+        keys
+    }
+
+    /// Every organization, in creation order.
+    pub fn orgs_in_order(&self) -> Vec<&Org> {
+        let mut orgs: Vec<&Org> = self.orgs.values().collect();
+        orgs.sort_by_key(|org| org.seq);
+        orgs
+    }
+
+    /// Every project, in creation order.
+    pub fn projects_in_order(&self) -> Vec<&Project> {
+        let mut projects: Vec<&Project> = self.projects.values().collect();
+        projects.sort_by_key(|project| project.seq);
+        projects
+    }
+
+    /// Every programmatic API key, in creation order.
+    pub fn keys_in_order(&self) -> Vec<&ApiKey> {
+        let mut keys: Vec<&ApiKey> = self.api_keys.values().collect();
+        keys.sort_by_key(|key| key.seq);
+        keys
     }
 
     /// The key whose public key is `public_key`, if any.
@@ -356,6 +419,11 @@ impl Store {
         token
     }
 
+    fn next_seq(&mut self) -> u64 {
+        self.last_seq += 1;
+        self.last_seq
+    }
+
     fn unused_public_key(&self) -> String {
         loop {
             let candidate = ids::public_key();
@@ -402,6 +470,37 @@ mod tests {
             .service_account(&seeded.client_id, seeded.client_secret.expose())
             .is_some());
         assert_eq!(format!("{:?}", key.private_key), "<redacted>");
+    }
+
+    #[test]
+    fn the_api_refuses_keys_past_the_org_limit_and_lists_stay_in_creation_order() {
+        let mut store = Store::new();
+        let seeded = store.create_org("acme", 1);
+        let org = seeded.org_id.clone();
+        let created: Vec<String> = (0..4)
+            .map(|index| {
+                store
+                    .create_api_key_within(&org, &format!("k{index}"), vec!["ORG_MEMBER".into()], 5)
+                    .map(|key| key.id.clone())
+                    .expect("under the limit")
+            })
+            .collect();
+        let refused = store.create_api_key_within(&org, "k5", vec!["ORG_MEMBER".into()], 5);
+        let err = refused.expect_err("the sixth key is refused");
+        assert_eq!(err.error_code, "MAX_API_KEYS_PER_ORG_EXCEEDED");
+        assert_eq!(err.status, axum::http::StatusCode::BAD_REQUEST);
+        assert_eq!(err.parameters, vec![serde_json::json!(org), serde_json::json!(5)]);
+        let listed: Vec<&str> = store.keys_in_org(&org).iter().map(|key| key.desc.as_str()).collect();
+        assert_eq!(listed, ["Seeded organization owner key", "k0", "k1", "k2", "k3"]);
+        store.delete_org_key(&org, &created[0]).expect("deleted");
+        assert!(store
+            .create_api_key_within(&org, "k5", vec!["ORG_MEMBER".into()], 5)
+            .is_ok());
+        let missing = store.create_api_key_within("0123456789abcdef01234567", "k", vec![], 5);
+        assert_eq!(
+            missing.err().map(|err| err.error_code.clone()),
+            Some("ORG_NOT_FOUND".into())
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Emulator admin routes under `/__emulator/`: no authentication, plain `application/json`,
 //! not recorded in the request log. They let tests inspect state, change it behind
 //! Terraform's back, bulk-create records and read the request log.
+//! Bulk key creation ignores the per-organization key limit, so a test can fill an
+//! organization up to (or past) it; lists and the state dump are in creation order.
 //!
 //! No route here returns a private key, AI secret or client secret.
 
@@ -66,6 +68,7 @@ async fn get_config(State(state): State<AppState>) -> Json<Value> {
 struct ConfigChange {
     token_ttl_secs: Option<u64>,
     nonce_ttl_secs: Option<u64>,
+    max_api_keys_per_org: Option<usize>,
 }
 
 // Changes apply to tokens and nonces issued afterwards; a shorter nonce lifetime also applies
@@ -79,6 +82,9 @@ async fn set_config(State(state): State<AppState>, body: JsonBody) -> Result<Jso
     if let Some(secs) = change.nonce_ttl_secs {
         config.nonce_ttl = std::time::Duration::from_secs(secs);
     }
+    if let Some(limit) = change.max_api_keys_per_org {
+        config.max_api_keys_per_org = limit;
+    }
     state.set_config(config);
     Ok(Json(config_json(config)))
 }
@@ -87,6 +93,7 @@ fn config_json(config: Config) -> Value {
     json!({
         "token_ttl_secs": config.token_ttl.as_secs(),
         "nonce_ttl_secs": config.nonce_ttl.as_secs(),
+        "max_api_keys_per_org": config.max_api_keys_per_org,
     })
 }
 
@@ -266,18 +273,18 @@ async fn delete_ai_key(
 
 fn state_json(store: &Store) -> Value {
     let orgs: Vec<Value> = store
-        .orgs
-        .values()
+        .orgs_in_order()
+        .into_iter()
         .map(|org| json!({"id": org.id, "name": org.name}))
         .collect();
     let projects: Vec<Value> = store
-        .projects
-        .values()
+        .projects_in_order()
+        .into_iter()
         .map(|project| json!({"id": project.id, "org_id": project.org_id, "name": project.name}))
         .collect();
     let api_keys: Vec<Value> = store
-        .api_keys
-        .values()
+        .keys_in_order()
+        .into_iter()
         .map(|key| {
             json!({
                 "id": key.id, "org_id": key.org_id, "desc": key.desc,

@@ -1,9 +1,11 @@
 //! The HTTP surface: Atlas routes under `/api/atlas/v2`, and the emulator's own admin routes
 //! under `/__emulator`.
 //!
-//! Every Atlas route passes `guard` first: authentication (401), then `Accept` negotiation
-//! (406), then the org/project check of the path (400/404/401). `/api/` requests (Atlas and
-//! OAuth) are logged, then pass the fault plan, before anything else happens.
+//! Every Atlas route passes, in order: authentication (401); the fault plan's rules, which thus
+//! see authenticated requests only; `Accept` negotiation (406); the org/project check of the
+//! path (400/404/401); the query parameter check (400 `INVALID_QUERY_PARAMETER`). OAuth routes
+//! pass the fault rules once their client credentials check out. Every `/api/` request (Atlas
+//! and OAuth, authenticated or not) is logged and delayed by the plan's `latency_ms` first.
 
 pub mod admin;
 pub mod ai_keys;
@@ -12,7 +14,7 @@ pub mod org_keys;
 pub mod orgs;
 pub mod project_keys;
 
-use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -37,11 +39,16 @@ pub fn router(state: AppState) -> Router {
         .merge(org_keys::routes())
         .merge(project_keys::routes())
         .merge(ai_keys::routes())
-        .route_layer(middleware::from_fn_with_state(state.clone(), guard));
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard))
+        .route_layer(middleware::from_fn_with_state(state.clone(), faults::apply))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    let oauth = oauth::routes()
+        .route_layer(middleware::from_fn_with_state(state.clone(), faults::apply))
+        .route_layer(middleware::from_fn_with_state(state.clone(), oauth::require_client));
     let api = atlas
-        .merge(oauth::routes())
+        .merge(oauth)
         .layer(middleware::from_fn(rate_limit_headers))
-        .layer(middleware::from_fn_with_state(state.clone(), faults::apply))
+        .layer(middleware::from_fn_with_state(state.clone(), faults::latency))
         .layer(middleware::from_fn_with_state(state.clone(), request_log::record));
     Router::new()
         .merge(api)
@@ -51,10 +58,32 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+// The caller, proved by `authenticate` for `guard`.
+#[derive(Clone)]
+struct Authenticated(auth::Principal);
+
+async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    match auth::authenticate(&state, req.method(), req.uri(), req.headers()) {
+        Ok(principal) => {
+            req.extensions_mut().insert(Authenticated(principal));
+            next.run(req).await
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
 async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let checked = auth::authenticate(&state, req.method(), req.uri(), req.headers()).and_then(|principal| {
-        let media_type = ctx::negotiate(req.uri().path(), req.headers())?;
+    let Some(Authenticated(principal)) = req.extensions().get::<Authenticated>().cloned() else {
+        return ApiError::internal("request reached the guard unauthenticated").into_response();
+    };
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|matched| matched.as_str().to_owned())
+        .unwrap_or_default();
+    let checked = ctx::negotiate(req.uri().path(), req.headers()).and_then(|media_type| {
         auth::authorize_path(&state, &principal, req.uri().path())?;
+        ctx::check_query(req.method(), &template, req.uri().query())?;
         Ok(RequestInfo { principal, media_type })
     });
     match checked {

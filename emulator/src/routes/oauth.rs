@@ -6,8 +6,9 @@
 //! `{"error", "error_description"}`, not Atlas's `ApiError`.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -21,6 +22,15 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/oauth/token", post(token))
         .route("/api/oauth/revoke", post(revoke))
+}
+
+/// Middleware: answers 401 `invalid_client` unless the request carries valid client
+/// credentials, so that what runs after it (the fault rules) sees authenticated requests only.
+pub async fn require_client(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if client(&state, req.headers()).is_none() {
+        return invalid_client();
+    }
+    next.run(req).await
 }
 
 async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

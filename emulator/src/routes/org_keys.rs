@@ -3,7 +3,8 @@
 //!
 //! Only create returns the full `privateKey`; every other response redacts it. Responses list
 //! all of a key's roles, organization and project ones. `updateOrgApiKey` replaces only the
-//! organization roles; deleting a key also removes it from every project.
+//! organization roles; deleting a key also removes it from every project. Create refuses a key
+//! past `Config::max_api_keys_per_org` (Atlas: 500) with 400 `MAX_API_KEYS_PER_ORG_EXCEEDED`.
 
 use crate::routes::AtlasPath;
 use axum::response::Response;
@@ -61,9 +62,9 @@ async fn create_key(cx: Ctx, AtlasPath(org_id): AtlasPath<String>, body: JsonBod
     let fields = body.object(&["desc", "roles"])?;
     let desc = required_desc(fields.string("desc")?)?;
     let roles = roles::org_roles(&fields.strings("roles")?.unwrap_or_default(), &org_id)?;
+    let limit = cx.state.config().max_api_keys_per_org;
     let created = cx.state.with_store(|store| {
-        store.org(&org_id)?;
-        let key = store.create_api_key(&org_id, &desc, roles);
+        let key = store.create_api_key_within(&org_id, &desc, roles, limit)?;
         Ok::<_, ApiError>(views::api_key(key, cx.state.base_url(), Reveal::Full))
     })?;
     cx.ok(&created)

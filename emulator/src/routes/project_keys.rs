@@ -4,7 +4,8 @@
 //!
 //! Decisions where the spec is silent:
 //! - `createGroupApiKey` needs at least one `GROUP_` role; its `ORG_` roles become the key's
-//!   organization roles, and without any the key gets `ORG_MEMBER`.
+//!   organization roles, and without any the key gets `ORG_MEMBER`. It creates an organization
+//!   key, so the organization's key limit applies (400 `MAX_API_KEYS_PER_ORG_EXCEEDED`).
 //! - `addGroupApiKey` on a key already in the project replaces its roles there; a `userId`
 //!   other than the path's key id is refused.
 //! - `updateGroupApiKeyRoles` and `removeGroupApiKey` on a key of the organization that is not
@@ -59,10 +60,10 @@ async fn create_key(cx: Ctx, AtlasPath(group_id): AtlasPath<String>, body: JsonB
     } else {
         split.org
     };
+    let limit = cx.state.config().max_api_keys_per_org;
     let created = cx.state.with_store(|store| {
         let org_id = store.project(&group_id)?.org_id.clone();
-        let id = store.create_api_key(&org_id, &desc, org_roles).id.clone();
-        let key = store.org_key_mut(&org_id, &id)?;
+        let key = store.create_api_key_within(&org_id, &desc, org_roles, limit)?;
         key.project_roles.insert(group_id.clone(), split.group);
         Ok::<_, ApiError>(views::api_key(key, cx.state.base_url(), Reveal::Full))
     })?;

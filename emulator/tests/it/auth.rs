@@ -233,3 +233,33 @@ fn background_emulator_serves_and_shuts_down() {
         "port still open after shutdown"
     );
 }
+
+#[tokio::test]
+async fn a_correct_response_on_a_forgotten_nonce_is_stale() {
+    let api = Api::new();
+    let uri = api.org_path("");
+    let accept = [("accept", V2023)];
+    // Never issued here, like a nonce the bounded book has evicted.
+    let forgotten = "0123456789abcdef0123456789abcdef";
+    let auth = digest_header(&api.creds, "GET", &uri, forgotten, 1);
+    let response = api.send(Method::GET, &uri, &accept, Some(&auth), None).await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        response.header("www-authenticate").ends_with("stale=true"),
+        "{response:?}"
+    );
+    let retried = digest_header(&api.creds, "GET", &uri, &challenge_nonce(&response.headers), 1);
+    let response = api.send(Method::GET, &uri, &accept, Some(&retried), None).await;
+    assert_eq!(response.status, StatusCode::OK, "the fresh nonce works");
+
+    let wrong = Credentials {
+        public_key: api.creds.public_key.clone(),
+        private_key: "00000000-0000-4000-8000-000000000000".into(),
+    };
+    let auth = digest_header(&wrong, "GET", &uri, forgotten, 1);
+    let response = api.send(Method::GET, &uri, &accept, Some(&auth), None).await;
+    assert!(
+        response.header("www-authenticate").ends_with("stale=false"),
+        "a wrong password is never stale"
+    );
+}

@@ -7,7 +7,7 @@ use atlas_emulator::{start, FaultKind, FaultPlan, FaultRule, Options};
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::{raw_http, Api, V2023};
+use crate::support::{raw_http, raw_token, Api, V2023};
 
 async fn bearer_api() -> Api {
     let mut api = Api::new();
@@ -177,23 +177,36 @@ async fn close_drops_the_connection_without_an_answer() {
         ..Options::default()
     };
     let running = start(options).await.expect("start");
-    let request = format!("GET /api/atlas/v2/orgs HTTP/1.1\r\nHost: x\r\nAccept: {V2023}\r\nConnection: close\r\n\r\n");
-    let first = raw_http(running.addr, &request).await;
+    let token = raw_token(&running).await;
+    let request = |auth: &str| {
+        format!("GET /api/atlas/v2/orgs HTTP/1.1\r\nHost: x\r\nAccept: {V2023}\r\n{auth}Connection: close\r\n\r\n")
+    };
+    let bearer = request(&format!("Authorization: Bearer {token}\r\n"));
+    let first = raw_http(running.addr, &bearer).await;
     assert_eq!(
         first.map(|(status, _, _)| status),
-        Some(401),
+        Some(200),
         "first request is answered"
     );
-    let second = raw_http(running.addr, &request).await;
-    assert!(second.is_none(), "second request gets no answer");
-    let third = raw_http(running.addr, &request).await;
-    assert_eq!(third.map(|(status, _, _)| status), Some(401));
+    let unauthenticated = raw_http(running.addr, &request("")).await;
+    assert_eq!(
+        unauthenticated.map(|(status, _, _)| status),
+        Some(401),
+        "a challenge is neither counted nor faulted"
+    );
+    let second = raw_http(running.addr, &bearer).await;
+    assert!(second.is_none(), "second authenticated request gets no answer");
+    let third = raw_http(running.addr, &bearer).await;
+    assert_eq!(third.map(|(status, _, _)| status), Some(200));
     let admin = "GET /__emulator/requests HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     let (_, _, body) = raw_http(running.addr, admin).await.expect("admin answers");
     let entries: Value = serde_json::from_str(&body).unwrap_or_default();
-    assert_eq!(entries[1]["fault"], "close");
-    assert!(entries[1]["status"].is_null());
+    // [token, first, challenge, second (closed), third]
     assert_eq!(entries[2]["status"], 401);
+    assert!(entries[2].get("fault").is_none());
+    assert_eq!(entries[3]["fault"], "close");
+    assert!(entries[3]["status"].is_null());
+    assert_eq!(entries[4]["status"], 200);
     running.shutdown();
 }
 
@@ -220,4 +233,173 @@ async fn close_after_processing_applies_the_change() {
         entries.last().map(|entry| entry["fault"].clone()),
         Some(json!("close_after"))
     );
+}
+
+#[tokio::test]
+async fn rules_count_authenticated_requests_only() {
+    let mut api = Api::new();
+    set_faults(
+        &api,
+        json!({"rules": [{"kind": "fail", "method": "POST", "every": 2, "status": 503}]}),
+    )
+    .await;
+    let uri = api.org_path("/apiKeys");
+    let mut statuses = Vec::new();
+    for index in 0..4 {
+        // Every POST pays a digest challenge first: an unauthenticated POST the rule must ignore.
+        api.forget_nonce();
+        let response = api
+            .post(&uri, json!({"desc": format!("k{index}"), "roles": ["ORG_MEMBER"]}))
+            .await;
+        statuses.push(response.status.as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [200, 503, 200, 503],
+        "the 2nd and 4th authenticated POST fail"
+    );
+    let entries = log(&api).await;
+    let summary: Vec<(Value, Value)> = entries
+        .iter()
+        .map(|entry| (entry["status"].clone(), entry["fault"].clone()))
+        .collect();
+    let challenge = (json!(401), Value::Null);
+    assert_eq!(
+        summary,
+        [
+            challenge.clone(),
+            (json!(200), Value::Null),
+            challenge.clone(),
+            (json!(503), json!("fail_before")),
+            challenge.clone(),
+            (json!(200), Value::Null),
+            challenge,
+            (json!(503), json!("fail_before")),
+        ]
+    );
+    let plan = api.admin(Method::GET, "/__emulator/faults", None).await;
+    assert_eq!(plan.body["rules"][0]["seen"], 4, "challenges are not counted");
+    assert_eq!(plan.body["rules"][0]["fired"], 2);
+}
+
+#[tokio::test]
+async fn oauth_requests_count_only_with_valid_client_credentials() {
+    let api = Api::new();
+    set_faults(
+        &api,
+        json!({"rules": [{"kind": "rate_limit", "path_contains": "/api/oauth/token", "retry_after_secs": 0}]}),
+    )
+    .await;
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let bad = api
+        .send(
+            Method::POST,
+            "/api/oauth/token",
+            &form,
+            Some("Basic bm9ib2R5Om5vdGhpbmc="),
+            Some("grant_type=client_credentials".into()),
+        )
+        .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNAUTHORIZED,
+        "bad credentials are refused, not faulted"
+    );
+    let plan = api.admin(Method::GET, "/__emulator/faults", None).await;
+    assert_eq!(plan.body["rules"][0]["seen"], 0);
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{}:{}", api.seed.client_id, api.seed.client_secret),
+    );
+    let good = api
+        .send(
+            Method::POST,
+            "/api/oauth/token",
+            &form,
+            Some(&format!("Basic {basic}")),
+            Some("grant_type=client_credentials".into()),
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test(start_paused = true)]
+async fn delay_holds_a_matching_request_then_answers_normally() {
+    let mut api = bearer_api().await;
+    set_faults(
+        &api,
+        json!({"rules": [{"kind": "delay", "delay_ms": 5000, "method": "GET", "path_contains": "/apiKeys"}]}),
+    )
+    .await;
+    let started = tokio::time::Instant::now();
+    let listed = api.get(&api.org_path("/apiKeys")).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body["totalCount"], 1, "a normal answer");
+    assert!(
+        started.elapsed() >= Duration::from_millis(5000),
+        "{:?}",
+        started.elapsed()
+    );
+    let started = tokio::time::Instant::now();
+    let org = api.get(&api.org_path("")).await;
+    assert_eq!(org.status, StatusCode::OK);
+    assert!(
+        started.elapsed() < Duration::from_millis(5000),
+        "other paths are not held"
+    );
+    assert_eq!(log(&api).await[1]["fault"], "delay");
+    assert!(log(&api).await[2].get("fault").is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delay_after_processing_holds_only_the_answer() {
+    let mut api = bearer_api().await;
+    let token = api.token().await;
+    set_faults(
+        &api,
+        json!({"rules": [{"kind": "delay", "delay_ms": 5000, "phase": "after", "method": "POST", "times": 1}]}),
+    )
+    .await;
+    let mut writer = api.as_other(api.creds.clone());
+    writer.use_bearer(token);
+    let uri = api.org_path("/apiKeys");
+    let started = tokio::time::Instant::now();
+    let pending = tokio::spawn(async move {
+        writer
+            .post(&uri, json!({"desc": "held", "roles": ["ORG_MEMBER"]}))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(key_count(&mut api).await, 2, "created while the answer is held");
+    let created = pending.await.expect("the request task");
+    assert_eq!(created.status, StatusCode::OK);
+    assert_eq!(created.body["desc"], "held");
+    assert!(started.elapsed() >= Duration::from_millis(5000));
+    assert_eq!(
+        log(&api).await.last().map(|entry| entry["fault"].clone()),
+        Some(json!("delay_after"))
+    );
+}
+
+#[tokio::test]
+async fn delay_rules_need_delay_ms() {
+    let api = Api::new();
+    let refused = api
+        .admin(
+            Method::POST,
+            "/__emulator/faults",
+            Some(json!({"rules": [{"kind": "delay"}]})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{refused:?}");
+    let accepted = api
+        .admin(
+            Method::POST,
+            "/__emulator/faults",
+            Some(json!({"rules": [{"kind": "delay", "delay_ms": 10, "every": 3}]})),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK);
+    assert_eq!(accepted.body["rules"][0]["delay_ms"], 10);
+    assert_eq!(accepted.body["rules"][0]["kind"], "delay");
 }

@@ -247,6 +247,11 @@ impl Api {
         self.send(method, uri, headers, Some(&auth), body).await
     }
 
+    /// Forgets the digest nonce, so the next call pays a fresh 401 challenge first.
+    pub fn forget_nonce(&mut self) {
+        self.nonce = None;
+    }
+
     fn next_authorization(&mut self, method: &Method, uri: &str) -> String {
         let (nonce, nc) = self.nonce.clone().unwrap_or_default();
         self.nonce = Some((nonce.clone(), nc + 1));
@@ -308,4 +313,58 @@ pub async fn raw_http(addr: std::net::SocketAddr, request: &str) -> Option<(u16,
     let (head, body) = text.split_once("\r\n\r\n")?;
     let status = head.split_whitespace().nth(1)?.parse().ok()?;
     Some((status, head.to_owned(), body.to_owned()))
+}
+
+/// An access token for the seeded service account, minted over a real socket.
+pub async fn raw_token(running: &atlas_emulator::Running) -> String {
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", running.seed.client_id, running.seed.client_secret));
+    let body = "grant_type=client_credentials";
+    let request = format!(
+        "POST /api/oauth/token HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {basic}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, _, answer) = raw_http(running.addr, &request).await.expect("token answer");
+    assert_eq!(status, 200, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).unwrap_or_default();
+    answer["access_token"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Reads one response from a keep-alive connection: status, head and body (by
+/// `Content-Length`); `None` when the server closed the connection first.
+pub async fn read_response(stream: &mut tokio::net::TcpStream) -> Option<(u16, String, String)> {
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let read = async {
+        loop {
+            if let Some(end) = find(&received, b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&received[..end]).into_owned();
+                let length: usize = head
+                    .lines()
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                if received.len() >= end + 4 + length {
+                    let body = String::from_utf8_lossy(&received[end + 4..end + 4 + length]).into_owned();
+                    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+                    return Some((status, head, body));
+                }
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => received.extend_from_slice(&chunk[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("the server neither answered nor closed in time")
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|window| window == needle)
 }
