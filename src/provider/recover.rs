@@ -54,7 +54,7 @@ pub const UNKNOWN_CLOCK_MARGIN: Duration = Duration::from_secs(60);
 pub const LOOKUP_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Most candidates listed in one diagnostic; the rest are counted.
-const LISTED_CANDIDATES: usize = 20;
+const LISTED_CANDIDATES: usize = 100;
 
 /// A kind of key, as recovery names it to the user.
 #[derive(Debug)]
@@ -497,7 +497,7 @@ mod tests {
     fn undecided_bounds_the_list() {
         let failure = sentence("atlas answered 500");
         let window = Window::new(at(0x6a000000), at(0x6a000001), None);
-        let keys: Vec<Key> = (0..50).map(|_| Key("6a000000aaaaaaaaaaaaaaaa")).collect();
+        let keys: Vec<Key> = (0..130).map(|_| Key("6a000000aaaaaaaaaaaaaaaa")).collect();
         let diagnostic = undecided(&KIND, "s", &failure, &window, &keys, &|id| id.to_string());
         assert_eq!(
             diagnostic.detail.matches("terraform import <this").count(),

@@ -8,6 +8,7 @@ mod e2e;
 mod e2e_ai;
 mod e2e_faults;
 mod e2e_project;
+mod e2e_recovery;
 mod grpc;
 mod support;
 mod transport;

@@ -11,6 +11,31 @@ use std::sync::OnceLock;
 
 use serde_json::Value as Json;
 
+/// Sends SIGINT to the process group of `child` (started by [`World::spawn_terraform`]): what a
+/// terminal's Ctrl-C does to terraform and the providers it started.
+pub fn interrupt(child: &std::process::Child) {
+    let group = libc::pid_t::try_from(child.id()).expect("pid fits pid_t");
+    assert!(group > 1, "refusing to signal process group {group}");
+    // SAFETY: kill(2) with a negative pid signals that process group; it touches no memory.
+    let sent = unsafe { libc::kill(-group, libc::SIGINT) };
+    assert_eq!(
+        sent,
+        0,
+        "SIGINT to terraform's process group: {}",
+        std::io::Error::last_os_error()
+    );
+}
+
+/// Waits for `child` and collects what it printed.
+pub fn finish(child: std::process::Child) -> Run {
+    let output = child.wait_with_output().expect("wait for terraform");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 /// The result of one terraform command.
 pub struct Run {
     pub code: i32,
@@ -161,6 +186,76 @@ impl World {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
+    }
+
+    /// Starts terraform in its own process group, as a shell starts a foreground job, so that
+    /// [`interrupt`] can send SIGINT to it and its provider the way Ctrl-C in a terminal does.
+    pub fn spawn_terraform(&self, args: &[&str]) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(terraform_binary());
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("TF_CLI_CONFIG_FILE", self.dir.path().join("terraformrc"))
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("MONGODB_ATLAS_PUBLIC_KEY", &self.emulator.seed.public_key)
+            .env("MONGODB_ATLAS_PRIVATE_KEY", &self.emulator.seed.private_key)
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PATH")
+            .env_remove("MONGODB_ATLAS_BASE_URL")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .process_group(0);
+        for (key, value) in &self.extra_env {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        command.spawn().expect("start terraform")
+    }
+
+    /// Replaces the emulator's fault plan.
+    pub fn set_faults(&self, plan: Json) {
+        self.admin("POST", "/__emulator/faults", Some(plan));
+    }
+
+    /// The ids of the organization keys whose description starts with `prefix`, as Atlas holds them.
+    pub fn key_ids_described(&self, prefix: &str) -> Vec<String> {
+        self.atlas_state()["api_keys"]
+            .as_array()
+            .expect("api_keys in the emulator state")
+            .iter()
+            .filter(|k| k["desc"].as_str().is_some_and(|d| d.starts_with(prefix)))
+            .filter_map(|k| k["id"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// The ids of the AI model keys whose name starts with `prefix`, as Atlas holds them.
+    pub fn ai_key_ids_named(&self, prefix: &str) -> Vec<String> {
+        self.atlas_state()["ai_model_api_keys"]
+            .as_array()
+            .expect("ai_model_api_keys in the emulator state")
+            .iter()
+            .filter(|k| k["name"].as_str().is_some_and(|d| d.starts_with(prefix)))
+            .filter_map(|k| k["api_key_id"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// `api_key_id` of every resource in the state, one entry per resource instance.
+    pub fn state_key_ids(&self) -> Vec<String> {
+        let state = self.show_json();
+        state["values"]["root_module"]["resources"]
+            .as_array()
+            .map(|resources| {
+                resources
+                    .iter()
+                    .filter(|r| r["mode"] == "managed")
+                    .filter_map(|r| r["values"]["api_key_id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// `terraform apply -auto-approve`, which must succeed.

@@ -1,0 +1,264 @@
+//! No key is ever lost or shared: creates whose answers are lost, with inputs that defeat
+//! heuristics (equal descriptions, the emulator's random id tails) and Ctrl-C, through the real
+//! `terraform`. Every scenario counts keys that Atlas holds but neither the state nor an error
+//! names (orphans) and keys that two resources hold (shared), and expects 0 and 0.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::{finish, interrupt, Run, World};
+
+/// Keys held by more than one resource in the state.
+fn shared(ids: &[String]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    ids.iter().filter(|id| !seen.insert(id.as_str())).cloned().collect()
+}
+
+/// Keys Atlas holds that are neither in `state` nor named in `output`.
+fn orphans(atlas: &[String], state: &[String], output: &str) -> Vec<String> {
+    atlas
+        .iter()
+        .filter(|id| !state.contains(id) && !output.contains(id.as_str()))
+        .cloned()
+        .collect()
+}
+
+fn org_keys(world: &World, count: usize, name: &str, description: &str) -> String {
+    let org = world.org_id();
+    format!(
+        "resource \"mongodbatlas_api_key\" \"{name}\" {{\n  count       = {count}\n  org_id      = \"{org}\"\n  description = \"{description}\"\n  role_names  = [\"ORG_MEMBER\"]\n}}\n"
+    )
+}
+
+fn project_keys(world: &World, count: usize, name: &str, description: &str) -> String {
+    let p0 = world.project_id(0);
+    format!(
+        "resource \"mongodbatlas_project_api_key\" \"{name}\" {{\n  count       = {count}\n  project_id  = \"{p0}\"\n  description = \"{description}\"\n  role_names  = [\"GROUP_READ_ONLY\"]\n}}\n"
+    )
+}
+
+fn ai_keys(world: &World, count: usize, name: &str, key_name: &str) -> String {
+    let p0 = world.project_id(0);
+    format!(
+        "resource \"mongodbatlas_ai_model_api_key\" \"{name}\" {{\n  count      = {count}\n  project_id = \"{p0}\"\n  name       = \"{key_name}\"\n}}\n"
+    )
+}
+
+fn destroy(world: &World) {
+    let run = world.terraform(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 0, "destroy failed:\n{}", run.output());
+}
+
+#[test]
+fn a_create_refused_before_processing_never_adopts_the_siblings_key() {
+    let world = World::new();
+    let p0 = world.project_id(0);
+    world.write(&format!(
+        "{}{}{}",
+        org_keys(&world, 2, "same", "twin"),
+        project_keys(&world, 2, "same", "twin-project"),
+        ai_keys(&world, 2, "same", "twin-ai"),
+    ));
+    // The first create of each type is refused with a 503 before Atlas processes it; its sibling,
+    // with equal attributes, is created. Recovery must not take the sibling's key.
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 503, "method": "POST", "path_contains": "/orgs/", "times": 1},
+        {"kind": "fail", "status": 503, "method": "POST", "path_contains": format!("/groups/{p0}/apiKeys"), "times": 1},
+        {"kind": "fail", "status": 503, "method": "POST", "path_contains": "/aiModelApiKeys", "times": 1},
+    ]}));
+    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let output = run.output();
+    assert_eq!(run.code, 1, "the refused creates fail the apply:\n{output}");
+    assert_eq!(
+        output.matches("Atlas may have created it").count(),
+        3,
+        "one error per refused create:\n{output}"
+    );
+    assert!(output.contains("found no API key"), "{output}");
+    assert!(output.contains("found no project API key"), "{output}");
+    assert!(output.contains("found no AI model API key"), "{output}");
+    let state = world.state_key_ids();
+    assert_eq!(state.len(), 3, "one resource of each type is tracked: {state:?}");
+    assert!(shared(&state).is_empty(), "no key is held twice: {state:?}");
+    let atlas: Vec<String> = [world.key_ids_described("twin"), world.ai_key_ids_named("twin-ai")].concat();
+    assert_eq!(atlas.len(), 3, "Atlas holds the three keys that were made");
+    assert!(orphans(&atlas, &state, &output).is_empty());
+
+    // Applying again creates the three missing keys: six distinct keys, all tracked.
+    world.set_faults(json!({"rules": []}));
+    world.apply();
+    let state = world.state_key_ids();
+    assert_eq!(state.len(), 6, "{state:?}");
+    assert!(shared(&state).is_empty(), "no key is held twice: {state:?}");
+    assert_eq!(world.key_ids_described("twin").len(), 4);
+    assert_eq!(world.ai_key_ids_named("twin-ai").len(), 2);
+    world.assert_converged();
+    destroy(&world);
+    assert!(world.key_ids_described("twin").is_empty());
+    assert!(world.ai_key_ids_named("twin-ai").is_empty());
+}
+
+#[test]
+fn thirty_equal_keys_processed_then_answered_500_leave_no_orphan_and_no_shared_key() {
+    let world = World::new();
+    world.write(&org_keys(&world, 30, "many", "equal"));
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 500, "phase": "after", "method": "POST", "path_contains": "/apiKeys"},
+    ]}));
+    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false", "-parallelism=10"]);
+    let output = run.output();
+    let state = world.state_key_ids();
+    let atlas = world.key_ids_described("equal");
+    let (orphaned, doubled) = (orphans(&atlas, &state, &output), shared(&state));
+    eprintln!(
+        "30 equal keys, every create answered 500 after processing: exit {}, {} keys in Atlas, {} tracked, {} named \
+         in errors only, {} orphans, {} shared",
+        run.code,
+        atlas.len(),
+        state.len(),
+        atlas.len() - state.len() - orphaned.len(),
+        orphaned.len(),
+        doubled.len()
+    );
+    assert_ne!(run.code, 0, "undecided recoveries are errors:\n{output}");
+    assert!(
+        orphaned.is_empty(),
+        "keys neither tracked nor named: {orphaned:?}\n{output}"
+    );
+    assert!(doubled.is_empty(), "keys held by two resources: {doubled:?}");
+    assert!(
+        output.contains("terraform import <this resource's address>"),
+        "the errors say how to import:\n{output}"
+    );
+    destroy(&world);
+    let left = world.key_ids_described("equal");
+    assert_eq!(
+        left.len(),
+        atlas.len() - state.len(),
+        "destroy removes every tracked key; the untracked ones were named in errors"
+    );
+}
+
+#[test]
+fn project_and_ai_keys_processed_then_answered_500_leave_no_orphan_and_no_shared_key() {
+    let world = World::new();
+    world.write(&format!(
+        "{}{}",
+        project_keys(&world, 8, "many", "equal-project"),
+        ai_keys(&world, 8, "many", "equal-ai")
+    ));
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 500, "phase": "after", "method": "POST", "path_contains": "/apiKeys"},
+        {"kind": "close", "phase": "after", "method": "POST", "path_contains": "/aiModelApiKeys"},
+    ]}));
+    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false", "-parallelism=10"]);
+    let output = run.output();
+    let state = world.state_key_ids();
+    let atlas = [
+        world.key_ids_described("equal-project"),
+        world.ai_key_ids_named("equal-ai"),
+    ]
+    .concat();
+    assert_ne!(run.code, 0, "undecided recoveries are errors:\n{output}");
+    assert!(!atlas.is_empty());
+    assert!(orphans(&atlas, &state, &output).is_empty(), "{output}");
+    assert!(shared(&state).is_empty(), "{state:?}");
+    destroy(&world);
+}
+
+/// Waits until the emulator logged a request for which `seen` holds, or panics after 60 s.
+fn wait_for_request(world: &World, what: &str, seen: impl Fn(&serde_json::Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !world.requests().iter().any(&seen) {
+        assert!(Instant::now() < deadline, "no {what} reached the emulator");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn is_failed_create(request: &serde_json::Value) -> bool {
+    request["method"] == "POST" && request["status"].as_u64().is_some_and(|status| status >= 500)
+}
+
+#[test]
+fn ctrl_c_during_the_lookup_of_a_lost_create_keeps_the_key_tracked() {
+    let world = World::new();
+    let org = world.org_id();
+    let p0 = world.project_id(0);
+    world.write(&format!(
+        "{}{}{}",
+        org_keys(&world, 1, "one", "interrupted"),
+        project_keys(&world, 1, "one", "interrupted-project"),
+        ai_keys(&world, 1, "one", "interrupted-ai")
+    ));
+    // Every create is processed and answered 500; the listings the lookups need take 3 s, and
+    // Ctrl-C arrives while they run.
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 500, "phase": "after", "method": "POST", "path_contains": "/apiKeys"},
+        {"kind": "fail", "status": 500, "phase": "after", "method": "POST", "path_contains": "/aiModelApiKeys"},
+        {"kind": "delay", "delay_ms": 3000, "method": "GET", "path_contains": format!("/orgs/{org}/apiKeys")},
+        {"kind": "delay", "delay_ms": 3000, "method": "GET", "path_contains": format!("/groups/{p0}/apiKeys")},
+        {"kind": "delay", "delay_ms": 3000, "method": "GET", "path_contains": "/aiModelApiKeys"},
+    ]}));
+    let child = world.spawn_terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    wait_for_request(&world, "failed create", is_failed_create);
+    interrupt(&child);
+    let run: Run = finish(child);
+    let output = run.output();
+    let state = world.state_key_ids();
+    let atlas = [
+        world.key_ids_described("interrupted"),
+        world.ai_key_ids_named("interrupted-ai"),
+    ]
+    .concat();
+    assert!(output.contains("Interrupt received"), "terraform saw Ctrl-C:\n{output}");
+    assert!(!atlas.is_empty(), "at least one create was processed");
+    assert!(
+        orphans(&atlas, &state, &output).is_empty(),
+        "{atlas:?} {state:?}\n{output}"
+    );
+    assert!(shared(&state).is_empty());
+    // The single key of each type whose create was sent is adopted, not abandoned.
+    for id in &atlas {
+        assert!(state.contains(id), "{id} was adopted despite Ctrl-C:\n{output}");
+    }
+    world.set_faults(json!({"rules": []}));
+    destroy(&world);
+    assert!(world.key_ids_described("interrupted").is_empty());
+}
+
+#[test]
+fn ctrl_c_in_the_middle_of_thirty_lost_creates_leaves_no_orphan() {
+    let world = World::new();
+    let org = world.org_id();
+    world.write(&org_keys(&world, 30, "many", "stopped"));
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 500, "phase": "after", "method": "POST", "path_contains": "/apiKeys"},
+        {"kind": "delay", "delay_ms": 500, "method": "GET", "path_contains": format!("/orgs/{org}/apiKeys")},
+    ]}));
+    let child = world.spawn_terraform(&["apply", "-auto-approve", "-no-color", "-input=false", "-parallelism=10"]);
+    wait_for_request(&world, "failed create", is_failed_create);
+    interrupt(&child);
+    let run = finish(child);
+    let output = run.output();
+    let state = world.state_key_ids();
+    let atlas = world.key_ids_described("stopped");
+    let orphaned = orphans(&atlas, &state, &output);
+    eprintln!(
+        "Ctrl-C during 30 lost creates: exit {}, {} keys in Atlas, {} tracked, {} orphans, {} shared",
+        run.code,
+        atlas.len(),
+        state.len(),
+        orphaned.len(),
+        shared(&state).len()
+    );
+    assert!(output.contains("Interrupt received"), "terraform saw Ctrl-C:\n{output}");
+    assert!(
+        orphaned.is_empty(),
+        "keys neither tracked nor named: {orphaned:?}\n{output}"
+    );
+    assert!(shared(&state).is_empty(), "{state:?}");
+    world.set_faults(json!({"rules": []}));
+    destroy(&world);
+}
