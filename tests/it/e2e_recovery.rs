@@ -262,3 +262,32 @@ fn ctrl_c_in_the_middle_of_thirty_lost_creates_leaves_no_orphan() {
     world.set_faults(json!({"rules": []}));
     destroy(&world);
 }
+
+#[test]
+fn creates_atlas_refused_look_for_nothing() {
+    let world = World::new();
+    let org = world.org_id();
+    world.write(&format!(
+        "provider \"mongodbatlas\" {{\n  alias       = \"impatient\"\n  base_url    = \"{}\"\n  max_retries = 0\n}}\n\
+         resource \"mongodbatlas_api_key\" \"limited\" {{\n  provider    = mongodbatlas.impatient\n  org_id      = \"{org}\"\n  description = \"refused\"\n  role_names  = [\"ORG_MEMBER\"]\n}}\n",
+        world.emulator.seed.base_url
+    ));
+    // A 429 is refused before processing: nothing was made, so there is nothing to look for.
+    world.set_faults(json!({"rules": [
+        {"kind": "rate_limit", "method": "POST", "path_contains": "/apiKeys", "retry_after_secs": 0},
+    ]}));
+    world.clear_requests();
+    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let output = run.output();
+    assert_eq!(run.code, 1, "{output}");
+    assert!(output.contains("429"), "{output}");
+    assert!(!output.contains("Atlas may have created it"), "{output}");
+    let listings: Vec<_> = world
+        .requests()
+        .into_iter()
+        .filter(|r| r["method"] == "GET" && r["path"].as_str().is_some_and(|p| p.ends_with("/apiKeys")))
+        .collect();
+    assert!(listings.is_empty(), "no lookup after a refused create: {listings:?}");
+    assert!(world.key_ids_described("refused").is_empty());
+    assert!(world.state_key_ids().is_empty());
+}
