@@ -281,6 +281,44 @@ mod tests {
     }
 
     #[test]
+    fn recovery_matches_description_and_exactly_this_orgs_roles() {
+        let request = atlas::CreateApiKey {
+            desc: "twin".to_string(),
+            roles: vec!["ORG_MEMBER".to_string()],
+        };
+        let key = |desc: &str, roles: Vec<atlas::RoleAssignment>| atlas::ApiKey {
+            id: "6576974933969669aaaaaaaa".to_string(),
+            desc: Some(desc.to_string()),
+            public_key: None,
+            private_key: None,
+            roles,
+        };
+        let member = || role("ORG_MEMBER", Some(ORG), None);
+        assert!(matches_request(ORG, &request, &key("twin", vec![member()])));
+        // A project role does not change what the organization key holds.
+        assert!(matches_request(
+            ORG,
+            &request,
+            &key(
+                "twin",
+                vec![member(), role("GROUP_OWNER", None, Some("bbbbbbbbbbbbbbbbbbbbbbbb"))]
+            )
+        ));
+        assert!(!matches_request(ORG, &request, &key("twin ", vec![member()])));
+        assert!(!matches_request(ORG, &request, &key("twin", vec![])));
+        assert!(!matches_request(
+            ORG,
+            &request,
+            &key("twin", vec![member(), role("ORG_OWNER", Some(ORG), None)])
+        ));
+        assert!(!matches_request(
+            ORG,
+            &request,
+            &key("twin", vec![role("ORG_MEMBER", Some("aaaaaaaaaaaaaaaaaaaaaaaa"), None)])
+        ));
+    }
+
+    #[test]
     fn create_request_sends_description_and_roles() {
         let planned = ApiKeyState {
             org_id: ORG.to_string(),

@@ -719,3 +719,62 @@ fn state_from_atlas(prior: ProjectApiKeyState, org_id: &str, key: atlas::ApiKey)
         private_key: prior.private_key,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROJECT: &str = "5d09d6a59ccf6445652a444b";
+
+    fn key(desc: &str, roles: &[(&str, Option<&str>)]) -> atlas::ApiKey {
+        atlas::ApiKey {
+            id: "6576974933969669aaaaaaaa".to_string(),
+            desc: Some(desc.to_string()),
+            public_key: None,
+            private_key: None,
+            roles: roles
+                .iter()
+                .map(|(name, group)| atlas::RoleAssignment {
+                    role_name: name.to_string(),
+                    org_id: group.is_none().then(|| "5d09d6a59ccf6445652a444a".to_string()),
+                    group_id: group.map(str::to_string),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn recovery_matches_description_and_the_roles_sent_to_the_project() {
+        let request = atlas::CreateProjectApiKey {
+            desc: "twin".to_string(),
+            roles: vec!["GROUP_READ_ONLY".to_string()],
+        };
+        let made = key("twin", &[("GROUP_READ_ONLY", Some(PROJECT)), ("ORG_MEMBER", None)]);
+        assert!(matches_request(PROJECT, &request, &made));
+        assert!(!matches_request(
+            PROJECT,
+            &request,
+            &key("other", &[("GROUP_READ_ONLY", Some(PROJECT))])
+        ));
+        assert!(!matches_request(
+            PROJECT,
+            &request,
+            &key("twin", &[("GROUP_READ_ONLY", Some("aaaaaaaaaaaaaaaaaaaaaaaa"))])
+        ));
+        assert!(!matches_request(
+            PROJECT,
+            &request,
+            &key("twin", &[("GROUP_OWNER", Some(PROJECT))])
+        ));
+        // Organization roles sent through the project land on the organization.
+        let org_only = atlas::CreateProjectApiKey {
+            desc: "twin".to_string(),
+            roles: vec!["ORG_READ_ONLY".to_string()],
+        };
+        assert!(matches_request(
+            PROJECT,
+            &org_only,
+            &key("twin", &[("ORG_READ_ONLY", None)])
+        ));
+    }
+}
