@@ -70,6 +70,17 @@ fn a_create_refused_before_processing_never_adopts_the_siblings_key() {
     ]}));
     let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     let output = run.output();
+    let state = world.state_key_ids();
+    let atlas: Vec<String> = [world.key_ids_described("twin"), world.ai_key_ids_named("twin-ai")].concat();
+    eprintln!(
+        "equal twins, one create of each type refused with 503: exit {}, {} keys in Atlas, {} resources tracked, {} \
+         orphans, {} shared",
+        run.code,
+        atlas.len(),
+        state.len(),
+        orphans(&atlas, &state, &output).len(),
+        shared(&state).len()
+    );
     assert_eq!(run.code, 1, "the refused creates fail the apply:\n{output}");
     assert_eq!(
         output.matches("Atlas may have created it").count(),
