@@ -63,7 +63,18 @@ fn blamed_attribute<'a>(err: &'a atlas::Error, attrs: &[(&str, &'a str)]) -> Opt
     })
 }
 
+/// Atlas errorCodes for the organization's API key limit (400 and 403 variants).
+const KEY_LIMIT_CODES: &[&str] = &["MAX_API_KEYS_PER_ORG_EXCEEDED", "MAX_PUBLIC_API_KEY_REACHED"];
+
+/// What to do when an organization is at its API key limit.
+const KEY_LIMIT_HINT: &str = "Atlas allows at most 500 API keys per organization. Find keys that are no longer used \
+     with the mongodbatlas_api_keys data source or in the Atlas UI (Organization Access Manager, Applications, \
+     API Keys), delete them, then run terraform apply again.";
+
 fn hint(err: &atlas::Error) -> Option<&'static str> {
+    if err.error_code().is_some_and(|code| KEY_LIMIT_CODES.contains(&code)) {
+        return Some(KEY_LIMIT_HINT);
+    }
     if matches!(err, atlas::Error::Cancelled) {
         return Some(
             "Terraform stopped the provider (for example after Ctrl-C), so the call was abandoned. \
@@ -82,5 +93,43 @@ fn hint(err: &atlas::Error) -> Option<&'static str> {
         429 => Some("Atlas rate-limited the request; wait and retry."),
         500..=599 => Some("Atlas failed to process the request; retry later."),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(status: u16, body: &str) -> atlas::Error {
+        atlas::ApiError::from_response("POST", "/api/atlas/v2/orgs/o/apiKeys", status, body.as_bytes(), None).into()
+    }
+
+    #[test]
+    fn the_key_limit_diagnostic_names_the_limit_and_the_way_out() {
+        for (status, code) in [
+            (400, "MAX_API_KEYS_PER_ORG_EXCEEDED"),
+            (403, "MAX_PUBLIC_API_KEY_REACHED"),
+        ] {
+            let body = format!(r#"{{"error":{status},"errorCode":"{code}","detail":"Too many keys.","reason":"x"}}"#);
+            let diagnostic = diagnose(&api_error(status, &body), "Could not create API key", &[]);
+            assert!(diagnostic.detail.contains(code), "{}", diagnostic.detail);
+            assert!(
+                diagnostic.detail.contains("at most 500 API keys per organization"),
+                "{}",
+                diagnostic.detail
+            );
+            assert!(
+                diagnostic.detail.contains("mongodbatlas_api_keys"),
+                "{}",
+                diagnostic.detail
+            );
+            assert!(!diagnostic.detail.contains("lack a role"), "not the generic 403 hint");
+        }
+        let other = diagnose(
+            &api_error(400, r#"{"error":400,"errorCode":"INVALID_API_KEY_DESC","detail":"d"}"#),
+            "Could not create API key",
+            &[],
+        );
+        assert!(!other.detail.contains("500 API keys"), "{}", other.detail);
     }
 }
