@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+mod echo;
 pub mod json;
 pub mod msgpack;
 mod number;
@@ -19,8 +20,10 @@ mod path;
 mod serde_bridge;
 mod types;
 
+pub use echo::{quote, truncate, Quoted, ECHO_MAX_CHARS};
+use number::NumberKey;
 pub use number::{InvalidNumber, Number};
-pub use path::{AttributePath, PathStep};
+pub use path::{AttributePath, PathStep, PATH_MAX_CHARS};
 pub use serde_bridge::{from_value, to_value, SerdeError};
 pub use types::{Type, TypeError};
 
@@ -236,28 +239,76 @@ impl PartialEq for Value {
     }
 }
 
-/// Order-insensitive comparison counting duplicates. Quadratic, because values have
-/// no total order or hash (numbers compare across representations); sets in
-/// Terraform configs are small.
+/// Order-insensitive comparison counting duplicates, in O(n log n): both sides are sorted
+/// by [`SortKey`], which agrees with `==`, and then compared pairwise. Sets in the same
+/// order, the usual case, are recognised in one linear pass first.
 fn multiset_eq(a: &[Value], b: &[Value]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let mut matched = vec![false; b.len()];
-    a.iter().all(|left| {
-        let found = b
-            .iter()
-            .enumerate()
-            .find(|(i, right)| !matched[*i] && left == *right)
-            .map(|(i, _)| i);
-        match found {
-            Some(i) => {
-                matched[i] = true;
-                true
-            }
-            None => false,
+    if a.iter().zip(b).all(|(left, right)| left == right) {
+        return true;
+    }
+    // Equal keys mean equal values except where a NaN hides inside, which equals nothing.
+    let (left, right) = (SortKey::sorted(a), SortKey::sorted(b));
+    left == right && !left.iter().any(SortKey::has_nan)
+}
+
+/// A total order on values that agrees with `==` (sets compared as multisets, numbers
+/// numerically): equal values have equal keys. The order itself means nothing; it only lets
+/// set comparison sort instead of searching. A NaN key equals another NaN key although NaN
+/// equals nothing, hence [`SortKey::has_nan`].
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey<'a> {
+    Null,
+    Unknown,
+    Bool(bool),
+    Number(NumberKey<'a>),
+    String(&'a str),
+    List(Vec<SortKey<'a>>),
+    /// Sorted, so that the order of elements does not matter.
+    Set(Vec<SortKey<'a>>),
+    Tuple(Vec<SortKey<'a>>),
+    Map(Vec<(&'a str, SortKey<'a>)>),
+    Object(Vec<(&'a str, SortKey<'a>)>),
+}
+
+impl<'a> SortKey<'a> {
+    fn of(value: &'a Value) -> SortKey<'a> {
+        let entries = |entries: &'a BTreeMap<String, Value>| {
+            entries
+                .iter()
+                .map(|(name, value)| (name.as_str(), SortKey::of(value)))
+                .collect()
+        };
+        match value {
+            Value::Null => SortKey::Null,
+            Value::Unknown => SortKey::Unknown,
+            Value::Bool(b) => SortKey::Bool(*b),
+            Value::Number(number) => SortKey::Number(number.sort_key()),
+            Value::String(text) => SortKey::String(text),
+            Value::List(elements) => SortKey::List(elements.iter().map(SortKey::of).collect()),
+            Value::Set(elements) => SortKey::Set(SortKey::sorted(elements)),
+            Value::Tuple(elements) => SortKey::Tuple(elements.iter().map(SortKey::of).collect()),
+            Value::Map(map) => SortKey::Map(entries(map)),
+            Value::Object(attributes) => SortKey::Object(entries(attributes)),
         }
-    })
+    }
+
+    fn sorted(values: &'a [Value]) -> Vec<SortKey<'a>> {
+        let mut keys: Vec<SortKey<'a>> = values.iter().map(SortKey::of).collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    fn has_nan(&self) -> bool {
+        match self {
+            SortKey::Number(NumberKey::NaN) => true,
+            SortKey::List(keys) | SortKey::Set(keys) | SortKey::Tuple(keys) => keys.iter().any(SortKey::has_nan),
+            SortKey::Map(entries) | SortKey::Object(entries) => entries.iter().any(|(_, key)| key.has_nan()),
+            _ => false,
+        }
+    }
 }
 
 impl From<bool> for Value {
@@ -324,11 +375,12 @@ pub enum DecodeErrorKind {
         /// The kind of input found.
         found: &'static str,
     },
-    /// An object has an attribute its type does not declare.
-    #[error("unsupported attribute {0:?}")]
+    /// An object has an attribute its type does not declare (the message quotes at most
+    /// 200 characters of the name).
+    #[error("unsupported attribute {}", Quoted(.0))]
     UnsupportedAttribute(String),
-    /// A map or object has the same key twice.
-    #[error("duplicate key {0:?}")]
+    /// A map or object has the same key twice (the message quotes at most 200 characters).
+    #[error("duplicate key {}", Quoted(.0))]
     DuplicateKey(String),
     /// A map or object key is not a string.
     #[error("map keys must be strings")]
@@ -386,8 +438,9 @@ pub enum EncodeErrorKind {
         /// The kind of value found.
         found: &'static str,
     },
-    /// An object value has an attribute its type does not declare.
-    #[error("unsupported attribute {0:?}")]
+    /// An object value has an attribute its type does not declare (the message quotes at most
+    /// 200 characters of the name).
+    #[error("unsupported attribute {}", Quoted(.0))]
     UnsupportedAttribute(String),
     /// A tuple value has the wrong number of elements.
     #[error("tuple needs {expected} elements, found {found}")]
@@ -487,6 +540,90 @@ mod tests {
             &Value::object([("a", Value::Set(vec![Value::from(2), Value::from(1)]))]),
             true,
         );
+    }
+
+    #[test]
+    fn set_equality_sorts_consistently_with_equality() {
+        let nan = || Value::Number(Number::Float(f64::NAN));
+        let big = |text: &str| Value::Number(Number::Big(text.to_owned()));
+        let set = |items: Vec<Value>| Value::Set(items);
+        // Numbers in different forms are one element, whichever order they come in.
+        check(
+            &set(vec![Value::from(1), big("2.50"), Value::Number(Number::Float(0.1))]),
+            &set(vec![
+                big("0.1"),
+                Value::Number(Number::Float(2.5)),
+                Value::Number(Number::UInt(1)),
+            ]),
+            true,
+        );
+        check(
+            &set(vec![big("1e2"), Value::from(100), Value::from(3)]),
+            &set(vec![Value::from(3), Value::from(100), Value::from(100)]),
+            true,
+        );
+        check(
+            &set(vec![big("1e2"), Value::from(3), Value::from(3)]),
+            &set(vec![Value::from(3), Value::from(100), Value::from(100)]),
+            false,
+        );
+        // Invalid number text equals only itself.
+        check(&set(vec![big("x"), big("y")]), &set(vec![big("y"), big("x")]), true);
+        check(&set(vec![big("x"), big("y")]), &set(vec![big("y"), big("z")]), false);
+        // NaN equals nothing, also inside a set, in any order.
+        check(
+            &set(vec![nan(), Value::from(1)]),
+            &set(vec![Value::from(1), nan()]),
+            false,
+        );
+        check(&set(vec![nan()]), &set(vec![nan()]), false);
+        check(
+            &set(vec![Value::List(vec![nan()]), Value::from(1)]),
+            &set(vec![Value::from(1), Value::List(vec![nan()])]),
+            false,
+        );
+        // Sets of sets and of objects, each in another order.
+        let inner = |items: &[&str]| Value::Set(strings(items));
+        check(
+            &set(vec![inner(&["a", "b"]), inner(&["c"]), Value::Null, Value::Unknown]),
+            &set(vec![Value::Unknown, inner(&["c"]), Value::Null, inner(&["b", "a"])]),
+            true,
+        );
+        check(
+            &set(vec![inner(&["a", "b"]), inner(&["c"])]),
+            &set(vec![inner(&["a", "c"]), inner(&["b"])]),
+            false,
+        );
+        let object = |name: &str, roles: &[&str]| Value::object([("name", Value::string(name)), ("r", inner(roles))]);
+        check(
+            &set(vec![object("p", &["x", "y"]), object("q", &[])]),
+            &set(vec![object("q", &[]), object("p", &["y", "x"])]),
+            true,
+        );
+        // Kinds never mix: a list is not a tuple, a map is not an object.
+        check(
+            &set(vec![Value::List(vec![]), Value::Tuple(vec![])]),
+            &set(vec![Value::Tuple(vec![]), Value::Tuple(vec![])]),
+            false,
+        );
+        check(
+            &set(vec![Value::Map(BTreeMap::new()), Value::Object(BTreeMap::new())]),
+            &set(vec![Value::Object(BTreeMap::new()), Value::Map(BTreeMap::new())]),
+            true,
+        );
+    }
+
+    #[test]
+    fn large_sets_compare_in_any_order() {
+        let forward: Vec<Value> = (0..100_000).map(|i| Value::string(format!("ROLE_{i}"))).collect();
+        let mut backward = forward.clone();
+        backward.reverse();
+        check(&Value::Set(forward.clone()), &Value::Set(backward.clone()), true);
+        backward[0] = Value::string("ROLE_other");
+        check(&Value::Set(forward.clone()), &Value::Set(backward), false);
+        let mut duplicated = forward.clone();
+        duplicated[1] = duplicated[0].clone();
+        check(&Value::Set(forward), &Value::Set(duplicated), false);
     }
 
     #[test]

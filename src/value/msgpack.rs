@@ -28,17 +28,78 @@ const MAX_DEPTH: usize = 256;
 /// does not fit `ty`, and object attributes that `ty` does not declare; attributes
 /// `ty` declares but the input lacks become null.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
+    let malformed = |what: String| DecodeError::new(&AttributePath::root(), DecodeErrorKind::Malformed(what));
+    if bytes.is_empty() {
+        // rmpv would say "failed to read marker"; say what an empty value means instead.
+        return Err(malformed(
+            "msgpack: empty input, but every value is encoded (null as nil, byte 0xc0)".to_owned(),
+        ));
+    }
     let mut reader = bytes;
-    let raw = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH).map_err(|err| {
-        DecodeError::new(
-            &AttributePath::root(),
-            DecodeErrorKind::Malformed(format!("msgpack: {err}")),
-        )
-    })?;
+    let raw = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH)
+        .map_err(|err| malformed(format!("msgpack: {err}")))?;
     if !reader.is_empty() {
         return Err(DecodeError::new(&AttributePath::root(), DecodeErrorKind::TrailingBytes));
     }
+    // rmpv reads the reserved marker as nil, which would turn garbage into a null.
+    if let Some(offset) = reserved_marker(bytes) {
+        return Err(malformed(format!(
+            "msgpack: reserved byte 0xc1 at offset {offset}, which no msgpack value starts with"
+        )));
+    }
     decode_raw(raw, ty, &mut Tracker::new())
+}
+
+/// The offset of the first value in `bytes` that starts with the reserved marker `0xc1`,
+/// which msgpack never uses. Walks the item structure without recursion, skipping the
+/// payloads of strings, binaries, extensions and numbers, so `0xc1` inside data is fine.
+/// Input that ends early gives `None`: the caller has already rejected it.
+fn reserved_marker(bytes: &[u8]) -> Option<usize> {
+    let mut pos = 0usize;
+    // Values still to be read: one at the start, more for each array or map header.
+    let mut pending: u64 = 1;
+    while pending > 0 {
+        let marker = *bytes.get(pos)?;
+        let start = pos;
+        pos += 1;
+        pending -= 1;
+        let length = |size: usize| -> Option<u64> {
+            let field = bytes.get(start + 1..start + 1 + size)?;
+            Some(field.iter().fold(0u64, |acc, byte| (acc << 8) | u64::from(*byte)))
+        };
+        // (bytes of length field or fixed payload after the marker, payload bytes, values contained)
+        let (header, payload, values): (usize, u64, u64) = match marker {
+            0xc1 => return Some(start),
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (0, 0, 0),
+            0x80..=0x8f => (0, 0, 2 * u64::from(marker & 0x0f)),
+            0x90..=0x9f => (0, 0, u64::from(marker & 0x0f)),
+            0xa0..=0xbf => (0, u64::from(marker & 0x1f), 0),
+            0xc4 | 0xd9 => (1, length(1)?, 0),
+            0xc5 | 0xda => (2, length(2)?, 0),
+            0xc6 | 0xdb => (4, length(4)?, 0),
+            // ext 8/16/32: length, then a type byte, then the body.
+            0xc7 => (1, length(1)? + 1, 0),
+            0xc8 => (2, length(2)? + 1, 0),
+            0xc9 => (4, length(4)? + 1, 0),
+            0xca | 0xce | 0xd2 => (4, 0, 0),
+            0xcb | 0xcf | 0xd3 => (8, 0, 0),
+            0xcc | 0xd0 => (1, 0, 0),
+            0xcd | 0xd1 => (2, 0, 0),
+            // fixext 1/2/4/8/16: a type byte and the body.
+            0xd4 => (2, 0, 0),
+            0xd5 => (3, 0, 0),
+            0xd6 => (5, 0, 0),
+            0xd7 => (9, 0, 0),
+            0xd8 => (17, 0, 0),
+            0xdc => (2, 0, length(2)?),
+            0xdd => (4, 0, length(4)?),
+            0xde => (2, 0, 2 * length(2)?),
+            0xdf => (4, 0, 2 * length(4)?),
+        };
+        pos = pos.checked_add(header)?.checked_add(usize::try_from(payload).ok()?)?;
+        pending = pending.checked_add(values)?;
+    }
+    None
 }
 
 /// Encodes `value` as msgpack of type `ty`.
@@ -760,7 +821,50 @@ mod tests {
                 "",
                 "malformed msgpack",
             ),
-            ("empty input", Type::String, "", "", "malformed msgpack"),
+            ("empty input", Type::String, "", "", "empty input"),
+            ("empty input for an object", roles.clone(), "", "", "null as nil"),
+            (
+                "reserved marker",
+                Type::String,
+                "c1",
+                "",
+                "reserved byte 0xc1 at offset 0",
+            ),
+            (
+                "reserved marker for null",
+                roles.clone(),
+                "c1",
+                "",
+                "reserved byte 0xc1",
+            ),
+            (
+                "reserved marker as attribute value",
+                roles.clone(),
+                "81 aa726f6c655f6e616d6573 c1",
+                "",
+                "reserved byte 0xc1 at offset 12",
+            ),
+            (
+                "reserved marker as list element",
+                roles.clone(),
+                "81 aa726f6c655f6e616d6573 92 a161 c1",
+                "",
+                "at offset 15",
+            ),
+            (
+                "reserved marker as map key",
+                Type::map(Type::String),
+                "81 c1 a161",
+                "",
+                "at offset 1",
+            ),
+            (
+                "reserved marker after an ext",
+                Type::list(Type::String),
+                "92 c7010cc1 c1",
+                "",
+                "at offset 5",
+            ),
             ("trailing bytes", Type::String, "c0c0", "", "trailing bytes"),
             ("dynamic not a pair", Type::Dynamic, "91 c0", "", "[type, value] pair"),
             (
@@ -795,6 +899,50 @@ mod tests {
         for (name, ty, hex, path, message) in &cases {
             check_error(name, ty, &bytes(hex), path, message);
         }
+    }
+
+    #[test]
+    fn reserved_byte_inside_data_is_legal() {
+        let long = "a".repeat(0xc1);
+        let cases: Vec<(&str, Type, String, Value)> = vec![
+            ("uint8 0xc1", Type::Number, "ccc1".into(), n(0xc1)),
+            ("uint16 payload", Type::Number, "cdc100".into(), n(0xc100)),
+            ("int32 payload", Type::Number, "d2c1c1c1c1".into(), n(-1_044_266_559)),
+            (
+                "float payload",
+                Type::Number,
+                "cbc1c0000000000000".into(),
+                Value::Number(Number::Float(-536_870_912.0)),
+            ),
+            ("fixext body", Type::String, "d50cc1c1".into(), Value::Unknown),
+            ("ext8 body", Type::String, "c7020cc1c1".into(), Value::Unknown),
+            (
+                "str8 length 0xc1",
+                Type::String,
+                format!("d9c1{}", "61".repeat(0xc1)),
+                s(&long),
+            ),
+            (
+                "in a list after data",
+                Type::list(Type::Number),
+                "93 ccc1 d50cc1c1 c0".into(),
+                Value::List(vec![n(0xc1), Value::Unknown, Value::Null]),
+            ),
+        ];
+        for (name, ty, hex, expected) in &cases {
+            assert_eq!(decode(&bytes(hex), ty).as_ref(), Ok(expected), "{name}");
+        }
+    }
+
+    #[test]
+    fn reserved_marker_scan_never_panics_on_truncated_headers() {
+        for hex in [
+            "c4", "c5ff", "c6ffffff", "c7", "c901", "dc00", "dd", "de01", "df0000", "d9", "9f", "8f",
+        ] {
+            assert_eq!(reserved_marker(&bytes(hex)), None, "{hex}");
+        }
+        let huge_map = bytes("df ffffffff");
+        assert_eq!(reserved_marker(&huge_map), None);
     }
 
     #[test]

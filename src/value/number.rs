@@ -91,6 +91,17 @@ impl Number {
         }
     }
 
+    /// A key whose order agrees with `==`: numbers that are equal have equal keys, whatever
+    /// form they are in, so sorting by it groups equal numbers. NaN has a key of its own,
+    /// although it equals nothing, so callers still compare with `==` after sorting.
+    pub(crate) fn sort_key(&self) -> NumberKey<'_> {
+        match (self.canonical(), self) {
+            (Some(canonical), _) => NumberKey::Canonical(canonical),
+            (None, Number::Big(text)) => NumberKey::Invalid(text),
+            (None, _) => NumberKey::NaN,
+        }
+    }
+
     /// The canonical decimal form used for comparisons; `None` for invalid text or NaN.
     fn canonical(&self) -> Option<Canonical> {
         match self {
@@ -120,6 +131,17 @@ impl PartialEq for Number {
             },
         }
     }
+}
+
+/// See [`Number::sort_key`].
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum NumberKey<'a> {
+    /// A valid number.
+    Canonical(Canonical),
+    /// `Big` text that is not a number; equal only to the same text.
+    Invalid(&'a str),
+    /// A float NaN.
+    NaN,
 }
 
 impl FromStr for Number {
@@ -194,8 +216,9 @@ fn big_to_int(text: &str) -> Option<i128> {
 
 /// A number as `±digits × 10^exponent` with no leading or trailing zeros in
 /// `digits`, so that equal numbers have equal forms whatever text they came from.
-#[derive(Debug, PartialEq, Eq)]
-enum Canonical {
+/// Its order is structural, not numeric; it only has to agree with equality.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Canonical {
     Zero,
     Finite {
         negative: bool,

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use super::echo::{cut, truncate, ECHO_MAX_CHARS};
+
 /// A path from the root of a value: `project_assignment[0].role_names`.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct AttributePath(pub Vec<PathStep>);
@@ -74,23 +76,39 @@ impl AttributePath {
 }
 
 /// Terraform-like syntax: `a.b[0]["key"]`; the root path prints as nothing.
+///
+/// Names and keys come from input, so each is cut after [`ECHO_MAX_CHARS`] characters
+/// (`name… (N characters)`) and the whole path after about [`PATH_MAX_CHARS`], ending in `…`.
 impl fmt::Display for AttributePath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut written = 0;
         for (position, step) in self.0.iter().enumerate() {
-            match step {
-                PathStep::Attribute(name) if position == 0 => f.write_str(name)?,
-                PathStep::Attribute(name) => write!(f, ".{name}")?,
-                PathStep::ElementKeyInt(index) => write!(f, "[{index}]")?,
-                PathStep::ElementKeyString(key) => {
-                    // JSON string syntax escapes quotes and control characters.
-                    let quoted = serde_json::to_string(key).unwrap_or_else(|_| format!("{key:?}"));
-                    write!(f, "[{quoted}]")?
-                }
+            if written > PATH_MAX_CHARS {
+                return f.write_str("…");
             }
+            let text = match step {
+                PathStep::Attribute(name) if position == 0 => truncate(name, ECHO_MAX_CHARS).into_owned(),
+                PathStep::Attribute(name) => format!(".{}", truncate(name, ECHO_MAX_CHARS)),
+                PathStep::ElementKeyInt(index) => format!("[{index}]"),
+                PathStep::ElementKeyString(key) => {
+                    let (shown, total) = cut(key, ECHO_MAX_CHARS);
+                    // JSON string syntax escapes quotes and control characters.
+                    let quoted = serde_json::to_string(shown).unwrap_or_else(|_| format!("{shown:?}"));
+                    match total {
+                        None => format!("[{quoted}]"),
+                        Some(total) => format!("[{quoted}… ({total} characters)]"),
+                    }
+                }
+            };
+            written += text.len();
+            f.write_str(&text)?;
         }
         Ok(())
     }
 }
+
+/// About the most characters an [`AttributePath`] prints; longer paths end in `…`.
+pub const PATH_MAX_CHARS: usize = 1_000;
 
 /// Tracks the current path while a codec walks a value, so errors can carry it.
 ///
@@ -165,5 +183,25 @@ mod tests {
         check(AttributePath::attr("tags").then_key("env"), "tags[\"env\"]");
         check(AttributePath::root().then_key("a\"b"), "[\"a\\\"b\"]");
         check(AttributePath::root().then_index(3).then_index(4), "[3][4]");
+    }
+
+    #[test]
+    fn long_names_and_deep_paths_print_bounded() {
+        let name = "n".repeat(5_000_000);
+        let shown = AttributePath::attr(&name).then_key(&name).to_string();
+        assert_eq!(
+            shown,
+            format!(
+                "{n}… (5000000 characters)[\"{n}\"… (5000000 characters)]",
+                n = "n".repeat(200)
+            )
+        );
+        let mut deep = AttributePath::root();
+        for _ in 0..10_000 {
+            deep = deep.then_attr(&"a".repeat(300));
+        }
+        let shown = deep.to_string();
+        assert!(shown.len() < PATH_MAX_CHARS + 300, "{} bytes", shown.len());
+        assert!(shown.ends_with('…'));
     }
 }

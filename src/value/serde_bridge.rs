@@ -19,7 +19,7 @@ use serde::de::{
 use serde::ser::{self, Serialize};
 
 use super::path::Tracker;
-use super::{AttributePath, Number, PathPrefix, PathStep, Type, Value};
+use super::{truncate, AttributePath, Number, PathPrefix, PathStep, Quoted, Type, Value, ECHO_MAX_CHARS};
 
 /// A value that does not fit the requested Rust type, or a Rust value that does
 /// not fit the requested [`Type`].
@@ -57,7 +57,8 @@ impl SerdeError {
 
 impl de::Error for SerdeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        SerdeError::root(msg.to_string())
+        // Serde's own messages name fields and variants, which come from the input.
+        SerdeError::root(truncate(&msg.to_string(), CUSTOM_MAX_CHARS))
     }
 
     fn invalid_type(unexpected: Unexpected<'_>, expected: &dyn Expected) -> Self {
@@ -77,9 +78,12 @@ impl de::Error for SerdeError {
 
 impl ser::Error for SerdeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        SerdeError::root(msg.to_string())
+        SerdeError::root(truncate(&msg.to_string(), CUSTOM_MAX_CHARS))
     }
 }
+
+/// Most characters kept of a message serde or a `Serialize` impl made up.
+const CUSTOM_MAX_CHARS: usize = 2 * ECHO_MAX_CHARS;
 
 /// The kind of an unexpected value without its content.
 fn redacted(unexpected: &Unexpected<'_>) -> String {
@@ -829,7 +833,7 @@ fn coerce(value: Value, ty: &Type, tracker: &mut Tracker) -> Result<Value, Serde
             if let Some(extra) = entries.keys().find(|key| !attributes.contains_key(*key)) {
                 return Err(SerdeError::at(
                     tracker.path(),
-                    format!("field {extra:?} is not an attribute of the object type"),
+                    format!("field {} is not an attribute of the object type", Quoted(extra)),
                 ));
             }
             let mut out = BTreeMap::new();

@@ -10,6 +10,8 @@ use std::fmt;
 
 use serde_json::Value as Json;
 
+use super::Quoted;
+
 /// A cty type. Objects keep their attributes sorted, which is also the order
 /// the encoders write them in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,11 +39,12 @@ pub enum Type {
 /// Why a JSON document is not a cty type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TypeError {
-    /// A string that names no primitive type.
-    #[error("unknown primitive type {0:?}")]
+    /// A string that names no primitive type (the message quotes at most 200 characters).
+    #[error("unknown primitive type {}", Quoted(.0))]
     UnknownPrimitive(String),
-    /// An array whose first element names no type constructor.
-    #[error("unknown type constructor {0:?}")]
+    /// An array whose first element names no type constructor (the message quotes at most
+    /// 200 characters).
+    #[error("unknown type constructor {}", Quoted(.0))]
     UnknownConstructor(String),
     /// The JSON has the wrong shape for a type (for example a number, or `["list"]`).
     #[error("invalid type JSON: {0}")]
