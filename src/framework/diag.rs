@@ -3,7 +3,15 @@
 //! Every user-facing problem travels as a [`Diagnostic`]; gRPC status errors are kept for
 //! protocol faults. An attribute path makes Terraform point at the offending line of HCL.
 
-use crate::value::AttributePath;
+use crate::value::{truncate, AttributePath, PathStep, ECHO_MAX_CHARS};
+
+/// Most characters of a summary that leave the provider; longer ones are cut by [`Diagnostic::bounded`].
+pub const SUMMARY_MAX_CHARS: usize = 500;
+
+/// Most characters of a detail that leave the provider; longer ones are cut by [`Diagnostic::bounded`].
+/// Messages quote input through [`crate::value::quote`] and stay far below this; the cut is
+/// the last line of defence for text built from something else, such as an Atlas error body.
+pub const DETAIL_MAX_CHARS: usize = 8_000;
 
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +54,32 @@ impl Diagnostic {
     /// Ties the diagnostic to an attribute.
     pub fn at(mut self, path: AttributePath) -> Self {
         self.attribute = Some(path);
+        self
+    }
+
+    /// This diagnostic with the summary cut after [`SUMMARY_MAX_CHARS`] characters, the detail
+    /// after [`DETAIL_MAX_CHARS`], and the attribute path ended before the first step whose
+    /// name or key is longer than [`ECHO_MAX_CHARS`] (such a step came from input, not from a
+    /// schema, and the parent is a fine place to point at). The protocol layer applies it to
+    /// every diagnostic it sends.
+    pub fn bounded(mut self) -> Self {
+        if let std::borrow::Cow::Owned(cut) = truncate(&self.summary, SUMMARY_MAX_CHARS) {
+            self.summary = cut;
+        }
+        if let std::borrow::Cow::Owned(cut) = truncate(&self.detail, DETAIL_MAX_CHARS) {
+            self.detail = cut;
+        }
+        if let Some(path) = &mut self.attribute {
+            let too_long = |step: &PathStep| match step {
+                PathStep::Attribute(text) | PathStep::ElementKeyString(text) => {
+                    text.len() > ECHO_MAX_CHARS && text.chars().nth(ECHO_MAX_CHARS).is_some()
+                }
+                PathStep::ElementKeyInt(_) => false,
+            };
+            if let Some(first_long) = path.0.iter().position(too_long) {
+                path.0.truncate(first_long);
+            }
+        }
         self
     }
 
@@ -125,5 +159,37 @@ impl IntoIterator for Diagnostics {
 impl FromIterator<Diagnostic> for Diagnostics {
     fn from_iter<I: IntoIterator<Item = Diagnostic>>(iter: I) -> Self {
         Diagnostics(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_cuts_long_text_and_input_path_steps() {
+        let huge = "h".repeat(10 << 20);
+        let diagnostic = Diagnostic::error(huge.clone(), huge.clone())
+            .at(AttributePath::attr("tags").then_key(&huge).then_attr("x"))
+            .bounded();
+        assert_eq!(
+            diagnostic.summary,
+            format!("{}… (10485760 characters)", "h".repeat(SUMMARY_MAX_CHARS))
+        );
+        assert!(diagnostic.detail.len() < DETAIL_MAX_CHARS + 100);
+        assert_eq!(diagnostic.attribute, Some(AttributePath::attr("tags")));
+    }
+
+    #[test]
+    fn bounded_keeps_ordinary_diagnostics() {
+        let diagnostic = Diagnostic::warning("Summary", "Detail.").at(AttributePath::attr("role_names").then_index(2));
+        assert_eq!(diagnostic.clone().bounded(), diagnostic);
+        let name = "é".repeat(ECHO_MAX_CHARS);
+        let at_limit = Diagnostic::error("s", "d").at(AttributePath::attr(&name));
+        assert_eq!(
+            at_limit.clone().bounded(),
+            at_limit,
+            "200 two-byte characters are not too long"
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use crate::framework::diag::Diagnostics;
-use crate::value::{AttributePath, Type, Value};
+use crate::value::{AttributePath, Quoted, Type, Value};
 
 /// A resource, data source or provider schema.
 #[derive(Clone, Debug)]
@@ -320,7 +320,8 @@ impl Validator {
                             "Invalid Atlas identifier",
                             format!(
                                 "Attribute {path} must be a 24-character lowercase hexadecimal Atlas ID \
-                                 such as 5d09d6a59ccf6445652a444a, got {text:?}."
+                                 such as 5d09d6a59ccf6445652a444a, got {}.",
+                                Quoted(text)
                             ),
                         );
                     }
@@ -346,30 +347,29 @@ impl Validator {
                 }
             }
             Validator::EachHasPrefix { prefix, why } => {
-                for element in value.as_elements().unwrap_or_default() {
-                    if let Some(text) = element.as_str() {
-                        if !text.starts_with(prefix) {
-                            diags.attribute_error(
-                                path.clone(),
-                                "Invalid role",
-                                format!("{text:?} in {path} is not allowed: {why}"),
-                            );
-                        }
-                    }
-                }
+                let offending = value
+                    .as_elements()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|text| !text.starts_with(prefix));
+                report_elements(offending, path, "Invalid role", diags, |text| {
+                    format!("{} in {path} is not allowed: {why}", Quoted(text))
+                });
             }
             Validator::EachNonBlank => {
-                for element in value.as_elements().unwrap_or_default() {
-                    if let Some(text) = element.as_str() {
-                        if text.is_empty() || text.chars().any(char::is_whitespace) {
-                            diags.attribute_error(
-                                path.clone(),
-                                "Invalid role",
-                                format!("{text:?} in {path} is not a role name: role names are words like GROUP_OWNER, without spaces."),
-                            );
-                        }
-                    }
-                }
+                let offending = value
+                    .as_elements()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|text| text.is_empty() || text.chars().any(char::is_whitespace));
+                report_elements(offending, path, "Invalid role", diags, |text| {
+                    format!(
+                        "{} in {path} is not a role name: role names are words like GROUP_OWNER, without spaces.",
+                        Quoted(text)
+                    )
+                });
             }
         }
     }
@@ -390,6 +390,35 @@ impl Validator {
             Validator::EachHasPrefix { prefix, .. } => format!("each value starts with `{prefix}`"),
             Validator::EachNonBlank => "each value is a role name without spaces".to_string(),
         }
+    }
+}
+
+/// Most elements of one list or set that get a diagnostic each; the rest are counted in one more.
+pub const MAX_ELEMENT_DIAGNOSTICS: usize = 10;
+
+/// One error per offending element, at most [`MAX_ELEMENT_DIAGNOSTICS`] of them, then one that
+/// counts the rest, so a set of 80,000 bad elements gives 11 diagnostics, not 80,000.
+fn report_elements<'a>(
+    offending: impl Iterator<Item = &'a str>,
+    path: &AttributePath,
+    summary: &str,
+    diags: &mut Diagnostics,
+    detail: impl Fn(&str) -> String,
+) {
+    let mut more = 0usize;
+    for (index, text) in offending.enumerate() {
+        if index < MAX_ELEMENT_DIAGNOSTICS {
+            diags.attribute_error(path.clone(), summary, detail(text));
+        } else {
+            more += 1;
+        }
+    }
+    if more > 0 {
+        diags.attribute_error(
+            path.clone(),
+            summary,
+            format!("{more} more elements of {path} fail the same check."),
+        );
     }
 }
 
@@ -441,5 +470,87 @@ pub fn validate_config(block: &Block, config: &Value, path: &AttributePath, diag
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(validator: Validator, value: Value) -> Vec<(String, String)> {
+        let mut diags = Diagnostics::new();
+        validator.check(&value, &AttributePath::attr("role_names"), &mut diags);
+        diags.iter().map(|d| (d.summary.clone(), d.detail.clone())).collect()
+    }
+
+    fn roles(names: impl IntoIterator<Item = String>) -> Value {
+        Value::Set(names.into_iter().map(Value::String).collect())
+    }
+
+    #[test]
+    fn validators_quote_offending_values() {
+        let got = check(Validator::ObjectId, Value::string("nope"));
+        assert_eq!(got.len(), 1);
+        assert!(got[0].1.ends_with("got \"nope\"."), "{}", got[0].1);
+        let got = check(
+            Validator::EachHasPrefix {
+                prefix: "ORG_",
+                why: "why",
+            },
+            roles(["ORG_OWNER".to_string(), "GROUP_OWNER".to_string()]),
+        );
+        assert_eq!(
+            got,
+            vec![(
+                "Invalid role".to_string(),
+                "\"GROUP_OWNER\" in role_names is not allowed: why".to_string()
+            )]
+        );
+        let got = check(Validator::EachNonBlank, roles(["A B".to_string()]));
+        assert!(
+            got[0].1.starts_with("\"A B\" in role_names is not a role name"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn huge_offending_values_are_cut() {
+        let huge = "x".repeat(50 << 20);
+        for validator in [
+            Validator::ObjectId,
+            Validator::EachHasPrefix {
+                prefix: "ORG_",
+                why: "why",
+            },
+            Validator::EachNonBlank,
+        ] {
+            let value = match validator {
+                Validator::ObjectId => Value::string(huge.clone()),
+                _ => roles([format!("{huge} ")]),
+            };
+            let got = check(validator.clone(), value);
+            assert_eq!(got.len(), 1, "{validator:?}");
+            assert!(got[0].1.len() < 1_000, "{validator:?}: {} bytes", got[0].1.len());
+            assert!(got[0].1.contains("(52428801 characters)") || got[0].1.contains("(52428800 characters)"));
+        }
+    }
+
+    #[test]
+    fn many_offending_elements_give_a_bounded_number_of_diagnostics() {
+        let bad = roles((0..80_000).map(|i| format!("GROUP_{i}")));
+        let got = check(
+            Validator::EachHasPrefix {
+                prefix: "ORG_",
+                why: "why",
+            },
+            bad,
+        );
+        assert_eq!(got.len(), MAX_ELEMENT_DIAGNOSTICS + 1);
+        assert_eq!(
+            got.last().map(|d| d.1.as_str()),
+            Some("79990 more elements of role_names fail the same check.")
+        );
+        let few = roles((0..MAX_ELEMENT_DIAGNOSTICS).map(|i| format!("bad {i}")));
+        assert_eq!(check(Validator::EachNonBlank, few).len(), MAX_ELEMENT_DIAGNOSTICS);
     }
 }

@@ -58,12 +58,14 @@ fn nested_block(nested: &NestedBlock) -> pb::schema::NestedBlock {
     }
 }
 
-/// Diagnostics as Terraform expects them.
+/// Diagnostics as Terraform expects them, each cut by [`Diagnostic::bounded`] so no input
+/// echoed in one can make a response huge.
 pub fn diagnostics(diags: Diagnostics) -> Vec<pb::Diagnostic> {
     diags.into_iter().map(diagnostic).collect()
 }
 
 fn diagnostic(diagnostic: Diagnostic) -> pb::Diagnostic {
+    let diagnostic = diagnostic.bounded();
     let severity = match diagnostic.severity {
         Severity::Error => pb::diagnostic::Severity::Error,
         Severity::Warning => pb::diagnostic::Severity::Warning,
@@ -93,17 +95,26 @@ pub fn attribute_path(path: &AttributePath) -> pb::AttributePath {
     pb::AttributePath { steps }
 }
 
-/// Decodes a `DynamicValue` (msgpack, or JSON as a fallback); an absent value is null.
+/// Decodes a `DynamicValue` (msgpack, or JSON as a fallback) of type `ty`; `what` names it in
+/// errors ("prior state").
+///
+/// Terraform encodes every value it sends, null too (msgpack nil, `c0`, for the prior state of
+/// a create or the planned state of a destroy), so an absent `DynamicValue` or one with neither
+/// msgpack nor JSON is an error, not null. Errors are diagnostics saying what could not be
+/// decoded and why, quoting at most a few hundred characters of the input.
 pub fn dynamic_value(dynamic: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
-    let Some(dynamic) = dynamic else {
-        return Ok(Value::Null);
-    };
-    let decoded = if !dynamic.msgpack.is_empty() {
-        value::msgpack::decode(&dynamic.msgpack, ty)
-    } else if !dynamic.json.is_empty() {
-        value::json::decode(&dynamic.json, ty)
-    } else {
-        return Ok(Value::Null);
+    let decoded = match dynamic {
+        Some(dynamic) if !dynamic.msgpack.is_empty() => value::msgpack::decode(&dynamic.msgpack, ty),
+        Some(dynamic) if !dynamic.json.is_empty() => value::json::decode(&dynamic.json, ty),
+        _ => {
+            return Err(Diagnostic::error(
+                format!("Could not decode the {what}"),
+                format!(
+                    "The {what} arrived empty, with neither msgpack nor JSON. Terraform encodes every value, \
+                     null as msgpack nil, so the client that called the provider sent an invalid request."
+                ),
+            ))
+        }
     };
     decoded.map_err(|err| Diagnostic::bug(format!("Could not decode the {what}"), err))
 }
@@ -149,13 +160,48 @@ mod tests {
     }
 
     #[test]
-    fn absent_and_empty_dynamic_values_are_null() {
-        assert_eq!(dynamic_value(None, &Type::String, "config").unwrap(), Value::Null);
+    fn absent_and_empty_dynamic_values_are_errors() {
         let empty = pb::DynamicValue::default();
+        for dynamic in [None, Some(&empty)] {
+            let err = dynamic_value(dynamic, &Type::String, "proposed state").unwrap_err();
+            assert_eq!(err.severity, Severity::Error);
+            assert_eq!(err.summary, "Could not decode the proposed state");
+            assert!(err.detail.contains("arrived empty"), "{}", err.detail);
+        }
+    }
+
+    #[test]
+    fn null_is_msgpack_nil_or_json_null() {
+        let nil = pb::DynamicValue {
+            msgpack: vec![0xc0],
+            json: Vec::new(),
+        };
+        assert_eq!(dynamic_value(Some(&nil), &Type::String, "prior state"), Ok(Value::Null));
+        let json_null = pb::DynamicValue {
+            msgpack: Vec::new(),
+            json: b"null".to_vec(),
+        };
         assert_eq!(
-            dynamic_value(Some(&empty), &Type::String, "config").unwrap(),
-            Value::Null
+            dynamic_value(Some(&json_null), &Type::String, "prior state"),
+            Ok(Value::Null)
         );
+    }
+
+    #[test]
+    fn reserved_msgpack_marker_is_a_diagnostic_not_null() {
+        let reserved = pb::DynamicValue {
+            msgpack: vec![0xc1],
+            json: Vec::new(),
+        };
+        let err = dynamic_value(Some(&reserved), &Type::String, "configuration").unwrap_err();
+        assert!(err.detail.contains("0xc1"), "{}", err.detail);
+    }
+
+    #[test]
+    fn diagnostics_leave_bounded() {
+        let huge = "z".repeat(1 << 20);
+        let sent = diagnostics(Diagnostic::error("s", huge).into());
+        assert!(sent[0].detail.len() < 9_000, "{} bytes", sent[0].detail.len());
     }
 
     #[test]

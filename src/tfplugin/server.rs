@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status};
 use crate::framework::{Cx, Diagnostic, Diagnostics, DynDataSource, DynResource, Provider, Schema};
 use crate::tfplugin::convert;
 use crate::tfplugin::proto::tfplugin6 as pb;
-use crate::value::{self, Type, Value};
+use crate::value::{self, Quoted, Type, Value};
 
 type RpcResult<T> = Result<Response<T>, Status>;
 
@@ -81,16 +81,22 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    fn resource(&self, type_name: &str) -> Result<&Arc<dyn DynResource<P::Client>>, Diagnostic> {
-        self.resources
-            .get(type_name)
-            .ok_or_else(|| Diagnostic::bug("Unknown resource type", format!("Terraform asked for {type_name:?}")))
+    fn resource(&self, type_name: &str) -> Result<Arc<dyn DynResource<P::Client>>, Diagnostic> {
+        self.resources.get(type_name).cloned().ok_or_else(|| {
+            Diagnostic::bug(
+                "Unknown resource type",
+                format!("Terraform asked for {}", Quoted(type_name)),
+            )
+        })
     }
 
-    fn data_source(&self, type_name: &str) -> Result<&Arc<dyn DynDataSource<P::Client>>, Diagnostic> {
-        self.data_sources
-            .get(type_name)
-            .ok_or_else(|| Diagnostic::bug("Unknown data source type", format!("Terraform asked for {type_name:?}")))
+    fn data_source(&self, type_name: &str) -> Result<Arc<dyn DynDataSource<P::Client>>, Diagnostic> {
+        self.data_sources.get(type_name).cloned().ok_or_else(|| {
+            Diagnostic::bug(
+                "Unknown data source type",
+                format!("Terraform asked for {}", Quoted(type_name)),
+            )
+        })
     }
 
     /// The context for a call that talks to Atlas; an error before ConfigureProvider succeeded.
@@ -116,6 +122,29 @@ impl<P: Provider> ProviderService<P> {
 /// Turns a setup failure into the diagnostics of a response.
 fn diags_of(diagnostic: Diagnostic) -> Vec<pb::Diagnostic> {
     convert::diagnostics(Diagnostics::from(diagnostic))
+}
+
+/// Runs CPU-bound work (decoding, validating, planning or encoding values, which takes a while
+/// for sets of tens of thousands of elements) on tokio's blocking pool, so it never holds one
+/// of the runtime's few worker threads and `StopProvider` and other calls are answered
+/// meanwhile. A panic in `work` becomes a diagnostic.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Diagnostic> + Send + 'static,
+) -> Result<T, Diagnostic> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(err) => Err(Diagnostic::bug("The provider failed while handling values", err)),
+    }
+}
+
+/// Decodes `dynamic` as `ty` off the runtime; see [`convert::dynamic_value`].
+async fn decode(dynamic: Option<pb::DynamicValue>, ty: Type, what: &'static str) -> Result<Value, Diagnostic> {
+    off_runtime(move || convert::dynamic_value(dynamic.as_ref(), &ty, what)).await
+}
+
+/// Encodes `value` as `ty` off the runtime; see [`convert::to_dynamic_value`].
+async fn encode(value: Value, ty: Type, what: &'static str) -> Result<pb::DynamicValue, Diagnostic> {
+    off_runtime(move || convert::to_dynamic_value(&value, &ty, what)).await
 }
 
 #[tonic::async_trait]
@@ -155,21 +184,20 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::validate_provider_config::Request>,
     ) -> RpcResult<pb::validate_provider_config::Response> {
         let request = request.into_inner();
-        let diagnostics =
-            match convert::dynamic_value(request.config.as_ref(), &self.provider_type, "provider configuration") {
-                Ok(config) => {
-                    let mut diags = Diagnostics::new();
-                    crate::framework::schema::validate_config(
-                        &self.provider_schema.block,
-                        &config,
-                        &value::AttributePath::root(),
-                        &mut diags,
-                    );
-                    self.provider.validate(&config, &mut diags);
-                    convert::diagnostics(diags)
-                }
-                Err(diagnostic) => diags_of(diagnostic),
-            };
+        let diagnostics = match decode(request.config, self.provider_type.clone(), "provider configuration").await {
+            Ok(config) => {
+                let mut diags = Diagnostics::new();
+                crate::framework::schema::validate_config(
+                    &self.provider_schema.block,
+                    &config,
+                    &value::AttributePath::root(),
+                    &mut diags,
+                );
+                self.provider.validate(&config, &mut diags);
+                convert::diagnostics(diags)
+            }
+            Err(diagnostic) => diags_of(diagnostic),
+        };
         Ok(Response::new(pb::validate_provider_config::Response { diagnostics }))
     }
 
@@ -178,10 +206,17 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::validate_resource_config::Request>,
     ) -> RpcResult<pb::validate_resource_config::Response> {
         let request = request.into_inner();
-        let diagnostics = match self.resource(&request.type_name).and_then(|resource| {
-            let config = convert::dynamic_value(request.config.as_ref(), resource.value_type(), "configuration")?;
-            Ok(resource.validate(&config))
-        }) {
+        let work = self.resource(&request.type_name).map(|resource| {
+            move || {
+                let config = convert::dynamic_value(request.config.as_ref(), resource.value_type(), "configuration")?;
+                Ok(resource.validate(&config))
+            }
+        });
+        let result = match work {
+            Ok(work) => off_runtime(work).await,
+            Err(diagnostic) => Err(diagnostic),
+        };
+        let diagnostics = match result {
             Ok(diags) => convert::diagnostics(diags),
             Err(diagnostic) => diags_of(diagnostic),
         };
@@ -193,10 +228,18 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::validate_data_resource_config::Request>,
     ) -> RpcResult<pb::validate_data_resource_config::Response> {
         let request = request.into_inner();
-        let diagnostics = match self.data_source(&request.type_name).and_then(|data_source| {
-            let config = convert::dynamic_value(request.config.as_ref(), data_source.value_type(), "configuration")?;
-            Ok(data_source.validate(&config))
-        }) {
+        let work = self.data_source(&request.type_name).map(|data_source| {
+            move || {
+                let config =
+                    convert::dynamic_value(request.config.as_ref(), data_source.value_type(), "configuration")?;
+                Ok(data_source.validate(&config))
+            }
+        });
+        let result = match work {
+            Ok(work) => off_runtime(work).await,
+            Err(diagnostic) => Err(diagnostic),
+        };
+        let diagnostics = match result {
             Ok(diags) => convert::diagnostics(diags),
             Err(diagnostic) => diags_of(diagnostic),
         };
@@ -210,14 +253,14 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> RpcResult<pb::upgrade_resource_state::Response> {
         let request = request.into_inner();
-        let result = self.resource(&request.type_name).and_then(|resource| {
+        let work = self.resource(&request.type_name).map(|resource| move || {
             let version = resource.schema().version;
             if request.version > version {
                 return Err(Diagnostic::error(
                     "State from a newer provider",
                     format!(
                         "The state of this {} was written by a newer provider (schema version {}, this provider knows {}). Upgrade the provider.",
-                        request.type_name, request.version, version
+                        Quoted(&request.type_name), request.version, version
                     ),
                 ));
             }
@@ -232,6 +275,10 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 .map_err(|err| Diagnostic::error("Could not read the stored state", err.to_string()))?;
             convert::to_dynamic_value(&state, resource.value_type(), "upgraded state")
         });
+        let result = match work {
+            Ok(work) => off_runtime(work).await,
+            Err(diagnostic) => Err(diagnostic),
+        };
         let (upgraded_state, diagnostics) = match result {
             Ok(state) => (Some(state), Vec::new()),
             Err(diagnostic) => (None, diags_of(diagnostic)),
@@ -247,15 +294,14 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::configure_provider::Request>,
     ) -> RpcResult<pb::configure_provider::Response> {
         let request = request.into_inner();
-        let config =
-            match convert::dynamic_value(request.config.as_ref(), &self.provider_type, "provider configuration") {
-                Ok(config) => config,
-                Err(diagnostic) => {
-                    return Ok(Response::new(pb::configure_provider::Response {
-                        diagnostics: diags_of(diagnostic),
-                    }))
-                }
-            };
+        let config = match decode(request.config, self.provider_type.clone(), "provider configuration").await {
+            Ok(config) => config,
+            Err(diagnostic) => {
+                return Ok(Response::new(pb::configure_provider::Response {
+                    diagnostics: diags_of(diagnostic),
+                }))
+            }
+        };
         let (client, diags) = self.provider.configure(&config, &request.terraform_version).await;
         if let Some(client) = client {
             if let Ok(mut slot) = self.client.write() {
@@ -272,18 +318,16 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::read_resource::Request>,
     ) -> RpcResult<pb::read_resource::Response> {
         let request = request.into_inner();
-        let result: Result<(Value, Diagnostics, &Type), Diagnostic> = async {
+        let result: Result<(pb::DynamicValue, Diagnostics), Diagnostic> = async {
             let resource = self.resource(&request.type_name)?;
-            let ty = resource.value_type();
-            let current = convert::dynamic_value(request.current_state.as_ref(), ty, "current state")?;
+            let ty = resource.value_type().clone();
+            let current = decode(request.current_state.clone(), ty.clone(), "current state").await?;
             let cx = self.cx()?;
             let (state, diags) = resource.read(&cx, &current).await;
-            Ok((state, diags, ty))
+            Ok((encode(state, ty, "new state").await?, diags))
         }
         .await;
-        let response = match result
-            .and_then(|(state, diags, ty)| Ok((convert::to_dynamic_value(&state, ty, "new state")?, diags)))
-        {
+        let response = match result {
             Ok((new_state, diags)) => pb::read_resource::Response {
                 new_state: Some(new_state),
                 diagnostics: convert::diagnostics(diags),
@@ -304,21 +348,34 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         request: Request<pb::plan_resource_change::Request>,
     ) -> RpcResult<pb::plan_resource_change::Response> {
-        let request = request.into_inner();
-        let result = self.resource(&request.type_name).and_then(|resource| {
-            let ty = resource.value_type();
-            let prior = convert::dynamic_value(request.prior_state.as_ref(), ty, "prior state")?;
-            let proposed = convert::dynamic_value(request.proposed_new_state.as_ref(), ty, "proposed state")?;
-            let config = convert::dynamic_value(request.config.as_ref(), ty, "configuration")?;
-            let (plan, diags) = resource.plan(&prior, &proposed, &config);
-            let planned = convert::to_dynamic_value(&plan.planned, ty, "planned state")?;
-            Ok((planned, plan.requires_replace, diags))
+        let pb::plan_resource_change::Request {
+            type_name,
+            prior_state,
+            proposed_new_state,
+            config,
+            prior_private,
+            ..
+        } = request.into_inner();
+        let work = self.resource(&type_name).map(|resource| {
+            move || {
+                let ty = resource.value_type();
+                let prior = convert::dynamic_value(prior_state.as_ref(), ty, "prior state")?;
+                let proposed = convert::dynamic_value(proposed_new_state.as_ref(), ty, "proposed state")?;
+                let config = convert::dynamic_value(config.as_ref(), ty, "configuration")?;
+                let (plan, diags) = resource.plan(&prior, &proposed, &config);
+                let planned = convert::to_dynamic_value(&plan.planned, ty, "planned state")?;
+                Ok((planned, plan.requires_replace, diags))
+            }
         });
+        let result = match work {
+            Ok(work) => off_runtime(work).await,
+            Err(diagnostic) => Err(diagnostic),
+        };
         let response = match result {
             Ok((planned, requires_replace, diags)) => pb::plan_resource_change::Response {
                 planned_state: Some(planned),
                 requires_replace: requires_replace.iter().map(convert::attribute_path).collect(),
-                planned_private: request.prior_private,
+                planned_private: prior_private,
                 diagnostics: convert::diagnostics(diags),
                 legacy_type_system: false,
                 deferred: None,
@@ -336,19 +393,17 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::apply_resource_change::Request>,
     ) -> RpcResult<pb::apply_resource_change::Response> {
         let request = request.into_inner();
-        let result: Result<(Value, Diagnostics, &Type), Diagnostic> = async {
+        let result: Result<(pb::DynamicValue, Diagnostics), Diagnostic> = async {
             let resource = self.resource(&request.type_name)?;
-            let ty = resource.value_type();
-            let prior = convert::dynamic_value(request.prior_state.as_ref(), ty, "prior state")?;
-            let planned = convert::dynamic_value(request.planned_state.as_ref(), ty, "planned state")?;
+            let ty = resource.value_type().clone();
+            let prior = decode(request.prior_state.clone(), ty.clone(), "prior state").await?;
+            let planned = decode(request.planned_state.clone(), ty.clone(), "planned state").await?;
             let cx = self.cx()?;
             let (state, diags) = resource.apply(&cx, &prior, &planned).await;
-            Ok((state, diags, ty))
+            Ok((encode(state, ty, "new state").await?, diags))
         }
         .await;
-        let response = match result
-            .and_then(|(state, diags, ty)| Ok((convert::to_dynamic_value(&state, ty, "new state")?, diags)))
-        {
+        let response = match result {
             Ok((new_state, diags)) => pb::apply_resource_change::Response {
                 new_state: Some(new_state),
                 private: request.planned_private,
@@ -371,19 +426,18 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::import_resource_state::Request>,
     ) -> RpcResult<pb::import_resource_state::Response> {
         let request = request.into_inner();
-        let result: Result<(Value, Diagnostics, &Type), Diagnostic> = async {
+        let result: Result<(Option<pb::DynamicValue>, Diagnostics), Diagnostic> = async {
             let resource = self.resource(&request.type_name)?;
             let cx = self.cx()?;
             let (state, diags) = resource.import(&cx, &request.id).await;
-            Ok((state, diags, resource.value_type()))
-        }
-        .await;
-        let response = match result.and_then(|(state, diags, ty)| {
             if state.is_null() {
                 return Ok((None, diags));
             }
-            Ok((Some(convert::to_dynamic_value(&state, ty, "imported state")?), diags))
-        }) {
+            let state = encode(state, resource.value_type().clone(), "imported state").await?;
+            Ok((Some(state), diags))
+        }
+        .await;
+        let response = match result {
             Ok((state, diags)) => pb::import_resource_state::Response {
                 imported_resources: state
                     .map(|state| pb::import_resource_state::ImportedResource {
@@ -409,21 +463,19 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::read_data_source::Request>,
     ) -> RpcResult<pb::read_data_source::Response> {
         let request = request.into_inner();
-        let result: Result<(Value, Diagnostics, &Type), Diagnostic> = async {
+        let result: Result<(Option<pb::DynamicValue>, Diagnostics), Diagnostic> = async {
             let data_source = self.data_source(&request.type_name)?;
-            let ty = data_source.value_type();
-            let config = convert::dynamic_value(request.config.as_ref(), ty, "configuration")?;
+            let ty = data_source.value_type().clone();
+            let config = decode(request.config, ty.clone(), "configuration").await?;
             let cx = self.cx()?;
             let (state, diags) = data_source.read(&cx, &config).await;
-            Ok((state, diags, ty))
-        }
-        .await;
-        let response = match result.and_then(|(state, diags, ty)| {
             if diags.has_errors() {
                 return Ok((None, diags));
             }
-            Ok((Some(convert::to_dynamic_value(&state, ty, "data source state")?), diags))
-        }) {
+            Ok((Some(encode(state, ty, "data source state").await?), diags))
+        }
+        .await;
+        let response = match result {
             Ok((state, diags)) => pb::read_data_source::Response {
                 state,
                 diagnostics: convert::diagnostics(diags),
