@@ -6,6 +6,7 @@
 
 use crate::framework::schema::is_object_id;
 use crate::framework::Diagnostic;
+use crate::value::Quoted;
 
 /// Splits `id` into two 24-hex Atlas IDs joined by `-` or `/`. `formats` is shown in the
 /// error, e.g. "`{org_id}-{api_key_id}` or `{org_id}/{api_key_id}`".
@@ -37,7 +38,10 @@ pub fn object_id_slash_name(id: &str, formats: &str) -> Result<(String, String),
 fn malformed(id: &str, formats: &str) -> Diagnostic {
     Diagnostic::error(
         "Invalid import ID",
-        format!("The import ID {id:?} is not in the expected format. Use {formats}, where each Atlas ID is 24 hexadecimal characters."),
+        format!(
+            "The import ID {} is not in the expected format. Use {formats}, where each Atlas ID is 24 hexadecimal characters.",
+            Quoted(id)
+        ),
     )
 }
 
@@ -74,6 +78,18 @@ mod tests {
         let err = object_id_pair("nope", "`{org_id}-{api_key_id}`").unwrap_err();
         assert!(err.detail.contains("{org_id}-{api_key_id}"), "{}", err.detail);
         assert!(err.detail.contains("\"nope\""));
+    }
+
+    #[test]
+    fn huge_ids_are_cut_in_the_error() {
+        let huge = "i".repeat(50 << 20);
+        for err in [
+            object_id_pair(&huge, "`A-B`").unwrap_err(),
+            object_id_slash_name(&huge, "`A/B`").unwrap_err(),
+        ] {
+            assert!(err.detail.len() < 1_000, "{} bytes", err.detail.len());
+            assert!(err.detail.contains("…\" (52428800 characters)"), "{}", err.detail);
+        }
     }
 
     #[test]

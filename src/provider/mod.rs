@@ -244,8 +244,8 @@ impl Provider for AtlasProvider {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if let Some(base_url) = config.get("base_url").as_str() {
-            if let Err(problem) = check_base_url(base_url) {
-                diags.attribute_error(AttributePath::attr("base_url"), "Invalid base URL", problem);
+            if let Err(diagnostic) = check_base_url(base_url) {
+                diags.push(diagnostic);
             }
         }
         for (attribute, min, max) in [
@@ -275,8 +275,8 @@ impl Provider for AtlasProvider {
                 return (None, diags);
             }
         };
-        if let Err(problem) = check_base_url(&base_url) {
-            diags.attribute_error(AttributePath::attr("base_url"), "Invalid base URL", problem);
+        if let Err(diagnostic) = check_base_url(&base_url) {
+            diags.push(diagnostic);
             return (None, diags);
         }
         let credentials = match self.credentials(config) {
@@ -351,12 +351,113 @@ pub fn user_agent(terraform_version: &str) -> String {
     agent
 }
 
-fn check_base_url(base_url: &str) -> Result<(), String> {
-    match url::Url::parse(base_url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(()),
-        Ok(_) => Err(format!(
-            "base_url must be an http or https URL such as {DEFAULT_BASE_URL}, got {base_url:?}."
-        )),
-        Err(err) => Err(format!("base_url {base_url:?} is not a URL: {err}.")),
+/// Checks a base URL from the provider block or `MONGODB_ATLAS_BASE_URL`.
+///
+/// The diagnostic never repeats the URL, which may carry a password
+/// (`https://user:secret@host`); it names the part that is wrong instead. When the text has an
+/// `@` it has no attribute path either, because Terraform would print the configuration line
+/// holding the password under an error that points at `base_url`.
+fn check_base_url(base_url: &str) -> Result<(), Diagnostic> {
+    let problem = match url::Url::parse(base_url.trim()) {
+        Err(err) => format!("base_url is not a URL ({err}); use an http or https URL such as {DEFAULT_BASE_URL}."),
+        Ok(parsed) if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() => {
+            format!("base_url must be an http or https URL with a host, such as {DEFAULT_BASE_URL}.")
+        }
+        Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            format!("base_url must not contain a user name or password. {CREDENTIALS_HELP}")
+        }
+        Ok(_) => return Ok(()),
+    };
+    let diagnostic = Diagnostic::error("Invalid base URL", problem);
+    if base_url.contains('@') {
+        Err(diagnostic)
+    } else {
+        Err(diagnostic.at(AttributePath::attr("base_url")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "s3cr3t-p4ss";
+
+    fn configure_errors(config: Vec<(&str, &str)>, env: Vec<(&str, &str)>) -> Vec<Diagnostic> {
+        let provider = AtlasProvider::with_env(env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect());
+        let schema = provider.schema();
+        let mut attributes: Vec<(&str, Value)> = Vec::new();
+        for attribute in &schema.block.attributes {
+            let value = config
+                .iter()
+                .find(|(name, _)| *name == attribute.name)
+                .map_or(Value::Null, |(_, value)| Value::string(*value));
+            attributes.push((attribute.name.as_str(), value));
+        }
+        let config = Value::object(attributes);
+        let mut diags = Diagnostics::new();
+        provider.validate(&config, &mut diags);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let (client, configure_diags) = runtime.block_on(provider.configure(&config, "1.11.4"));
+        assert!(client.is_none(), "configure must fail");
+        diags.extend(configure_diags);
+        diags.iter().cloned().collect()
+    }
+
+    #[test]
+    fn base_url_problems_never_repeat_the_url() {
+        let digest = vec![
+            ("MONGODB_ATLAS_PUBLIC_KEY", "pub"),
+            ("MONGODB_ATLAS_PRIVATE_KEY", "priv"),
+        ];
+        let urls = [
+            format!("https://user:{SECRET}@127.0.0.1:1/"),
+            format!("https://{SECRET}@cloud.mongodb.com"),
+            format!("ftp://user:{SECRET}@cloud.mongodb.com"),
+            format!("https://user:{SECRET}@"),
+            format!("https://user:{SECRET}@[::1"),
+            format!("not a url {SECRET}"),
+            format!("https://host:99999/{SECRET}"),
+        ];
+        for url in &urls {
+            let from_block = configure_errors(vec![("base_url", url.as_str())], digest.clone());
+            let mut from_env = digest.clone();
+            from_env.push(("MONGODB_ATLAS_BASE_URL", url.as_str()));
+            let from_env = configure_errors(vec![], from_env);
+            for diagnostics in [&from_block, &from_env] {
+                assert!(!diagnostics.is_empty(), "{url}: no error");
+                for diagnostic in diagnostics {
+                    let text = format!("{diagnostic:?}");
+                    assert!(!text.contains(SECRET), "{url}: {text}");
+                    let expected_path = (!url.contains('@')).then(|| AttributePath::attr("base_url"));
+                    assert_eq!(diagnostic.attribute, expected_path, "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn base_url_with_credentials_says_where_credentials_go() {
+        let diagnostics = configure_errors(vec![("base_url", "https://u:p@cloud.mongodb.com")], vec![]);
+        assert!(
+            diagnostics[0]
+                .detail
+                .contains("must not contain a user name or password"),
+            "{diagnostics:?}"
+        );
+        assert!(
+            diagnostics[0].detail.contains("MONGODB_ATLAS_PUBLIC_KEY"),
+            "{diagnostics:?}"
+        );
+    }
+
+    #[test]
+    fn good_base_urls_pass() {
+        for url in [
+            "https://cloud.mongodb.com",
+            "http://127.0.0.1:8080/",
+            " https://x.example/prefix ",
+        ] {
+            assert!(check_base_url(url).is_ok(), "{url}");
+        }
     }
 }
