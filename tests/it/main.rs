@@ -1,6 +1,7 @@
 //! The one integration-test binary: in-process tests and end-to-end tests through the real `terraform`.
 
 mod binary;
+mod bounds;
 mod client;
 mod codec;
 mod docs;
@@ -10,6 +11,7 @@ mod e2e_faults;
 mod e2e_limits;
 mod e2e_project;
 mod e2e_recovery;
+mod e2e_secrets;
 mod grpc;
 mod support;
 mod transport;
