@@ -5,6 +5,7 @@
 //! at that level (`TF_LOG`, `TF_LOG_PROVIDER`, `TF_LOG_PATH`). The level we emit at comes
 //! from `TF_LOG_PROVIDER`, else `TF_LOG`, else warnings only. Nothing here ever sees a
 //! secret: the client logs method, path, status, attempt and duration, never headers or bodies.
+//! Each message and field is cut after 4,096 characters, so no input makes a line huge.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -15,6 +16,8 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
+
+use crate::value::truncate;
 
 /// Installs the stderr JSON logger for the provider process.
 pub fn init() {
@@ -85,8 +88,16 @@ impl Visit for FieldVisitor {
     }
 }
 
+/// Most characters of one log field (or message); longer ones are cut, so a log line stays
+/// bounded whatever input an error or value carries.
+const FIELD_MAX_CHARS: usize = 4_096;
+
 impl FieldVisitor {
     fn record(&mut self, field: &Field, value: String) {
+        let value = match truncate(&value, FIELD_MAX_CHARS) {
+            std::borrow::Cow::Borrowed(_) => value,
+            std::borrow::Cow::Owned(cut) => cut,
+        };
         if field.name() == "message" {
             self.message = Some(value);
         } else {
@@ -142,6 +153,38 @@ mod tests {
         assert_eq!(level_from_env(Some("debug".into())), LevelFilter::DEBUG);
         assert_eq!(level_from_env(None), LevelFilter::WARN);
         assert_eq!(level_from_env(Some("nonsense".into())), LevelFilter::WARN);
+    }
+
+    /// Formats events the way `HclogLayer` does, into a list instead of stderr.
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl<S: Subscriber> Layer<S> for Capture {
+        fn on_event(&self, event: &Event<'_>, _cx: Context<'_, S>) {
+            let line = format_event(event.metadata().level(), event.metadata().target(), |visitor| {
+                event.record(visitor)
+            });
+            if let Ok(mut lines) = self.0.lock() {
+                lines.push(line);
+            }
+        }
+    }
+
+    #[test]
+    fn long_fields_and_messages_are_cut() {
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry().with(Capture(std::sync::Arc::clone(&lines)));
+        let huge = "e".repeat(1 << 20);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(error = %huge, "failed");
+            tracing::warn!(detail = ?huge, "{huge}");
+        });
+        let lines = lines.lock().unwrap();
+        assert_eq!(lines.len(), 2);
+        for line in lines.iter() {
+            assert!(line.len() < 2 * FIELD_MAX_CHARS + 400, "{} bytes", line.len());
+            assert!(line.contains("(1048576 characters)"), "{line}");
+        }
+        assert!(lines[1].contains("(1048578 characters)"), "the Debug form has quotes");
     }
 
     #[test]

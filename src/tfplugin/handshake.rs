@@ -37,6 +37,7 @@ use super::proto::plugin::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
 use super::proto::plugin::{Empty, StdioData};
 use super::proto::tfplugin6::provider_server::{Provider, ProviderServer};
 use super::tls::{ServerTls, TlsError};
+use crate::value::Quoted;
 
 /// The environment variable through which Terraform proves it started us.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
@@ -94,13 +95,16 @@ pub struct ServeConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// Terraform does not offer protocol 6.
-    #[error("terraform offered plugin protocol versions {offered:?}, but this provider speaks only version 6")]
+    #[error(
+        "terraform offered plugin protocol versions {}, but this provider speaks only version 6",
+        Quoted(.offered)
+    )]
     UnsupportedProtocol {
         /// The raw value of `PLUGIN_PROTOCOL_VERSIONS`.
         offered: String,
     },
     /// `PLUGIN_MIN_PORT` or `PLUGIN_MAX_PORT` is not a port number.
-    #[error("{name} is not a port number: {value:?}")]
+    #[error("{name} is not a port number: {}", Quoted(.value))]
     InvalidPort {
         /// The variable's name.
         name: &'static str,
@@ -649,6 +653,21 @@ mod tests {
         let err = negotiate_protocol(Some("4,5")).unwrap_err();
         assert!(err.to_string().contains("\"4,5\""), "{err}");
         assert!(negotiate_protocol(Some("60")).is_err());
+    }
+
+    #[test]
+    fn startup_errors_quote_environment_values_bounded() {
+        let offered = "5,".repeat(1 << 20);
+        let err = negotiate_protocol(Some(&offered)).unwrap_err().to_string();
+        assert!(err.len() < 600, "{} bytes", err.len());
+        assert!(err.contains("(2097152 characters)"), "{err}");
+        let err = ServeError::InvalidPort {
+            name: "PLUGIN_MIN_PORT",
+            value: "9".repeat(100_000),
+        }
+        .to_string();
+        assert!(err.len() < 600, "{} bytes", err.len());
+        assert!(err.starts_with("PLUGIN_MIN_PORT is not a port number: \"999"), "{err}");
     }
 
     #[test]
