@@ -8,7 +8,7 @@
 
 use crate::atlas;
 use crate::framework::Diagnostic;
-use crate::value::AttributePath;
+use crate::value::{truncate, AttributePath};
 
 /// Atlas request-body field names and the Terraform attributes they come from.
 const FIELD_NAMES: &[(&str, &str)] = &[("desc", "description"), ("roles", "role_names"), ("name", "name")];
@@ -26,9 +26,14 @@ impl<T> OrDiagnose<T> for Result<T, atlas::Error> {
     }
 }
 
-/// The diagnostic for one Atlas error.
+/// Most characters of an Atlas error's own text in a diagnostic. The text names the request
+/// path and Atlas's detail, and both can repeat IDs from the configuration, of any length.
+pub const ATLAS_ERROR_MAX_CHARS: usize = 1_000;
+
+/// The diagnostic for one Atlas error; its text is cut after [`ATLAS_ERROR_MAX_CHARS`]
+/// characters, before the hint on what to do.
 pub fn diagnose(err: &atlas::Error, summary: &str, attrs: &[(&str, &str)]) -> Diagnostic {
-    let mut detail = err.to_string();
+    let mut detail = truncate(&err.to_string(), ATLAS_ERROR_MAX_CHARS).into_owned();
     if let Some(first) = detail.get(..1) {
         detail = first.to_uppercase() + &detail[1..];
     }
@@ -131,5 +136,28 @@ mod tests {
             &[],
         );
         assert!(!other.detail.contains("500 API keys"), "{}", other.detail);
+    }
+
+    #[test]
+    fn long_atlas_errors_are_cut_before_the_hint() {
+        let err = atlas::Error::Cancelled;
+        let short = diagnose(&err, "Could not read API key", &[]);
+        assert!(
+            short.detail.starts_with("The atlas request was cancelled."),
+            "{}",
+            short.detail
+        );
+        let long = atlas::Error::Request(atlas::RequestError::new(format!("bad id {}", "a".repeat(100_000))));
+        let diagnostic = diagnose(&long, "Could not read API key", &[]);
+        assert!(
+            diagnostic.detail.len() < ATLAS_ERROR_MAX_CHARS + 100,
+            "{} bytes",
+            diagnostic.detail.len()
+        );
+        assert!(
+            diagnostic.detail.ends_with("… (100007 characters)."),
+            "{}",
+            diagnostic.detail
+        );
     }
 }

@@ -560,3 +560,68 @@ async fn stop_provider_answers_during_two_huge_plans() {
     }
     eprintln!("both 80000-element plans done after {:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn data_source_errors_quote_ids_briefly() {
+    let emulator = atlas_emulator::start(atlas_emulator::Options::default())
+        .await
+        .expect("emulator");
+    let seed = emulator.seed.clone();
+    let env = [
+        ("MONGODB_ATLAS_PUBLIC_KEY", seed.public_key.as_str()),
+        ("MONGODB_ATLAS_PRIVATE_KEY", seed.private_key.as_str()),
+        ("MONGODB_ATLAS_BASE_URL", seed.base_url.as_str()),
+    ];
+    let service = ProviderService::new(AtlasProvider::with_env(
+        env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    ));
+    let provider_ty = AtlasProvider::new().schema().value_type();
+    service
+        .configure_provider(Request::new(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: dynamic(&object(&[], &provider_ty), &provider_ty),
+            client_capabilities: None,
+        }))
+        .await
+        .expect("configure answers");
+    let ty = AtlasProvider::new()
+        .data_sources()
+        .into_iter()
+        .find(|d| d.name() == "api_key")
+        .expect("api_key data source")
+        .value_type()
+        .clone();
+    let read = |api_key_id: String| {
+        let config = object(
+            &[
+                ("org_id", Value::string(&seed.org_id)),
+                ("api_key_id", Value::string(api_key_id)),
+            ],
+            &ty,
+        );
+        let request = pb::read_data_source::Request {
+            type_name: "mongodbatlas_api_key".into(),
+            config: dynamic(&config, &ty),
+            ..Default::default()
+        };
+        let service = &service;
+        async move {
+            let response = service
+                .read_data_source(Request::new(request))
+                .await
+                .expect("read answers")
+                .into_inner();
+            all_text(&response.diagnostics)
+        }
+    };
+    // A well-formed ID Atlas does not know: the not-found message quotes it.
+    let text = read("aaaaaaaaaaaaaaaaaaaaaaaa".into()).await;
+    assert!(
+        text.contains("No API key with ID \"aaaaaaaaaaaaaaaaaaaaaaaa\" exists in organization \""),
+        "{text}"
+    );
+    // A long one Atlas rejects, repeating it in its path and detail: the error is cut.
+    let text = read("a".repeat(20_000)).await;
+    assert!(text.contains("PATH_PARAM_PARSE_ERROR"), "{text}");
+    assert!(text.len() < 1_500, "{} bytes", text.len());
+}

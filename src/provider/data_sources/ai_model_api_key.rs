@@ -12,7 +12,7 @@ use crate::atlas;
 use crate::framework::schema::Validator;
 use crate::framework::{attribute, string, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Schema};
 use crate::provider::errors::OrDiagnose;
-use crate::value::{AttributePath, Type};
+use crate::value::{AttributePath, Quoted, Type};
 
 /// One AI model API key by ID.
 pub struct AiModelApiKeyData;
@@ -120,7 +120,8 @@ impl DataSource for AiModelApiKeyData {
                     "AI model API key not found",
                     format!(
                         "No AI model API key with ID {} exists in project {}.",
-                        config.api_key_id, config.project_id
+                        Quoted(&config.api_key_id),
+                        Quoted(&config.project_id)
                     ),
                 )
                 .at(AttributePath::attr("api_key_id"))

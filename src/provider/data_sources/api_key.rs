@@ -14,7 +14,7 @@ use crate::framework::schema::Validator;
 use crate::framework::{attribute, string, string_set, Cx, DataSource, Diagnostic, Diagnostics, Schema};
 use crate::provider::data_sources::org_role_names;
 use crate::provider::errors::OrDiagnose;
-use crate::value::{AttributePath, Type};
+use crate::value::{AttributePath, Quoted, Type};
 
 /// One organization API key by ID.
 pub struct ApiKeyData;
@@ -82,7 +82,8 @@ impl DataSource for ApiKeyData {
                     "API key not found",
                     format!(
                         "No API key with ID {} exists in organization {}.",
-                        config.api_key_id, config.org_id
+                        Quoted(&config.api_key_id),
+                        Quoted(&config.org_id)
                     ),
                 )
                 .at(AttributePath::attr("api_key_id"))

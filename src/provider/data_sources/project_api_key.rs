@@ -15,7 +15,7 @@ use crate::framework::schema::Validator;
 use crate::framework::{attribute, string, Cx, DataSource, Diagnostic, Diagnostics, Schema};
 use crate::provider::data_sources::assignment_type;
 use crate::provider::errors::OrDiagnose;
-use crate::value::{AttributePath, Type};
+use crate::value::{AttributePath, Quoted, Type};
 
 /// One key assigned to a project.
 pub struct ProjectApiKeyData;
@@ -105,7 +105,8 @@ impl DataSource for ProjectApiKeyData {
                     "Project API key not found",
                     format!(
                         "No API key with ID {} is assigned to project {}.",
-                        config.api_key_id, config.project_id
+                        Quoted(&config.api_key_id),
+                        Quoted(&config.project_id)
                     ),
                 )
                 .at(AttributePath::attr("api_key_id"))
