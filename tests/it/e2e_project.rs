@@ -62,8 +62,12 @@ resource "mongodbatlas_project_api_key" "api_1" {{
     )
 }
 
+/// The seeded projects in id order: an import by organization ID picks the lowest project id
+/// as `project_id`, and the emulator's ids do not sort in creation order.
 fn projects(world: &World) -> Vec<String> {
-    (0..3).map(|i| world.project_id(i)).collect()
+    let mut ids: Vec<String> = (0..3).map(|i| world.project_id(i)).collect();
+    ids.sort();
+    ids
 }
 
 /// (org roles, project id -> roles) of the key with `key_id`, as the emulator holds them.
