@@ -35,7 +35,8 @@ pub(crate) const MEDIA_2023_01_01: &str = "application/vnd.atlas.2023-01-01+json
 pub(crate) const MEDIA_2025_03_12: &str = "application/vnd.atlas.2025-03-12+json";
 
 /// Settings for [`Client::new`]. Build it with [`Config::new`] and adjust fields as needed.
-#[derive(Clone, Debug)]
+/// `Debug` leaves out any user info in `base_url`; the credentials redact their own secrets.
+#[derive(Clone)]
 pub struct Config {
     /// Scheme and host of Atlas, such as `https://cloud.mongodb.com` (a trailing `/` is ignored;
     /// a path prefix is kept). The OAuth token endpoint is `<base_url>/api/oauth/token`.
@@ -52,6 +53,32 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Limit for establishing a connection (TCP and TLS).
     pub connect_timeout: Duration,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("base_url", &without_user_info(&self.base_url))
+            .field("credentials", &self.credentials)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `url` with any user name and password removed; unparsable text is not shown at all.
+fn without_user_info(url: &str) -> String {
+    match Url::parse(url.trim()) {
+        Ok(mut parsed) => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Err(_) => "<not a url>".to_string(),
+    }
 }
 
 impl Config {
@@ -582,6 +609,23 @@ fn transport_failure(method: &str, path: &str, err: reqwest::Error) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_debug_hides_user_info_and_secrets() {
+        let config = Config::new(
+            "https://user:s3cr3t@cloud.example.com/",
+            Credentials::Digest {
+                public_key: "public".to_string(),
+                private_key: secrecy::SecretString::from("private-part"),
+            },
+            "agent",
+        );
+        let shown = format!("{config:?}");
+        assert!(shown.contains("cloud.example.com"), "{shown}");
+        for secret in ["s3cr3t", "user:", "private-part"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
 
     fn digest() -> Credentials {
         Credentials::Digest {

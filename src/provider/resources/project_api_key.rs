@@ -29,7 +29,7 @@ use crate::framework::{
 };
 use crate::provider::errors::OrDiagnose;
 use crate::provider::{import_id, recover};
-use crate::value::{AttributePath, Value};
+use crate::value::{AttributePath, Quoted, Value};
 
 /// The resource type.
 pub struct ProjectApiKey;
@@ -530,7 +530,9 @@ fn validate_rules(config: &Value, diags: &mut Diagnostics) {
                         path.clone().then_attr("project_id"),
                         "First assignment must be the key's project",
                         format!(
-                            "The first project_assignment block must name the resource's project_id ({resource_project}), through which the key is created; it names {first}."
+                            "The first project_assignment block must name the resource's project_id ({}), through which the key is created; it names {}.",
+                            Quoted(resource_project),
+                            Quoted(first)
                         ),
                     );
                 }
@@ -547,28 +549,49 @@ fn validate_rules(config: &Value, diags: &mut Diagnostics) {
                 diags.attribute_error(
                     path.then_attr("project_id"),
                     "Duplicate project assignment",
-                    format!("Project {project_id} is already assigned in project_assignment[{earlier}]; give each project one block with all its roles."),
+                    format!(
+                        "Project {} is already assigned in project_assignment[{earlier}]; give each project one block with all its roles.",
+                        Quoted(project_id)
+                    ),
                 );
             }
         }
     }
 }
 
+/// Most role errors reported for one attribute; a 40,000-element set gives a bounded answer.
+const ROLE_ERRORS_REPORTED: usize = 10;
+
 fn check_roles(roles: &Value, org_roles_allowed: bool, path: &AttributePath, diags: &mut Diagnostics) {
-    for role in roles.as_elements().unwrap_or_default().iter().filter_map(Value::as_str) {
-        if role == ORG_READ_ONLY {
-            diags.attribute_error(
-                path.clone(),
-                "ORG_READ_ONLY is not allowed here",
-                "Atlas gives a key created through a project an organization role of its own, so configuring ORG_READ_ONLY could never match what Atlas reports. Leave it out; to give the key other organization roles, list them in the first project_assignment block.",
-            );
-        } else if role.starts_with("ORG_") && !org_roles_allowed {
-            diags.attribute_error(
-                path.clone(),
-                "Organization role outside the first assignment",
-                format!("{role} is an organization role; organization roles can be given only in the first project_assignment block."),
-            );
-        }
+    let problems = roles
+        .as_elements()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter_map(|role| {
+            if role == ORG_READ_ONLY {
+                Some((
+                    "ORG_READ_ONLY is not allowed here",
+                    "Atlas gives a key created through a project an organization role of its own, so configuring \
+                     ORG_READ_ONLY could never match what Atlas reports. Leave it out; to give the key other \
+                     organization roles, list them in the first project_assignment block."
+                        .to_string(),
+                ))
+            } else if role.starts_with("ORG_") && !org_roles_allowed {
+                Some((
+                    "Organization role outside the first assignment",
+                    format!(
+                        "{} is an organization role; organization roles can be given only in the first \
+                         project_assignment block.",
+                        Quoted(role)
+                    ),
+                ))
+            } else {
+                None
+            }
+        });
+    for (summary, detail) in problems.take(ROLE_ERRORS_REPORTED) {
+        diags.attribute_error(path.clone(), summary, detail);
     }
 }
 
@@ -614,8 +637,9 @@ fn ordered(current: &BTreeMap<String, BTreeSet<String>>, preferred: &[Assignment
             })
         })
         .collect();
+    let placed: BTreeSet<String> = out.iter().map(|a| a.project_id.clone()).collect();
     for (project_id, roles) in current {
-        if !out.iter().any(|a| &a.project_id == project_id) {
+        if !placed.contains(project_id) {
             out.push(Assignment {
                 project_id: project_id.clone(),
                 role_names: roles.clone(),
