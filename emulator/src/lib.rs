@@ -39,7 +39,6 @@ pub mod state;
 pub mod store;
 pub mod views;
 
-use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::thread::JoinHandle;
@@ -272,21 +271,7 @@ pub fn router(state: AppState) -> axum::Router {
     routes::router(state)
 }
 
-/// Serves `app` on `listener` over HTTP/1.1 within `limits` until `shutdown` completes, then
-/// drops every open connection. See the `server` module for the cap and the timeouts.
-///
-/// A response carrying the `AbortConnection` extension (the "close" fault) is not sent: the
-/// connection is closed instead.
-///
-/// Errors: none today; accept errors are logged and retried.
-pub async fn serve(
-    listener: TcpListener,
-    app: axum::Router,
-    limits: ConnectionLimits,
-    shutdown: impl Future<Output = ()> + Send,
-) -> io::Result<()> {
-    server::serve(listener, app, limits, shutdown).await
-}
+pub use server::serve;
 
 // Links and the printed base URL must be dialable, so an unspecified bind address becomes the
 // loopback address of the same family.

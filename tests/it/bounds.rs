@@ -3,7 +3,6 @@
 //!
 //! Timings are printed (run with `--nocapture` to see them), never asserted.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,6 +14,8 @@ use terraform_provider_mongodbatlas::tfplugin::proto::tfplugin6 as pb;
 use terraform_provider_mongodbatlas::tfplugin::server::ProviderService;
 use terraform_provider_mongodbatlas::value::{msgpack, Type, Value};
 use tonic::Request;
+
+use crate::grpc::{dynamic, object};
 
 const API_KEY: &str = "mongodbatlas_api_key";
 const ORG: &str = "5d09d6a59ccf6445652a444a";
@@ -30,24 +31,6 @@ fn api_key_type() -> Type {
         .find(|r| r.name() == "api_key")
         .expect("api_key is registered");
     resource.value_type().clone()
-}
-
-fn object(pairs: &[(&str, Value)], ty: &Type) -> Value {
-    let Type::Object(fields) = ty else {
-        panic!("object type")
-    };
-    let mut values: BTreeMap<String, Value> = fields.keys().map(|k| (k.clone(), Value::Null)).collect();
-    for (name, value) in pairs {
-        values.insert(name.to_string(), value.clone());
-    }
-    Value::Object(values)
-}
-
-fn dynamic(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue {
-        msgpack: msgpack::encode(value, ty).expect("encodes"),
-        json: Vec::new(),
-    })
 }
 
 fn role_set(count: usize, reversed: bool) -> Value {

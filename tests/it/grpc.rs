@@ -32,7 +32,8 @@ fn provider_type() -> Type {
     AtlasProvider::new().schema().value_type()
 }
 
-fn object(pairs: &[(&str, Value)], ty: &Type) -> Value {
+/// An object of type `ty` with `pairs` set and every other attribute null.
+pub(crate) fn object(pairs: &[(&str, Value)], ty: &Type) -> Value {
     let Type::Object(fields) = ty else {
         panic!("object type")
     };
@@ -43,7 +44,8 @@ fn object(pairs: &[(&str, Value)], ty: &Type) -> Value {
     Value::Object(values)
 }
 
-fn dynamic(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
+/// `value` as a msgpack `DynamicValue`.
+pub(crate) fn dynamic(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
     Some(pb::DynamicValue {
         msgpack: msgpack::encode(value, ty).unwrap(),
         json: Vec::new(),

@@ -223,23 +223,23 @@ impl World {
 
     /// The ids of the organization keys whose description starts with `prefix`, as Atlas holds them.
     pub fn key_ids_described(&self, prefix: &str) -> Vec<String> {
-        self.atlas_state()["api_keys"]
-            .as_array()
-            .expect("api_keys in the emulator state")
-            .iter()
-            .filter(|k| k["desc"].as_str().is_some_and(|d| d.starts_with(prefix)))
-            .filter_map(|k| k["id"].as_str().map(str::to_string))
-            .collect()
+        self.ids_in_state_dump("api_keys", "desc", "id", prefix)
     }
 
     /// The ids of the AI model keys whose name starts with `prefix`, as Atlas holds them.
     pub fn ai_key_ids_named(&self, prefix: &str) -> Vec<String> {
-        self.atlas_state()["ai_model_api_keys"]
+        self.ids_in_state_dump("ai_model_api_keys", "name", "api_key_id", prefix)
+    }
+
+    /// `id_field` of the entries of `collection` in the emulator's state dump whose `text_field`
+    /// starts with `prefix`.
+    fn ids_in_state_dump(&self, collection: &str, text_field: &str, id_field: &str, prefix: &str) -> Vec<String> {
+        self.atlas_state()[collection]
             .as_array()
-            .expect("ai_model_api_keys in the emulator state")
+            .unwrap_or_else(|| panic!("{collection} in the emulator state"))
             .iter()
-            .filter(|k| k["name"].as_str().is_some_and(|d| d.starts_with(prefix)))
-            .filter_map(|k| k["api_key_id"].as_str().map(str::to_string))
+            .filter(|entry| entry[text_field].as_str().is_some_and(|text| text.starts_with(prefix)))
+            .filter_map(|entry| entry[id_field].as_str().map(str::to_string))
             .collect()
     }
 
