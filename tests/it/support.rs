@@ -162,6 +162,17 @@ impl World {
 
     /// Runs terraform in `dir` (for a second, fresh state).
     pub fn terraform_in(&self, dir: &Path, args: &[&str]) -> Run {
+        let output = self.command(dir, args).output().expect("run terraform");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// terraform with `args` in `dir`: the dev_overrides CLI config, the emulator's credentials,
+    /// no inherited logging or base URL, and every variable set with `set_env`.
+    fn command(&self, dir: &Path, args: &[&str]) -> Command {
         let mut command = Command::new(terraform_binary());
         command
             .args(args)
@@ -180,40 +191,19 @@ impl World {
                 None => command.env_remove(key),
             };
         }
-        let output = command.output().expect("run terraform");
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        command
     }
 
     /// Starts terraform in its own process group, as a shell starts a foreground job, so that
     /// [`interrupt`] can send SIGINT to it and its provider the way Ctrl-C in a terminal does.
     pub fn spawn_terraform(&self, args: &[&str]) -> std::process::Child {
         use std::os::unix::process::CommandExt;
-        let mut command = Command::new(terraform_binary());
-        command
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("TF_CLI_CONFIG_FILE", self.dir.path().join("terraformrc"))
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_IN_AUTOMATION", "1")
-            .env("MONGODB_ATLAS_PUBLIC_KEY", &self.emulator.seed.public_key)
-            .env("MONGODB_ATLAS_PRIVATE_KEY", &self.emulator.seed.private_key)
-            .env_remove("TF_LOG")
-            .env_remove("TF_LOG_PATH")
-            .env_remove("MONGODB_ATLAS_BASE_URL")
+        self.command(self.dir.path(), args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
-            .process_group(0);
-        for (key, value) in &self.extra_env {
-            match value {
-                Some(value) => command.env(key, value),
-                None => command.env_remove(key),
-            };
-        }
-        command.spawn().expect("start terraform")
+            .process_group(0)
+            .spawn()
+            .expect("start terraform")
     }
 
     /// Replaces the emulator's fault plan.
