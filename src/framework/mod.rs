@@ -13,7 +13,7 @@ pub mod schema;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use plan::Plan;
 pub use resource::{
-    data_source, resource, Cx, DataSource, DynDataSource, DynResource, Outcome, Provider, Resource, Sensitive,
+    data_source, resource, Applied, Cx, DataSource, DynDataSource, DynResource, Failed, Provider, Resource, Sensitive,
 };
 pub use schema::{
     at_least, attribute, length, string, string_set, Attribute, Block, NestedBlock, Nesting, Schema, Validator,

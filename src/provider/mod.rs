@@ -10,6 +10,7 @@ pub mod import_id;
 pub mod recover;
 pub mod registry;
 pub mod resources;
+pub mod secret;
 
 use async_trait::async_trait;
 use std::sync::Arc;

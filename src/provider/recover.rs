@@ -97,15 +97,6 @@ impl Made for atlas::AiModelApiKey {
     }
 }
 
-/// A key the create made, or the one recovery adopted.
-#[derive(Debug)]
-pub struct Created<K> {
-    pub key: K,
-    /// `Some` when the answer was lost and the key was found by its attributes: the warning to
-    /// show, since the secret is gone.
-    pub adopted: Option<Diagnostic>,
-}
-
 /// The per-process book of keys handed to Terraform, and the gate that orders creates and
 /// recoveries. One provider process serves one configuration, so one book per process.
 struct Book {
@@ -142,6 +133,7 @@ pub fn claimed(id: &str) -> bool {
 /// - `matches`: whether a listed key has the attributes the create sent.
 /// - `import_id`: the `terraform import` ID of a key, from its id.
 ///
+/// Returns the key made, or the one adopted (with a warning through `cx`: its secret is gone).
 /// Errors: the create's own diagnostic when Atlas certainly did not process it; otherwise a
 /// diagnostic that names every candidate (or says none was found, or that the keys could not
 /// be listed) with what to import or delete. A successful create or adoption is claimed.
@@ -155,7 +147,7 @@ pub async fn create_or_adopt<K, C, L, F>(
     list: L,
     matches: impl Fn(&K) -> bool,
     import_id: impl Fn(&str) -> String,
-) -> Result<Created<K>, Diagnostics>
+) -> Result<K, Diagnostics>
 where
     K: Made,
     C: Future<Output = Result<K, atlas::Error>>,
@@ -176,7 +168,7 @@ where
         match result {
             Ok(key) => {
                 claim(key.id());
-                return Ok(Created { key, adopted: None });
+                return Ok(key);
             }
             Err(err) => (err, sent),
         }
@@ -211,10 +203,10 @@ where
         Ok::<_, atlas::Error>((window, candidates))
     };
     match tokio::time::timeout(LOOKUP_DEADLINE, lookup).await {
-        Ok(Ok((_, mut candidates))) if candidates.len() == 1 => Ok(Created {
-            key: candidates.remove(0),
-            adopted: Some(adopted_warning(kind)),
-        }),
+        Ok(Ok((_, mut candidates))) if candidates.len() == 1 => {
+            cx.warn(adopted_warning(kind));
+            Ok(candidates.remove(0))
+        }
         Ok(Ok((window, candidates))) => {
             Err(undecided(kind, summary, &failure, &window, &candidates, &import_id).into())
         }

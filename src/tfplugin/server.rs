@@ -116,10 +116,7 @@ impl<P: Provider> ProviderService<P> {
             ));
         };
         let cancel = self.stop.lock().map(|token| token.child_token()).unwrap_or_default();
-        Ok(Cx {
-            client: P::client_for_call(client, &cancel),
-            cancel,
-        })
+        Ok(Cx::new(P::client_for_call(client, &cancel), cancel))
     }
 }
 
