@@ -16,5 +16,5 @@ pub use resource::{
     data_source, resource, Applied, Cx, DataSource, DynDataSource, DynResource, Failed, Provider, Resource, Sensitive,
 };
 pub use schema::{
-    at_least, attribute, length, string, string_set, Attribute, Block, NestedBlock, Nesting, Schema, Validator,
+    at_least, attribute, count, length, string, string_set, Attribute, Block, NestedBlock, Nesting, Schema, Validator,
 };

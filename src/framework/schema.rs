@@ -427,6 +427,11 @@ pub fn length(range: RangeInclusive<usize>) -> Validator {
     Validator::Length(range)
 }
 
+/// A validator for lists and sets with between `range.start()` and `range.end()` elements.
+pub fn count(range: RangeInclusive<usize>) -> Validator {
+    Validator::Count(range)
+}
+
 /// A validator for lists and sets with at least `min` elements.
 pub fn at_least(min: usize) -> Validator {
     Validator::Count(min..=usize::MAX)

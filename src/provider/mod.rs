@@ -11,6 +11,7 @@ pub mod recover;
 pub mod registry;
 pub mod resources;
 pub mod secret;
+pub mod validators;
 
 use async_trait::async_trait;
 use std::sync::Arc;

@@ -43,8 +43,10 @@ use crate::atlas;
 use crate::framework::{Cx, Diagnostic, Diagnostics};
 use crate::provider::errors;
 
-/// Widening of the window on each side when Atlas's clock is known: one second for the
-/// resolution of the `Date` header and one for that of ObjectIds.
+/// Widening of the window's end when Atlas's clock is known: one second for the resolution of
+/// the `Date` header and one for that of ObjectIds. The start needs none: `Date` is truncated
+/// to the second and arrives after it was stamped, so the learnt offset is never ahead of
+/// Atlas's clock, and an ObjectId second is truncated too.
 pub const MARGIN: Duration = Duration::from_secs(2);
 
 /// Widening of the window on each side before any answer told us Atlas's clock.
@@ -229,16 +231,23 @@ pub struct Window {
 }
 
 impl Window {
-    /// From `sent` to `answered` (local clock), moved onto Atlas's clock by `offset` and widened
-    /// by [`MARGIN`]; with no known offset, widened by [`UNKNOWN_CLOCK_MARGIN`] instead.
+    /// From `sent` to `answered` (local clock), moved onto Atlas's clock by `offset`: from the
+    /// whole second the request was sent in to [`MARGIN`] after the answer. With no known
+    /// offset, the local clock widened by [`UNKNOWN_CLOCK_MARGIN`] on both sides.
     pub fn new(sent: SystemTime, answered: SystemTime, offset: Option<atlas::SignedDuration>) -> Window {
-        let (offset, margin) = match offset {
-            Some(offset) => (offset, MARGIN),
-            None => (atlas::SignedDuration::from_millis(0), UNKNOWN_CLOCK_MARGIN),
-        };
-        Window {
-            from: atlas::SignedDuration::from_millis(-(margin.as_millis() as i64)).shift(offset.shift(sent)),
-            to: offset.shift(answered) + margin,
+        match offset {
+            Some(offset) => Window {
+                from: whole_second(offset.shift(sent)),
+                to: offset.shift(answered) + MARGIN,
+            },
+            None => Window {
+                from: UNIX_EPOCH
+                    + sent
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap_or_default()
+                        .saturating_sub(UNKNOWN_CLOCK_MARGIN),
+                to: answered + UNKNOWN_CLOCK_MARGIN,
+            },
         }
     }
 
@@ -246,6 +255,11 @@ impl Window {
     pub fn contains(&self, at: SystemTime) -> bool {
         self.from <= at && at <= self.to
     }
+}
+
+/// `time` truncated to its whole second, as ObjectIds and `Date` headers are.
+fn whole_second(time: SystemTime) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(time.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs())
 }
 
 /// The warning for an adopted key whose secret was in the lost answer.
@@ -402,17 +416,19 @@ mod tests {
         assert_eq!(
             ahead,
             Window {
-                from: at(1008),
+                from: at(1010),
                 to: at(1015)
             }
         );
-        assert!(ahead.contains(at(1008)) && ahead.contains(at(1015)));
-        assert!(!ahead.contains(at(1007)) && !ahead.contains(at(1016)));
-        // Thirty seconds before the attempt is outside, unlike the old fixed slack.
+        assert!(ahead.contains(at(1010)) && ahead.contains(at(1015)));
+        assert!(!ahead.contains(at(1009)) && !ahead.contains(at(1016)));
+        // A key made a second before the request, or thirty, is outside.
         let same = Window::new(at(1000), at(1001), Some(atlas::SignedDuration::from_millis(0)));
-        assert!(!same.contains(at(970)));
-        let behind = Window::new(at(1000), at(1001), Some(atlas::SignedDuration::from_millis(-5_500)));
-        assert_eq!(behind.from, at(1000) - Duration::from_millis(7_500));
+        assert!(!same.contains(at(999)) && !same.contains(at(970)));
+        // The start is the whole second the request was sent in, on Atlas's clock.
+        let sent = at(1000) + Duration::from_millis(300);
+        let behind = Window::new(sent, at(1001), Some(atlas::SignedDuration::from_millis(-5_500)));
+        assert_eq!(behind.from, at(994));
     }
 
     #[test]

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::atlas;
 use crate::framework::schema::Validator;
-use crate::framework::{at_least, length, string, string_set, Applied, Cx, Diagnostics, Resource, Schema, Sensitive};
+use crate::framework::{count, length, string, string_set, Applied, Cx, Diagnostics, Resource, Schema, Sensitive};
 use crate::provider::errors::OrDiagnose;
+use crate::provider::validators::MAX_ROLES;
 use crate::provider::{import_id, recover, secret};
 
 /// The resource type.
@@ -59,9 +60,9 @@ impl Resource for ApiKey {
                 .doc("Description of the key, 1 to 250 characters. Shown in the Atlas UI."),
             string_set("role_names")
                 .required()
-                .validate(at_least(1))
+                .validate(count(1..=MAX_ROLES))
                 .validate(Validator::EachHasPrefix { prefix: "ORG_", why: ORG_ROLES_ONLY })
-                .doc("Organization roles granted to the key, such as `ORG_OWNER` or `ORG_READ_ONLY`. At least one. Project roles of the key are not listed here."),
+                .doc("Organization roles granted to the key, such as `ORG_OWNER` or `ORG_READ_ONLY`. At least one, at most 100. Project roles of the key are not listed here."),
             string("api_key_id")
                 .computed()
                 .use_state_for_unknown()

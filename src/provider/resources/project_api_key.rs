@@ -25,9 +25,10 @@ use serde::{Deserialize, Serialize};
 use crate::atlas;
 use crate::framework::schema::{Block, NestedBlock, Validator};
 use crate::framework::{
-    at_least, length, string, string_set, Applied, Cx, Diagnostic, Diagnostics, Failed, Resource, Schema, Sensitive,
+    count, length, string, string_set, Applied, Cx, Diagnostic, Diagnostics, Failed, Resource, Schema, Sensitive,
 };
 use crate::provider::errors::{self, OrDiagnose};
+use crate::provider::validators::MAX_ROLES;
 use crate::provider::{import_id, recover, secret};
 use crate::value::{AttributePath, Quoted, Value};
 
@@ -74,9 +75,9 @@ impl Resource for ProjectApiKey {
                     .doc("Unique 24-hexadecimal digit string that identifies the project."),
                 string_set("role_names")
                     .required()
-                    .validate(at_least(1))
+                    .validate(count(1..=MAX_ROLES))
                     .validate(Validator::EachNonBlank)
-                    .doc("Roles of the key in this project, such as `GROUP_OWNER` or `GROUP_READ_ONLY`. At least one. Organization roles (`ORG_...`) are allowed only in the first block, and `ORG_READ_ONLY` in none."),
+                    .doc("Roles of the key in this project, such as `GROUP_OWNER` or `GROUP_READ_ONLY`. At least one, at most 100. Organization roles (`ORG_...`) are allowed only in the first block, and `ORG_READ_ONLY` in none."),
             ]);
         Schema::new(
             "An organization programmatic API key created through a project and assigned to one or more projects. \
@@ -94,7 +95,7 @@ impl Resource for ProjectApiKey {
                 .doc("Description of the key, 1 to 250 characters."),
             string_set("role_names")
                 .optional()
-                .validate(at_least(1))
+                .validate(count(1..=MAX_ROLES))
                 .validate(Validator::EachNonBlank)
                 .doc("Roles of the key in `project_id`, when no `project_assignment` block is given. Exactly one of `role_names` and `project_assignment` must be set."),
             string("org_id")
