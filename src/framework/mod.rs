@@ -1,4 +1,4 @@
-//! A small resource framework: Terraform semantics without the wire and without Atlas.
+//! A small resource framework: Terraform semantics without the wire and without any remote API.
 //!
 //! Resources declare a [`Schema`] and implement [`Resource`] over typed state; the
 //! framework supplies validation from the schema, the generic plan rules, the adapters
@@ -16,5 +16,6 @@ pub use resource::{
     data_source, resource, Applied, Cx, DataSource, DynDataSource, DynResource, Failed, Provider, Resource, Sensitive,
 };
 pub use schema::{
-    at_least, attribute, count, length, string, string_set, Attribute, Block, NestedBlock, Nesting, Schema, Validator,
+    at_least, attribute, count, length, one_of, string, string_set, Attribute, Block, Check, NestedBlock, Nesting,
+    Schema, Validator,
 };

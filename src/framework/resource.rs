@@ -89,7 +89,7 @@ pub struct Failed<S> {
 }
 
 impl<S> Failed<S> {
-    /// A failure after `state` was reached in Atlas: Terraform keeps `state` (and marks a new
+    /// A failure after `state` was reached remotely: Terraform keeps `state` (and marks a new
     /// object tainted).
     pub fn keeping(state: S, diags: impl Into<Diagnostics>) -> Self {
         Failed {
@@ -413,4 +413,60 @@ fn validate_with(schema: &Schema, config: &Value, checks: fn(&Value, &mut Diagno
 
 fn decode<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T, Diagnostic> {
     value::from_value(value).map_err(|err| Diagnostic::bug(format!("Could not decode the {what}"), err))
+}
+
+/// Checks that a state struct `S` agrees with `schema`, so a field the schema lacks (or the
+/// reverse, or a type mismatch) fails in a unit test rather than in front of a user.
+///
+/// Two objects of the schema's type go through `S` and back and must come out unchanged: one
+/// with a sample value in every attribute and one element in every nested block, and one with
+/// every attribute that is not required null and every nested block empty (what Terraform
+/// sends for an unset optional attribute). Errors name the object and the difference.
+pub fn check_state_agrees_with_schema<S: Serialize + DeserializeOwned>(schema: &Schema) -> Result<(), String> {
+    let ty = schema.value_type();
+    let full = sample(&ty);
+    let mut sparse = full.clone();
+    if let Value::Object(fields) = &mut sparse {
+        for attribute in schema.block.attributes.iter().filter(|a| !a.required) {
+            fields.insert(attribute.name.clone(), Value::Null);
+        }
+        for block in &schema.block.blocks {
+            let empty = match fields.get(&block.name) {
+                Some(Value::Set(_)) => Value::Set(Vec::new()),
+                Some(Value::List(_)) => Value::List(Vec::new()),
+                _ => Value::Null,
+            };
+            fields.insert(block.name.clone(), empty);
+        }
+    }
+    for (what, value) in [("a sample object", full), ("an object of nulls", sparse)] {
+        let state: S = value::from_value(&value).map_err(|err| format!("{what} does not decode: {err}"))?;
+        let back = value::to_value(&state, &ty).map_err(|err| format!("{what} does not encode: {err}"))?;
+        if back != value {
+            return Err(format!(
+                "{what} changed on its way through the state struct:\n{value:?}\n{back:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A known, non-null value of `ty` with one element in every collection.
+fn sample(ty: &Type) -> Value {
+    match ty {
+        Type::Bool => Value::Bool(true),
+        Type::Number => Value::Number(1i64.into()),
+        Type::String => Value::String("s".to_string()),
+        Type::List(element) => Value::List(vec![sample(element)]),
+        Type::Set(element) => Value::Set(vec![sample(element)]),
+        Type::Map(element) => Value::Map([("k".to_string(), sample(element))].into()),
+        Type::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(name, field)| (name.clone(), sample(field)))
+                .collect(),
+        ),
+        #[allow(unreachable_patterns)]
+        _ => Value::Null,
+    }
 }

@@ -103,7 +103,7 @@ impl<P: Provider> ProviderService<P> {
         })
     }
 
-    /// The context for a call that talks to Atlas; an error before ConfigureProvider succeeded.
+    /// The context for a call that talks to the remote API; an error before ConfigureProvider succeeded.
     fn cx(&self) -> Result<Cx<P::Client>, Diagnostic> {
         let client = self
             .client

@@ -5,7 +5,7 @@
 //! [`Value`] (with Terraform's null and unknown), [`Type`], [`AttributePath`] for
 //! pointing at parts of a value, the [`msgpack`] and [`json`] codecs, and a serde
 //! bridge ([`from_value`], [`to_value`]) so resources work with plain structs.
-//! It knows nothing of Atlas, gRPC or the framework.
+//! It knows nothing of the remote API, gRPC or the framework.
 //!
 //! Codec errors carry the [`AttributePath`] where they happened; set elements have no
 //! address, so a path stops at the set.

@@ -11,10 +11,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::schema::Validator;
 use crate::framework::{length, string, Applied, Cx, Diagnostics, Resource, Schema, Sensitive};
 use crate::provider::errors::OrDiagnose;
-use crate::provider::{import_id, recover, secret};
+use crate::provider::{import_id, recover, secret, validators};
 use crate::value::Value;
 
 /// The resource type.
@@ -63,7 +62,7 @@ impl Resource for AiModelApiKey {
             string("project_id")
                 .required()
                 .requires_replace()
-                .validate(Validator::ObjectId)
+                .validate(validators::object_id())
                 .doc("Unique 24-hexadecimal digit string that identifies your project. Changing it replaces the key."),
             string("name")
                 .required()

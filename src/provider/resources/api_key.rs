@@ -12,10 +12,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::schema::Validator;
 use crate::framework::{count, length, string, string_set, Applied, Cx, Diagnostics, Resource, Schema, Sensitive};
 use crate::provider::errors::OrDiagnose;
-use crate::provider::validators::MAX_ROLES;
+use crate::provider::validators::{self, MAX_ROLES};
 use crate::provider::{import_id, recover, secret};
 
 /// The resource type.
@@ -52,7 +51,7 @@ impl Resource for ApiKey {
             string("org_id")
                 .required()
                 .requires_replace()
-                .validate(Validator::ObjectId)
+                .validate(validators::object_id())
                 .doc("Unique 24-hexadecimal digit string that identifies the organization that owns the key. Changing it replaces the key."),
             string("description")
                 .required()
@@ -61,7 +60,7 @@ impl Resource for ApiKey {
             string_set("role_names")
                 .required()
                 .validate(count(1..=MAX_ROLES))
-                .validate(Validator::EachHasPrefix { prefix: "ORG_", why: ORG_ROLES_ONLY })
+                .validate(validators::roles_with_prefix("ORG_", ORG_ROLES_ONLY))
                 .doc("Organization roles granted to the key, such as `ORG_OWNER` or `ORG_READ_ONLY`. At least one, at most 100. Project roles of the key are not listed here."),
             string("api_key_id")
                 .computed()

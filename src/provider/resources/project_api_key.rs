@@ -23,12 +23,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::schema::{Block, NestedBlock, Validator};
+use crate::framework::schema::{Block, NestedBlock};
 use crate::framework::{
     count, length, string, string_set, Applied, Cx, Diagnostic, Diagnostics, Failed, Resource, Schema, Sensitive,
 };
 use crate::provider::errors::{self, OrDiagnose};
-use crate::provider::validators::MAX_ROLES;
+use crate::provider::validators::{self, MAX_ROLES};
 use crate::provider::{import_id, recover, secret};
 use crate::value::{AttributePath, Quoted, Value};
 
@@ -71,12 +71,12 @@ impl Resource for ProjectApiKey {
             .attributes([
                 string("project_id")
                     .required()
-                    .validate(Validator::ObjectId)
+                    .validate(validators::object_id())
                     .doc("Unique 24-hexadecimal digit string that identifies the project."),
                 string_set("role_names")
                     .required()
                     .validate(count(1..=MAX_ROLES))
-                    .validate(Validator::EachNonBlank)
+                    .validate(validators::role_names())
                     .doc("Roles of the key in this project, such as `GROUP_OWNER` or `GROUP_READ_ONLY`. At least one, at most 100. Organization roles (`ORG_...`) are allowed only in the first block, and `ORG_READ_ONLY` in none."),
             ]);
         Schema::new(
@@ -87,7 +87,7 @@ impl Resource for ProjectApiKey {
             string("project_id")
                 .required()
                 .requires_replace()
-                .validate(Validator::ObjectId)
+                .validate(validators::object_id())
                 .doc("Unique 24-hexadecimal digit string that identifies the project through which the key is created. Changing it replaces the key."),
             string("description")
                 .required()
@@ -96,7 +96,7 @@ impl Resource for ProjectApiKey {
             string_set("role_names")
                 .optional()
                 .validate(count(1..=MAX_ROLES))
-                .validate(Validator::EachNonBlank)
+                .validate(validators::role_names())
                 .doc("Roles of the key in `project_id`, when no `project_assignment` block is given. Exactly one of `role_names` and `project_assignment` must be set."),
             string("org_id")
                 .computed()
