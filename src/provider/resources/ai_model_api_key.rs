@@ -232,3 +232,60 @@ fn state_from_atlas(
         endpoint: key.endpoint,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROJECT: &str = "5d09d6a59ccf6445652a444b";
+
+    fn planned() -> AiModelApiKeyState {
+        AiModelApiKeyState {
+            project_id: PROJECT.to_string(),
+            name: Some("embeddings".to_string()),
+            cloud: Some(ANY.to_string()),
+            geography: Some(ANY.to_string()),
+            api_key_id: None,
+            created_at: None,
+            created_by: None,
+            last_used_at: None,
+            masked_secret: None,
+            secret: None,
+            status: None,
+            endpoint: None,
+        }
+    }
+
+    fn listed(json: serde_json::Value) -> atlas::AiModelApiKey {
+        serde_json::from_value(json).expect("an AI model key as Atlas lists it")
+    }
+
+    #[test]
+    fn state_takes_what_atlas_reports_and_keeps_the_secret() {
+        let key = listed(serde_json::json!({
+            "apiKeyId": "ai0000000000000000000key",
+            "name": "renamed",
+            "groupId": PROJECT,
+            "createdAt": "2026-01-15T16:47:49.855000+00:00",
+            "createdBy": "someone",
+            "maskedSecret": "al-****odu2",
+            "status": "ACTIVE",
+            "endpoint": "ai.mongodb.com"
+        }));
+        let state = state_from_atlas(&planned(), key, Some(Sensitive::new("al-secret")));
+        assert_eq!(state.name.as_deref(), Some("renamed"));
+        assert_eq!(state.api_key_id.as_deref(), Some("ai0000000000000000000key"));
+        assert_eq!(state.status.as_deref(), Some("ACTIVE"));
+        assert_eq!(state.masked_secret.as_deref(), Some("al-****odu2"));
+        assert_eq!(state.secret.as_ref().map(Sensitive::expose), Some("al-secret"));
+        // Atlas leaves out cloud and geography in some answers: the planned values stay.
+        assert_eq!(state.cloud.as_deref(), Some(ANY));
+        assert_eq!(state.geography.as_deref(), Some(ANY));
+        assert_eq!(state.api_key_id(), "ai0000000000000000000key");
+    }
+
+    #[test]
+    fn a_key_without_an_id_reads_as_empty() {
+        assert_eq!(planned().api_key_id(), "");
+    }
+}
