@@ -74,29 +74,30 @@ pub fn schema_response<'a>(
     }
 }
 
-/// `ValidateProviderConfig`: only diagnostics.
-pub fn validate_provider_config_response(answer: Answer<()>) -> pb::validate_provider_config::Response {
+/// The response of a call that answers with diagnostics only: `ValidateProviderConfig`,
+/// `ValidateResourceConfig`, `ValidateDataResourceConfig` and `ConfigureProvider`.
+pub fn diagnostics_response<R: From<Vec<pb::Diagnostic>>>(answer: Answer<()>) -> R {
     let (_, diagnostics) = settle(answer);
-    pb::validate_provider_config::Response { diagnostics }
+    R::from(diagnostics)
 }
 
-/// `ValidateResourceConfig`: only diagnostics.
-pub fn validate_resource_config_response(answer: Answer<()>) -> pb::validate_resource_config::Response {
-    let (_, diagnostics) = settle(answer);
-    pb::validate_resource_config::Response { diagnostics }
+/// Responses whose only field is `diagnostics`.
+macro_rules! diagnostics_only {
+    ($($response:ty),* $(,)?) => {$(
+        impl From<Vec<pb::Diagnostic>> for $response {
+            fn from(diagnostics: Vec<pb::Diagnostic>) -> Self {
+                Self { diagnostics }
+            }
+        }
+    )*};
 }
 
-/// `ValidateDataResourceConfig`: only diagnostics.
-pub fn validate_data_resource_config_response(answer: Answer<()>) -> pb::validate_data_resource_config::Response {
-    let (_, diagnostics) = settle(answer);
-    pb::validate_data_resource_config::Response { diagnostics }
-}
-
-/// `ConfigureProvider`: only diagnostics.
-pub fn configure_provider_response(answer: Answer<()>) -> pb::configure_provider::Response {
-    let (_, diagnostics) = settle(answer);
-    pb::configure_provider::Response { diagnostics }
-}
+diagnostics_only!(
+    pb::validate_provider_config::Response,
+    pb::validate_resource_config::Response,
+    pb::validate_data_resource_config::Response,
+    pb::configure_provider::Response,
+);
 
 /// `UpgradeResourceState`: the state in the current schema, absent on errors.
 pub fn upgrade_resource_state_response(answer: Answer<pb::DynamicValue>) -> pb::upgrade_resource_state::Response {

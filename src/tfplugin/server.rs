@@ -99,7 +99,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> RpcResult<pb::validate_provider_config::Response> {
         let request = Arc::new(request.into_inner());
         let answer = self.validate_provider(Arc::clone(&request)).await;
-        reply(convert::validate_provider_config_response(answer))
+        reply(convert::diagnostics_response(answer))
     }
 
     async fn validate_resource_config(
@@ -108,7 +108,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> RpcResult<pb::validate_resource_config::Response> {
         let request = Arc::new(request.into_inner());
         let answer = self.validate_resource(Arc::clone(&request)).await;
-        reply(convert::validate_resource_config_response(answer))
+        reply(convert::diagnostics_response(answer))
     }
 
     async fn validate_data_resource_config(
@@ -117,7 +117,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> RpcResult<pb::validate_data_resource_config::Response> {
         let request = Arc::new(request.into_inner());
         let answer = self.validate_data_source(Arc::clone(&request)).await;
-        reply(convert::validate_data_resource_config_response(answer))
+        reply(convert::diagnostics_response(answer))
     }
 
     async fn upgrade_resource_state(
@@ -135,7 +135,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
     ) -> RpcResult<pb::configure_provider::Response> {
         let request = Arc::new(request.into_inner());
         let answer = self.configure(Arc::clone(&request)).await;
-        reply(convert::configure_provider_response(answer))
+        reply(convert::diagnostics_response(answer))
     }
 
     async fn read_resource(
@@ -193,13 +193,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
 /// diagnostics or with diagnostics alone.
 impl<P: Provider> ProviderService<P> {
     async fn validate_provider(&self, request: Arc<pb::validate_provider_config::Request>) -> Answer<()> {
-        let config = decode(
-            &request,
-            |r| r.config.as_ref(),
-            &self.provider_type,
-            "provider configuration",
-        )
-        .await?;
+        let config = self.provider_config(&request, |r| r.config.as_ref()).await?;
         let mut diags = Diagnostics::new();
         validate_config(&self.provider_schema.block, &config, &AttributePath::root(), &mut diags);
         self.provider.validate(&config, &mut diags);
@@ -208,20 +202,12 @@ impl<P: Provider> ProviderService<P> {
 
     async fn validate_resource(&self, request: Arc<pb::validate_resource_config::Request>) -> Answer<()> {
         let resource = self.resource(&request.type_name)?;
-        off_runtime(move || {
-            let config = convert::dynamic_value(request.config.as_ref(), resource.value_type(), "configuration")?;
-            Ok(((), resource.validate(&config)))
-        })
-        .await
+        off_runtime(move || validated(request.config.as_ref(), resource.value_type(), |c| resource.validate(c))).await
     }
 
     async fn validate_data_source(&self, request: Arc<pb::validate_data_resource_config::Request>) -> Answer<()> {
-        let data_source = self.data_source(&request.type_name)?;
-        off_runtime(move || {
-            let config = convert::dynamic_value(request.config.as_ref(), data_source.value_type(), "configuration")?;
-            Ok(((), data_source.validate(&config)))
-        })
-        .await
+        let source = self.data_source(&request.type_name)?;
+        off_runtime(move || validated(request.config.as_ref(), source.value_type(), |c| source.validate(c))).await
     }
 
     /// Reads stored state in this provider's schema. No type has needed a migration yet, so the
@@ -249,13 +235,7 @@ impl<P: Provider> ProviderService<P> {
 
     /// Keeps the client the provider builds, for every later call that talks to the remote API.
     async fn configure(&self, request: Arc<pb::configure_provider::Request>) -> Answer<()> {
-        let config = decode(
-            &request,
-            |r| r.config.as_ref(),
-            &self.provider_type,
-            "provider configuration",
-        )
-        .await?;
+        let config = self.provider_config(&request, |r| r.config.as_ref()).await?;
         let client = self.provider.configure(&config, &request.terraform_version).await?;
         *self.client.write().map_err(|_| poisoned())? = Some(Arc::new(client));
         Ok(((), Diagnostics::new()))
@@ -323,6 +303,15 @@ impl<P: Provider> ProviderService<P> {
             *token = CancellationToken::new();
         }
         tracing::info!("StopProvider: cancelled operations in flight");
+    }
+
+    /// Decodes the provider block that `pick` finds in `request`, off the runtime.
+    async fn provider_config<R: Send + Sync + 'static>(
+        &self,
+        request: &Arc<R>,
+        pick: fn(&R) -> Option<&pb::DynamicValue>,
+    ) -> Result<Value, Diagnostic> {
+        decode(request, pick, &self.provider_type, "provider configuration").await
     }
 
     fn resource(&self, type_name: &str) -> Result<Arc<dyn DynResource<P::Client>>, Diagnostic> {
@@ -398,6 +387,12 @@ async fn decode<R: Send + Sync + 'static>(
 ) -> Result<Value, Diagnostic> {
     let (request, ty) = (Arc::clone(request), ty.clone());
     off_runtime(move || convert::dynamic_value(pick(&request), &ty, what)).await
+}
+
+/// Decodes `config` as `ty` and checks it with `validate`; the work of the validate calls.
+fn validated(config: Option<&pb::DynamicValue>, ty: &Type, validate: impl FnOnce(&Value) -> Diagnostics) -> Answer<()> {
+    let config = convert::dynamic_value(config, ty, "configuration")?;
+    Ok(((), validate(&config)))
 }
 
 /// Encodes `value` as `ty` off the runtime; see [`convert::to_dynamic_value`].
