@@ -2,7 +2,7 @@
 //!
 //! `AtlasProvider` declares the provider block, builds the `atlas::Client` from it (block
 //! values win over environment variables) and lists the resource and data source types in
-//! `registry`. Credentials come from the one method in [`CREDENTIAL_METHODS`] that is set; the
+//! `registry`. Credentials come from the one method in `CREDENTIAL_METHODS` that is set; the
 //! base URL is checked by the Atlas client's own rules, and defaults to
 //! [`atlas::Config::DEFAULT_BASE_URL`].
 
@@ -70,19 +70,19 @@ type Setting = (&'static str, &'static [&'static str]);
 const BASE_URL: Setting = ("base_url", &["MONGODB_ATLAS_BASE_URL"]);
 
 /// One way to authenticate to Atlas.
-pub struct CredentialMethod {
+struct CredentialMethod {
     /// How messages name it, e.g. "an API key pair".
-    pub name: &'static str,
+    name: &'static str,
     /// The settings it needs, all of them.
-    pub settings: &'static [Setting],
+    settings: &'static [Setting],
     /// Builds the credentials from the settings' values, one per setting in order. Given fewer
     /// values it builds empty credentials, which `atlas::Client::new` refuses.
-    pub build: fn(Vec<String>) -> atlas::Credentials,
+    build: fn(Vec<String>) -> atlas::Credentials,
 }
 
 /// The three ways to authenticate, with the argument names and environment variables of the
 /// official provider (`MONGODB_ATLAS_PUBLIC_API_KEY` and `..._PRIVATE_API_KEY` are its older names).
-pub const CREDENTIAL_METHODS: &[CredentialMethod] = &[
+const CREDENTIAL_METHODS: &[CredentialMethod] = &[
     CredentialMethod {
         name: "an API key pair",
         settings: &[

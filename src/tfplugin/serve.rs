@@ -108,7 +108,7 @@ pub enum ServeError {
 /// Normal mode reads the go-plugin environment, ignores SIGINT for the rest of the process's
 /// life (Terraform turns Ctrl-C into StopProvider), serves mutual TLS when
 /// `PLUGIN_CLIENT_CERT` is set, and writes the handshake line to stdout. The caller must have
-/// checked the magic cookie ([`check_magic_cookie`]) and must never write to stdout itself.
+/// checked the magic cookie ([`check_magic_cookie`](crate::tfplugin::check_magic_cookie)) and must never write to stdout itself.
 pub async fn serve<P>(provider: P, config: ServeConfig) -> Result<(), ServeError>
 where
     P: Provider,

@@ -1,13 +1,13 @@
 //! The tonic `Provider` service: for each RPC, call the framework, convert the answer.
 //!
 //! `ProviderService` routes calls by type name to the resources and data sources a
-//! framework [`Provider`](crate::framework::Provider) hands in. It keeps the configured
+//! framework [`Provider`] hands in. It keeps the configured
 //! client and the stop token: `StopProvider` cancels the calls in flight and the server
 //! keeps serving, as terraform-plugin-go does.
 //!
 //! Every RPC reads the same way, as in terraform-plugin-go's `tf6server`: share the request,
 //! call the framework through one method of `ProviderService` that answers with an
-//! [`Answer`], and let one `convert` function turn the answer into the response. Anything the
+//! `convert::Answer`, and let one `convert` function turn the answer into the response. Anything the
 //! user should see (an unknown type, an undecodable value, a call before configure) is a
 //! diagnostic inside a successful response; `tonic::Status` is never returned.
 //!
