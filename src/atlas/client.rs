@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE, RETRY_AFTER};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -22,7 +22,7 @@ use url::Url;
 
 use super::auth::{Auth, Credentials, Signing, Unauthorized};
 use super::clock::{ServerClock, SignedDuration};
-use super::error::{ApiError, DecodeError, Error, RequestError};
+use super::error::{retry_after_header, ApiError, DecodeError, Error, RequestError};
 use super::pagination::{self, Page};
 use super::retry::{self, RetryPolicy};
 
@@ -365,11 +365,7 @@ impl Client {
 async fn read_answer(request: &Request, response: reqwest::Response) -> Result<Success, Failure> {
     let method = request.method.as_str();
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
+    let retry_after = retry_after_header(response.headers());
     let bytes = response
         .bytes()
         .await

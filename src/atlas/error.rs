@@ -476,6 +476,15 @@ struct OAuthErrorBody {
     error_description: Option<String>,
 }
 
+/// The raw `Retry-After` value of an answer (Atlas and its token endpoint), copied out because
+/// reading the body consumes the response; `None` when absent or not visible ASCII.
+pub(crate) fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// Parses `Retry-After` in its delay-seconds form. The HTTP-date form is not used by Atlas.
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)

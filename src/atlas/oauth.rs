@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use futures::future::BoxFuture;
-use reqwest::header::{HeaderValue, InvalidHeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderValue, InvalidHeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::error::{ApiError, AuthError, Error};
+use super::error::{retry_after_header, ApiError, AuthError, Error};
 
 /// A usable access token: its ready `Authorization` value and how long it lives.
 pub(crate) struct Token {
@@ -184,11 +184,7 @@ impl TokenEndpoint {
             elapsed_ms = fetched_at.elapsed().as_millis() as u64,
             "atlas token request"
         );
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
+        let retry_after = retry_after_header(response.headers());
         let body = response
             .bytes()
             .await
