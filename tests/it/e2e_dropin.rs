@@ -157,13 +157,10 @@ fn an_organization_role_added_outside_is_drift_and_is_removed() {
     let org = world.org_id();
     // A one-project key (Atlas adds the implicit ORG_MEMBER) and a key configured with
     // ORG_BILLING_ADMIN; both get ORG_OWNER outside Terraform.
-    world.write(&format!(
-        "{}{}",
-        one_project(&p0, r#"["GROUP_OWNER"]"#),
-        format!(
-            "resource \"mongodbatlas_project_api_key\" \"billing\" {{\n  description = \"billing\"\n  project_assignment {{\n    project_id = \"{p0}\"\n    role_names = [\"GROUP_READ_ONLY\", \"ORG_BILLING_ADMIN\"]\n  }}\n}}\n"
-        )
-    ));
+    let billing_key = format!(
+        "resource \"mongodbatlas_project_api_key\" \"billing\" {{\n  description = \"billing\"\n  project_assignment {{\n    project_id = \"{p0}\"\n    role_names = [\"GROUP_READ_ONLY\", \"ORG_BILLING_ADMIN\"]\n  }}\n}}\n"
+    );
+    world.write(&format!("{}{billing_key}", one_project(&p0, r#"["GROUP_OWNER"]"#)));
     world.apply();
     let one = values(&world)["api_key_id"].as_str().expect("id").to_string();
     let billing = world.resource_values("mongodbatlas_project_api_key.billing")["api_key_id"]
