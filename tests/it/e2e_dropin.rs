@@ -191,3 +191,23 @@ fn an_organization_role_added_outside_is_drift_and_is_removed() {
     }
     world.assert_converged();
 }
+
+#[test]
+fn id_is_the_import_id_on_both_key_resources() {
+    let world = World::new();
+    let org = world.org_id();
+    let p0 = world.project_id(0);
+    world.write(&format!(
+        "resource \"mongodbatlas_api_key\" \"org\" {{\n  org_id = \"{org}\"\n  description = \"ids\"\n  role_names = [\"ORG_MEMBER\"]\n}}\n{}\
+         output \"ids\" {{ value = [mongodbatlas_api_key.org.id, mongodbatlas_project_api_key.k.id] }}\n",
+        one_project(&p0, r#"["GROUP_OWNER"]"#)
+    ));
+    world.apply();
+    let org_key = world.resource_values("mongodbatlas_api_key.org");
+    let project_key = values(&world);
+    for key in [&org_key, &project_key] {
+        let expected = format!("{org}-{}", key["api_key_id"].as_str().expect("api_key_id"));
+        assert_eq!(key["id"], Json::String(expected));
+    }
+    world.assert_converged();
+}
