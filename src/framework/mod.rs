@@ -16,6 +16,6 @@ pub use resource::{
     data_source, resource, Applied, Cx, DataSource, DynDataSource, DynResource, Failed, Provider, Resource, Sensitive,
 };
 pub use schema::{
-    at_least, attribute, count, length, one_of, string, string_set, Attribute, Block, Check, NestedBlock, Nesting,
-    Schema, Validator,
+    at_least, attribute, count, length, one_of, string, string_set, whole_number, Attribute, Block, Check, NestedBlock,
+    Nesting, Schema, Validator,
 };

@@ -211,3 +211,73 @@ fn id_is_the_import_id_on_both_key_resources() {
     }
     world.assert_converged();
 }
+
+#[test]
+fn plural_data_sources_return_the_page_asked_for_and_project_keys_show_masked_private_keys() {
+    let world = World::new();
+    let org = world.org_id();
+    let p0 = world.project_id(0);
+    world.admin(
+        "POST",
+        &format!("/__emulator/orgs/{org}/apiKeys"),
+        Some(serde_json::json!({"count": 5, "desc_prefix": "paged", "roles": ["ORG_MEMBER"], "project_id": p0, "project_roles": ["GROUP_READ_ONLY"]})),
+    );
+    world.write(&format!(
+        r#"
+data "mongodbatlas_api_keys" "all" {{ org_id = "{org}" }}
+data "mongodbatlas_api_keys" "page" {{
+  org_id         = "{org}"
+  page_num       = 2
+  items_per_page = 2
+}}
+data "mongodbatlas_project_api_keys" "page" {{
+  project_id     = "{p0}"
+  items_per_page = 3
+}}
+data "mongodbatlas_project_api_key" "one" {{
+  project_id = "{p0}"
+  api_key_id = data.mongodbatlas_project_api_keys.page.results[0].api_key_id
+}}
+output "all" {{ value = length(data.mongodbatlas_api_keys.all.results) }}
+output "page" {{ value = data.mongodbatlas_api_keys.page.results[*].api_key_id }}
+output "all_ids" {{ value = data.mongodbatlas_api_keys.all.results[*].api_key_id }}
+output "project_page" {{ value = length(data.mongodbatlas_project_api_keys.page.results) }}
+"#
+    ));
+    world.apply();
+    let run = world.terraform(&["output", "-json"]);
+    let outputs: Json = serde_json::from_str(&run.stdout).expect("outputs");
+    assert_eq!(
+        outputs["all"]["value"],
+        serde_json::json!(6),
+        "5 keys and the seeded one"
+    );
+    let all: Vec<Json> = outputs["all_ids"]["value"].as_array().cloned().unwrap_or_default();
+    assert_eq!(outputs["page"]["value"], Json::Array(all[2..4].to_vec()), "page 2 of 2");
+    assert_eq!(outputs["project_page"]["value"], serde_json::json!(3));
+    let state = world.show_json();
+    let resources = state["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let page = resources
+        .iter()
+        .find(|r| r["address"] == "data.mongodbatlas_project_api_keys.page")
+        .expect("the data source in state");
+    for result in page["values"]["results"].as_array().expect("results") {
+        let masked = result["private_key"].as_str().expect("a private_key");
+        assert!(masked.starts_with("********-****-****-"), "{masked}");
+    }
+    let one = resources
+        .iter()
+        .find(|r| r["address"] == "data.mongodbatlas_project_api_key.one")
+        .expect("the singular data source in state");
+    assert!(one["values"]["private_key"]
+        .as_str()
+        .is_some_and(|k| k.starts_with("********")));
+    assert_eq!(
+        one["sensitive_values"]["private_key"],
+        Json::Bool(true),
+        "private_key is sensitive"
+    );
+}
