@@ -428,7 +428,10 @@ data "mongodbatlas_project_api_key" "one" {{
 output "org_count" {{ value = length(data.mongodbatlas_api_keys.all.results) }}
 output "project_count" {{ value = length(data.mongodbatlas_project_api_keys.all.results) }}
 output "one" {{ value = data.mongodbatlas_api_key.one }}
-output "one_project" {{ value = data.mongodbatlas_project_api_key.one }}
+output "one_project" {{
+  value     = data.mongodbatlas_project_api_key.one
+  sensitive = true # its private_key, masked as it is, is sensitive
+}}
 "#
     ));
     world.apply();

@@ -44,6 +44,15 @@ pub(crate) fn assignment_type() -> Type {
     ]))
 }
 
+/// Organization roles of `org_id` held by `key`.
+pub(crate) fn org_role_names(key: &atlas::ApiKey, org_id: &str) -> BTreeSet<String> {
+    key.roles
+        .iter()
+        .filter(|role| role.role_name.starts_with("ORG_") && role.org_id.as_deref() == Some(org_id))
+        .map(|role| role.role_name.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,13 +64,4 @@ mod tests {
         assert_eq!(requested_page(None, Some(5)), Some((1, 5)));
         assert_eq!(requested_page(Some(2), Some(500)), Some((2, 500)));
     }
-}
-
-/// Organization roles of `org_id` held by `key`.
-pub(crate) fn org_role_names(key: &atlas::ApiKey, org_id: &str) -> BTreeSet<String> {
-    key.roles
-        .iter()
-        .filter(|role| role.role_name.starts_with("ORG_") && role.org_id.as_deref() == Some(org_id))
-        .map(|role| role.role_name.clone())
-        .collect()
 }
