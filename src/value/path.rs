@@ -68,11 +68,6 @@ impl AttributePath {
     pub fn push(&mut self, step: PathStep) {
         self.0.push(step);
     }
-
-    /// Puts `step` in front, for errors that learn their location while unwinding.
-    pub(crate) fn prepend(&mut self, step: PathStep) {
-        self.0.insert(0, step);
-    }
 }
 
 /// Terraform-like syntax: `a.b[0]["key"]`; the root path prints as nothing.
