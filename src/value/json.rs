@@ -29,7 +29,10 @@ use super::{AttributePath, DecodeError, DecodeErrorKind, Number, PathStep, Type,
 /// its last value, as in `serde_json`.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
     let tree: Json = serde_json::from_slice(bytes).map_err(|err| {
-        DecodeError::new(&AttributePath::root(), DecodeErrorKind::Malformed(format!("JSON: {err}")))
+        DecodeError::new(
+            &AttributePath::root(),
+            DecodeErrorKind::Malformed(format!("JSON: {err}")),
+        )
     })?;
     coerce(tree, ty, Strictness::Lenient, &mut Tracker::new())
 }
@@ -75,7 +78,9 @@ pub(crate) fn coerce(json: Json, ty: &Type, mode: Strictness, tracker: &mut Trac
         (Type::Map(element), Json::Object(entries)) => {
             let mut out = BTreeMap::new();
             for (key, item) in entries {
-                let item = tracker.step(PathStep::ElementKeyString(key.clone()), |t| coerce(item, element, mode, t))?;
+                let item = tracker.step(PathStep::ElementKeyString(key.clone()), |t| {
+                    coerce(item, element, mode, t)
+                })?;
                 out.insert(key, item);
             }
             Ok(Value::Map(out))
@@ -90,7 +95,10 @@ pub(crate) fn coerce(json: Json, ty: &Type, mode: Strictness, tracker: &mut Trac
             for (name, attribute_type) in attributes {
                 let item = entries.remove(name).unwrap_or(Json::Null);
                 let step = PathStep::Attribute(name.clone());
-                out.insert(name.clone(), tracker.step(step, |t| coerce(item, attribute_type, mode, t))?);
+                out.insert(
+                    name.clone(),
+                    tracker.step(step, |t| coerce(item, attribute_type, mode, t))?,
+                );
             }
             Ok(Value::Object(out))
         }
@@ -172,7 +180,12 @@ mod tests {
         let vectors: Vec<(&str, Type, &str, Value)> = vec![
             ("null", Type::String, "null", Value::Null),
             ("string", Type::String, "\"hi\"", s("hi")),
-            ("escapes", Type::String, r#""a\"b\\c\nd\u0001é/""#, s("a\"b\\c\nd\u{1}é/")),
+            (
+                "escapes",
+                Type::String,
+                r#""a\"b\\c\nd\u0001é/""#,
+                s("a\"b\\c\nd\u{1}é/"),
+            ),
             ("unicode escapes", Type::String, r#""\u00e9\ud83d\ude00\/""#, s("é😀/")),
             ("string from number", Type::String, "12.50", s("12.50")),
             ("string from bool", Type::String, "true", s("true")),
@@ -267,7 +280,13 @@ mod tests {
                 "[\"k\"]",
                 "expected bool, found number",
             ),
-            ("bad number string", Type::Number, br#""abc""#, "", "invalid decimal number"),
+            (
+                "bad number string",
+                Type::Number,
+                br#""abc""#,
+                "",
+                "invalid decimal number",
+            ),
             ("trailing", Type::Number, b"1 2", "", "trailing characters"),
         ];
         for (name, ty, input, path, message) in &cases {
@@ -310,7 +329,13 @@ mod tests {
         let deep = "[".repeat(100_000);
         check_error("deep arrays", &Type::String, deep.as_bytes(), "", "recursion limit");
         let deep_objects = "{\"a\":".repeat(100_000);
-        check_error("deep objects", &Type::String, deep_objects.as_bytes(), "", "recursion limit");
+        check_error(
+            "deep objects",
+            &Type::String,
+            deep_objects.as_bytes(),
+            "",
+            "recursion limit",
+        );
         let mut ok_type = Type::Number;
         for _ in 0..100 {
             ok_type = Type::list(ok_type);

@@ -94,9 +94,7 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown => false,
-            Value::List(elements) | Value::Set(elements) => {
-                elements.iter().all(Value::is_wholly_known)
-            }
+            Value::List(elements) | Value::Set(elements) => elements.iter().all(Value::is_wholly_known),
             Value::Map(entries) | Value::Object(entries) => entries.values().all(Value::is_wholly_known),
             _ => true,
         }

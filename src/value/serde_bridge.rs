@@ -182,7 +182,10 @@ fn index_step(index: usize) -> PathStep {
 /// i64`, and an unknown variant or field loses its name. Other messages are cut short.
 fn redact(message: &str) -> String {
     for prefix in ["invalid type: ", "invalid value: "] {
-        if let Some((found, expected)) = message.strip_prefix(prefix).and_then(|rest| rest.rsplit_once(", expected ")) {
+        if let Some((found, expected)) = message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.rsplit_once(", expected "))
+        {
             return format!("{prefix}{}, expected {expected}", kind_of(found));
         }
     }

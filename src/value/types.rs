@@ -69,22 +69,6 @@ impl Type {
             }
         }
     }
-
-    /// The element type of a list, set or map.
-    pub fn element_type(&self) -> Option<&Type> {
-        match self {
-            Type::List(element) | Type::Set(element) | Type::Map(element) => Some(element),
-            _ => None,
-        }
-    }
-
-    /// The attribute types of an object type.
-    pub fn attribute_types(&self) -> Option<&BTreeMap<String, Type>> {
-        match self {
-            Type::Object(attributes) => Some(attributes),
-            _ => None,
-        }
-    }
 }
 
 /// A short human name for error messages: `string`, `list of string`, `object`.
