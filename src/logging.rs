@@ -7,9 +7,8 @@
 //! secret: the client logs method, path, status, attempt and duration, never headers or bodies.
 //! Each message and field is cut after 4,096 characters, so no input makes a line huge.
 
-use std::fmt::Write as _;
 use std::io::Write as _;
-use std::time::{SystemTime, UNIX_EPOCH};
+use time::OffsetDateTime;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -108,32 +107,20 @@ impl FieldVisitor {
 
 /// The current UTC time as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
 fn rfc3339_now() -> String {
-    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    rfc3339(since_epoch.as_secs(), since_epoch.subsec_micros())
+    rfc3339(OffsetDateTime::now_utc())
 }
 
-fn rfc3339(seconds: u64, micros: u32) -> String {
-    let days = (seconds / 86_400) as i64;
-    let rest = seconds % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm) for the proleptic Gregorian calendar.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let mut out = String::with_capacity(27);
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-        rest / 3_600,
-        rest % 3_600 / 60,
-        rest % 60
-    );
-    out
+fn rfc3339(at: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.microsecond()
+    )
 }
 
 #[cfg(test)]
@@ -142,9 +129,10 @@ mod tests {
 
     #[test]
     fn timestamps_are_rfc3339() {
-        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(rfc3339(1_795_305_600, 5), "2026-11-22T00:00:00.000005Z");
-        assert_eq!(rfc3339(951_782_400, 0), "2000-02-29T00:00:00.000000Z");
+        let at = |micros: i128| OffsetDateTime::from_unix_timestamp_nanos(micros * 1_000).unwrap();
+        assert_eq!(rfc3339(at(0)), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(rfc3339(at(1_795_305_600_000_005)), "2026-11-22T00:00:00.000005Z");
+        assert_eq!(rfc3339(at(951_782_400_000_000)), "2000-02-29T00:00:00.000000Z");
     }
 
     #[test]

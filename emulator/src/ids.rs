@@ -4,13 +4,14 @@
 //! big-endian Unix seconds, as in Atlas. The other 8 bytes are random here (Atlas uses a process
 //! part and a counter), so ids made within one second do not sort in creation order: tests and
 //! clients cannot lean on id order. Listings keep creation order by other means (see `store`).
-//! Timestamps are formatted by hand from `SystemTime` to avoid a date-time dependency.
+//! Timestamps are formatted from the `time` crate's calendar.
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use rand::Rng as _;
+use time::OffsetDateTime;
 
 /// Makes ObjectId-shaped ids: creation second, then 8 random bytes; never the same id twice.
 #[derive(Debug, Default)]
@@ -159,50 +160,27 @@ impl Timestamp {
 
     /// RFC 3339 in UTC with a `Z` and no fraction, as Atlas writes `date-time` fields.
     pub fn to_rfc3339(self) -> String {
-        let (date, secs_of_day, _) = self.split();
-        format!("{date}T{}Z", clock(secs_of_day))
+        let at = self.utc();
+        format!("{}T{}Z", date(at), clock(at))
     }
 
     /// ISO 8601 with microseconds and a `+00:00` offset, as the AI model key API writes `createdAt`.
     pub fn to_iso_micros(self) -> String {
-        let (date, secs_of_day, micros) = self.split();
-        format!("{date}T{}.{micros:06}+00:00", clock(secs_of_day))
+        let at = self.utc();
+        format!("{}T{}.{:06}+00:00", date(at), clock(at), at.microsecond())
     }
 
-    fn split(self) -> (String, i64, i64) {
-        let secs = self.0.div_euclid(1_000_000);
-        let micros = self.0.rem_euclid(1_000_000);
-        let days = secs.div_euclid(86_400);
-        let (year, month, day) = civil_from_days(days);
-        (
-            format!("{year:04}-{month:02}-{day:02}"),
-            secs.rem_euclid(86_400),
-            micros,
-        )
+    fn utc(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 }
 
-fn clock(secs_of_day: i64) -> String {
-    format!(
-        "{:02}:{:02}:{:02}",
-        secs_of_day / 3600,
-        secs_of_day / 60 % 60,
-        secs_of_day % 60
-    )
+fn date(at: OffsetDateTime) -> String {
+    format!("{:04}-{:02}-{:02}", at.year(), u8::from(at.month()), at.day())
 }
 
-// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+fn clock(at: OffsetDateTime) -> String {
+    format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())
 }
 
 #[cfg(test)]

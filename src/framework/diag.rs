@@ -10,7 +10,7 @@ pub const SUMMARY_MAX_CHARS: usize = 500;
 
 /// Most characters of a detail that leave the provider; longer ones are cut by [`Diagnostic::bounded`].
 /// Messages quote input through [`crate::value::quote`] and stay far below this; the cut is
-/// the last line of defence for text built from something else, such as an Atlas error body.
+/// the last line of defence for text built from something else, such as a remote API's error body.
 pub const DETAIL_MAX_CHARS: usize = 8_000;
 
 /// How bad a diagnostic is.

@@ -20,6 +20,8 @@ pub enum Kind {
 
 /// The inputs of one docs page.
 pub struct Page<'a> {
+    /// The provider's binary name for page titles, e.g. `terraform-provider-example`.
+    pub provider: &'a str,
     pub kind: Kind,
     /// Full type name, e.g. `mongodbatlas_api_key`, or the provider name.
     pub name: &'a str,
@@ -42,8 +44,8 @@ pub fn render(page: &Page<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "---\npage_title: \"{} {kind} - terraform-provider-mongodbatlas\"\n---\n",
-        page.name
+        "---\npage_title: \"{} {kind} - {}\"\n---\n",
+        page.name, page.provider
     );
     let _ = writeln!(
         out,
@@ -205,18 +207,20 @@ mod tests {
             string("secret").computed().sensitive().doc("The secret."),
         ]);
         let page = render(&Page {
+            provider: "terraform-provider-example",
             kind: Kind::Resource,
-            name: "mongodbatlas_thing",
+            name: "example_thing",
             schema: &schema,
-            example: "resource \"mongodbatlas_thing\" \"x\" {}",
-            import: Some("terraform import mongodbatlas_thing.x ID"),
+            example: "resource \"example_thing\" \"x\" {}",
+            import: Some("terraform import example_thing.x ID"),
             notes: "",
         });
-        assert!(page.contains("# mongodbatlas_thing (Resource)"));
+        assert!(page.starts_with("---\npage_title: \"example_thing Resource - terraform-provider-example\"\n---\n"));
+        assert!(page.contains("# example_thing (Resource)"));
         assert!(page.contains(
             "### Required\n\n- `description` (String) What it is for. Constraints: between 1 and 250 characters."
         ));
         assert!(page.contains("### Read-Only\n\n- `secret` (String, Sensitive) The secret."));
-        assert!(page.contains("## Import\n\n```shell\nterraform import mongodbatlas_thing.x ID\n```"));
+        assert!(page.contains("## Import\n\n```shell\nterraform import example_thing.x ID\n```"));
     }
 }

@@ -1,4 +1,4 @@
-//! A small resource framework: Terraform semantics without the wire and without Atlas.
+//! A small resource framework: Terraform semantics without the wire and without any remote API.
 //!
 //! Resources declare a [`Schema`] and implement [`Resource`] over typed state; the
 //! framework supplies validation from the schema, the generic plan rules, the adapters
@@ -13,8 +13,9 @@ pub mod schema;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use plan::Plan;
 pub use resource::{
-    data_source, resource, Cx, DataSource, DynDataSource, DynResource, Outcome, Provider, Resource, Sensitive,
+    data_source, resource, Applied, Cx, DataSource, DynDataSource, DynResource, Failed, Provider, Resource, Sensitive,
 };
 pub use schema::{
-    at_least, attribute, length, string, string_set, Attribute, Block, NestedBlock, Nesting, Schema, Validator,
+    at_least, attribute, count, length, one_of, string, string_set, Attribute, Block, Check, NestedBlock, Nesting,
+    Schema, Validator,
 };

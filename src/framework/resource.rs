@@ -7,7 +7,7 @@
 //! the default `import` says the type cannot be imported.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
@@ -19,11 +19,39 @@ use crate::framework::plan::{plan_change, Plan};
 use crate::framework::schema::{validate_config, Schema};
 use crate::value::{self, AttributePath, Type, Value};
 
-/// Per-call context: the configured provider client and the call's cancellation.
+/// Per-call context: the configured provider client, the call's cancellation, and the
+/// warnings the operation wants shown next to its result.
 pub struct Cx<C> {
     pub client: Arc<C>,
     /// Cancelled when Terraform calls StopProvider (Ctrl-C).
     pub cancel: CancellationToken,
+    warnings: Mutex<Diagnostics>,
+}
+
+impl<C> Cx<C> {
+    /// A context for one call.
+    pub fn new(client: Arc<C>, cancel: CancellationToken) -> Self {
+        Cx {
+            client,
+            cancel,
+            warnings: Mutex::new(Diagnostics::new()),
+        }
+    }
+
+    /// Adds a warning (or any diagnostic) to the call's answer, whatever the operation returns.
+    pub fn warn(&self, diagnostic: Diagnostic) {
+        if let Ok(mut warnings) = self.warnings.lock() {
+            warnings.push(diagnostic);
+        }
+    }
+
+    /// The diagnostics added with [`Cx::warn`] so far, leaving none behind.
+    pub fn take_warnings(&self) -> Diagnostics {
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
+    }
 }
 
 /// A secret string: serialises as itself, but `Debug` never shows it.
@@ -49,38 +77,45 @@ impl fmt::Debug for Sensitive {
     }
 }
 
-/// What an apply or import produced: the state to keep, even alongside errors, so that an
-/// object created before a later step failed stays tracked by Terraform.
-pub struct Outcome<S> {
+/// Why a create or update failed: its diagnostics, and the state to keep when something was
+/// already created or changed, so that it stays tracked by Terraform.
+///
+/// Converts from a [`Diagnostic`] or [`Diagnostics`] (nothing to keep), so `?` works on the
+/// results of `or_diagnose`.
+#[derive(Debug)]
+pub struct Failed<S> {
     pub state: Option<S>,
     pub diags: Diagnostics,
 }
 
-impl<S> Outcome<S> {
-    /// A clean success.
-    pub fn ok(state: S) -> Self {
-        Outcome {
-            state: Some(state),
-            diags: Diagnostics::new(),
-        }
-    }
-
-    /// A failure that leaves nothing new to track.
-    pub fn failed(diags: impl Into<Diagnostics>) -> Self {
-        Outcome {
-            state: None,
-            diags: diags.into(),
-        }
-    }
-
-    /// A failure after something was created or changed: keep `state`.
-    pub fn partial(state: S, diags: impl Into<Diagnostics>) -> Self {
-        Outcome {
+impl<S> Failed<S> {
+    /// A failure after `state` was reached remotely: Terraform keeps `state` (and marks a new
+    /// object tainted).
+    pub fn keeping(state: S, diags: impl Into<Diagnostics>) -> Self {
+        Failed {
             state: Some(state),
             diags: diags.into(),
         }
     }
 }
+
+impl<S> From<Diagnostic> for Failed<S> {
+    fn from(diagnostic: Diagnostic) -> Self {
+        Failed {
+            state: None,
+            diags: diagnostic.into(),
+        }
+    }
+}
+
+impl<S> From<Diagnostics> for Failed<S> {
+    fn from(diags: Diagnostics) -> Self {
+        Failed { state: None, diags }
+    }
+}
+
+/// What a create or update returns: the new state, or why not (with what to keep).
+pub type Applied<S> = Result<S, Failed<S>>;
 
 /// A managed resource with typed state.
 ///
@@ -102,21 +137,24 @@ pub trait Resource: Send + Sync + 'static {
     /// Adjusts a non-destroy plan after the generic rules ran.
     fn modify_plan(_prior: &Value, _config: &Value, _plan: &mut Plan, _diags: &mut Diagnostics) {}
 
-    async fn create(&self, cx: &Cx<Self::Client>, planned: Self::State) -> Outcome<Self::State>;
+    /// Creates the object. Warnings go through [`Cx::warn`].
+    async fn create(&self, cx: &Cx<Self::Client>, planned: Self::State) -> Applied<Self::State>;
 
     /// `Ok(None)` only when the remote object is genuinely gone.
     async fn read(&self, cx: &Cx<Self::Client>, prior: Self::State) -> Result<Option<Self::State>, Diagnostics>;
 
-    async fn update(&self, cx: &Cx<Self::Client>, prior: Self::State, planned: Self::State) -> Outcome<Self::State>;
+    /// Changes the object from the refreshed `prior` state to `planned`.
+    async fn update(&self, cx: &Cx<Self::Client>, prior: Self::State, planned: Self::State) -> Applied<Self::State>;
 
     async fn delete(&self, cx: &Cx<Self::Client>, prior: Self::State) -> Result<(), Diagnostics>;
 
     /// Turns an import ID into a state Terraform then refreshes with `read`.
-    async fn import(&self, _cx: &Cx<Self::Client>, _id: &str) -> Outcome<Self::State> {
-        Outcome::failed(Diagnostic::error(
+    async fn import(&self, _cx: &Cx<Self::Client>, _id: &str) -> Result<Self::State, Diagnostics> {
+        Err(Diagnostic::error(
             "Import not supported",
             format!("The resource type {} cannot be imported.", Self::NAME),
-        ))
+        )
+        .into())
     }
 }
 
@@ -261,7 +299,7 @@ impl<R: Resource> DynResource<R::Client> for ResourceAdapter<R> {
             Ok(state) => state,
             Err(diag) => return (prior.clone(), diag.into()),
         };
-        let outcome = if prior.is_null() {
+        let applied = if prior.is_null() {
             self.resource.create(cx, planned_state).await
         } else {
             match decode::<R::State>(prior, "prior state") {
@@ -269,7 +307,11 @@ impl<R: Resource> DynResource<R::Client> for ResourceAdapter<R> {
                 Err(diag) => return (prior.clone(), diag.into()),
             }
         };
-        self.encode_outcome(outcome, prior)
+        let (state, diags) = match applied {
+            Ok(state) => (Some(state), Diagnostics::new()),
+            Err(Failed { state, diags }) => (state, diags),
+        };
+        self.encode(cx, state, diags, prior)
     }
 
     async fn read(&self, cx: &Cx<R::Client>, prior: &Value) -> (Value, Diagnostics) {
@@ -278,24 +320,35 @@ impl<R: Resource> DynResource<R::Client> for ResourceAdapter<R> {
             Err(diag) => return (prior.clone(), diag.into()),
         };
         match self.resource.read(cx, prior_state).await {
-            Ok(Some(state)) => self.encode_outcome(Outcome::ok(state), prior),
-            Ok(None) => (Value::Null, Diagnostics::new()),
-            Err(diags) => (prior.clone(), diags),
+            Ok(Some(state)) => self.encode(cx, Some(state), Diagnostics::new(), prior),
+            Ok(None) => (Value::Null, cx.take_warnings()),
+            Err(diags) => self.encode(cx, None, diags, prior),
         }
     }
 
     async fn import(&self, cx: &Cx<R::Client>, id: &str) -> (Value, Diagnostics) {
-        let outcome = self.resource.import(cx, id).await;
-        self.encode_outcome(outcome, &Value::Null)
+        match self.resource.import(cx, id).await {
+            Ok(state) => self.encode(cx, Some(state), Diagnostics::new(), &Value::Null),
+            Err(diags) => self.encode(cx, None, diags, &Value::Null),
+        }
     }
 }
 
 impl<R: Resource> ResourceAdapter<R> {
-    /// Encodes the outcome's state, falling back to `fallback` when there is none. Values the
-    /// resource left unset become null, because Terraform rejects unknowns after apply.
-    fn encode_outcome(&self, outcome: Outcome<R::State>, fallback: &Value) -> (Value, Diagnostics) {
-        let mut diags = outcome.diags;
-        let Some(state) = outcome.state else {
+    /// Encodes `state`, falling back to `fallback` when there is none, with the call's warnings
+    /// first and then `diags`. Values the resource left unset become null, because Terraform
+    /// rejects unknowns after apply.
+    fn encode(
+        &self,
+        cx: &Cx<R::Client>,
+        state: Option<R::State>,
+        diags: Diagnostics,
+        fallback: &Value,
+    ) -> (Value, Diagnostics) {
+        let mut all = cx.take_warnings();
+        all.extend(diags);
+        let mut diags = all;
+        let Some(state) = state else {
             return (fallback.clone(), diags);
         };
         match value::to_value(&state, &self.value_type) {
@@ -331,16 +384,22 @@ impl<D: DataSource> DynDataSource<D::Client> for DataSourceAdapter<D> {
             Ok(state) => state,
             Err(diag) => return (Value::Null, diag.into()),
         };
-        match self.data_source.read(cx, config_state).await {
+        let read = self.data_source.read(cx, config_state).await;
+        let mut diags = cx.take_warnings();
+        let value = match read {
             Ok(state) => match value::to_value(&state, &self.value_type) {
-                Ok(value) => (value.null_unknowns(), Diagnostics::new()),
-                Err(err) => (
-                    Value::Null,
-                    Diagnostic::bug("Could not encode the data source", err).into(),
-                ),
+                Ok(value) => value.null_unknowns(),
+                Err(err) => {
+                    diags.push(Diagnostic::bug("Could not encode the data source", err));
+                    Value::Null
+                }
             },
-            Err(diags) => (Value::Null, diags),
-        }
+            Err(errors) => {
+                diags.extend(errors);
+                Value::Null
+            }
+        };
+        (value, diags)
     }
 }
 
@@ -354,4 +413,60 @@ fn validate_with(schema: &Schema, config: &Value, checks: fn(&Value, &mut Diagno
 
 fn decode<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T, Diagnostic> {
     value::from_value(value).map_err(|err| Diagnostic::bug(format!("Could not decode the {what}"), err))
+}
+
+/// Checks that a state struct `S` agrees with `schema`, so a field the schema lacks (or the
+/// reverse, or a type mismatch) fails in a unit test rather than in front of a user.
+///
+/// Two objects of the schema's type go through `S` and back and must come out unchanged: one
+/// with a sample value in every attribute and one element in every nested block, and one with
+/// every attribute that is not required null and every nested block empty (what Terraform
+/// sends for an unset optional attribute). Errors name the object and the difference.
+pub fn check_state_agrees_with_schema<S: Serialize + DeserializeOwned>(schema: &Schema) -> Result<(), String> {
+    let ty = schema.value_type();
+    let full = sample(&ty);
+    let mut sparse = full.clone();
+    if let Value::Object(fields) = &mut sparse {
+        for attribute in schema.block.attributes.iter().filter(|a| !a.required) {
+            fields.insert(attribute.name.clone(), Value::Null);
+        }
+        for block in &schema.block.blocks {
+            let empty = match fields.get(&block.name) {
+                Some(Value::Set(_)) => Value::Set(Vec::new()),
+                Some(Value::List(_)) => Value::List(Vec::new()),
+                _ => Value::Null,
+            };
+            fields.insert(block.name.clone(), empty);
+        }
+    }
+    for (what, value) in [("a sample object", full), ("an object of nulls", sparse)] {
+        let state: S = value::from_value(&value).map_err(|err| format!("{what} does not decode: {err}"))?;
+        let back = value::to_value(&state, &ty).map_err(|err| format!("{what} does not encode: {err}"))?;
+        if back != value {
+            return Err(format!(
+                "{what} changed on its way through the state struct:\n{value:?}\n{back:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A known, non-null value of `ty` with one element in every collection.
+fn sample(ty: &Type) -> Value {
+    match ty {
+        Type::Bool => Value::Bool(true),
+        Type::Number => Value::Number(1i64.into()),
+        Type::String => Value::String("s".to_string()),
+        Type::List(element) => Value::List(vec![sample(element)]),
+        Type::Set(element) => Value::Set(vec![sample(element)]),
+        Type::Map(element) => Value::Map([("k".to_string(), sample(element))].into()),
+        Type::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(name, field)| (name.clone(), sample(field)))
+                .collect(),
+        ),
+        #[allow(unreachable_patterns)]
+        _ => Value::Null,
+    }
 }

@@ -5,7 +5,9 @@
 //! only on programmer mistakes, and a test builds every registered schema.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::ops::RangeInclusive;
+use std::sync::Arc;
 
 use crate::framework::diag::Diagnostics;
 use crate::value::{AttributePath, Quoted, Type, Value};
@@ -277,118 +279,124 @@ impl Attribute {
     }
 }
 
-/// A plan-time check of one attribute's known value, described for the docs.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Validator {
-    /// String length in characters.
-    Length(RangeInclusive<usize>),
-    /// A 24-character lowercase hexadecimal Atlas ObjectId.
-    ObjectId,
-    /// Number of elements of a list or set.
-    Count(RangeInclusive<usize>),
-    /// Every element of a list or set is a string with this prefix; the text explains why.
-    EachHasPrefix { prefix: &'static str, why: &'static str },
-    /// Every element of a list or set is a non-empty string with no spaces.
-    EachNonBlank,
+/// One plan-time check of an attribute's known, non-null value, with the line the docs show.
+///
+/// The framework ships the generic ones ([`length`], [`count`], [`at_least`], [`one_of`]);
+/// a provider writes its own for its domain (identifiers, role names) and hands them to
+/// [`Attribute::validate`].
+pub trait Check: fmt::Debug + Send + Sync {
+    /// One line for the generated docs, such as `between 1 and 250 characters`.
+    fn describe(&self) -> String;
+
+    /// Adds one error to `diags` per problem with `value` at `path`. Echoed input goes through
+    /// `value::Quoted`, so a huge value gives a bounded message.
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics);
 }
 
+/// A [`Check`] as a schema holds it: cheap to clone, shared by every plan.
+#[derive(Clone, Debug)]
+pub struct Validator(Arc<dyn Check>);
+
 impl Validator {
-    /// Checks `value` (known, not null) at `path`, adding errors to `diags`.
+    /// Wraps a check.
+    pub fn new(check: impl Check + 'static) -> Self {
+        Validator(Arc::new(check))
+    }
+
+    /// See [`Check::describe`].
+    pub fn describe(&self) -> String {
+        self.0.describe()
+    }
+
+    /// See [`Check::check`].
     pub fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        match self {
-            Validator::Length(range) => {
-                if let Some(text) = value.as_str() {
-                    let length = text.chars().count();
-                    if !range.contains(&length) {
-                        diags.attribute_error(
-                            path.clone(),
-                            "Invalid attribute value length",
-                            format!(
-                                "Attribute {path} must be between {} and {} characters long, got {length}.",
-                                range.start(),
-                                range.end()
-                            ),
-                        );
-                    }
-                }
-            }
-            Validator::ObjectId => {
-                if let Some(text) = value.as_str() {
-                    if !is_object_id(text) {
-                        diags.attribute_error(
-                            path.clone(),
-                            "Invalid Atlas identifier",
-                            format!(
-                                "Attribute {path} must be a 24-character lowercase hexadecimal Atlas ID \
-                                 such as 5d09d6a59ccf6445652a444a, got {}.",
-                                Quoted(text)
-                            ),
-                        );
-                    }
-                }
-            }
-            Validator::Count(range) => {
-                if let Some(elements) = value.as_elements() {
-                    if !range.contains(&elements.len()) {
-                        let expected = if *range.end() == usize::MAX {
-                            format!("at least {}", range.start())
-                        } else {
-                            format!("between {} and {}", range.start(), range.end())
-                        };
-                        diags.attribute_error(
-                            path.clone(),
-                            "Invalid number of elements",
-                            format!(
-                                "Attribute {path} must have {expected} elements, got {}.",
-                                elements.len()
-                            ),
-                        );
-                    }
-                }
-            }
-            Validator::EachHasPrefix { prefix, why } => {
-                let offending = value
-                    .as_elements()
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .filter(|text| !text.starts_with(prefix));
-                report_elements(offending, path, "Invalid role", diags, |text| {
-                    format!("{} in {path} is not allowed: {why}", Quoted(text))
-                });
-            }
-            Validator::EachNonBlank => {
-                let offending = value
-                    .as_elements()
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .filter(|text| text.is_empty() || text.chars().any(char::is_whitespace));
-                report_elements(offending, path, "Invalid role", diags, |text| {
-                    format!(
-                        "{} in {path} is not a role name: role names are words like GROUP_OWNER, without spaces.",
-                        Quoted(text)
-                    )
-                });
-            }
+        self.0.check(value, path, diags)
+    }
+}
+
+/// String length in characters.
+#[derive(Debug)]
+struct Length(RangeInclusive<usize>);
+
+impl Check for Length {
+    fn describe(&self) -> String {
+        format!("between {} and {} characters", self.0.start(), self.0.end())
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        let length = text.chars().count();
+        if !self.0.contains(&length) {
+            diags.attribute_error(
+                path.clone(),
+                "Invalid attribute value length",
+                format!(
+                    "Attribute {path} must be between {} and {} characters long, got {length}.",
+                    self.0.start(),
+                    self.0.end()
+                ),
+            );
+        }
+    }
+}
+
+/// Number of elements of a list or set.
+#[derive(Debug)]
+struct Count(RangeInclusive<usize>);
+
+impl Count {
+    fn expected(&self) -> String {
+        if *self.0.end() == usize::MAX {
+            format!("at least {}", self.0.start())
+        } else {
+            format!("between {} and {}", self.0.start(), self.0.end())
+        }
+    }
+}
+
+impl Check for Count {
+    fn describe(&self) -> String {
+        if *self.0.end() == usize::MAX {
+            format!("at least {} element(s)", self.0.start())
+        } else {
+            format!("between {} and {} elements", self.0.start(), self.0.end())
         }
     }
 
-    /// One line for the generated docs.
-    pub fn describe(&self) -> String {
-        match self {
-            Validator::Length(range) => {
-                format!("between {} and {} characters", range.start(), range.end())
-            }
-            Validator::ObjectId => "a 24-character hexadecimal Atlas ID".to_string(),
-            Validator::Count(range) if *range.end() == usize::MAX => {
-                format!("at least {} element(s)", range.start())
-            }
-            Validator::Count(range) => {
-                format!("between {} and {} elements", range.start(), range.end())
-            }
-            Validator::EachHasPrefix { prefix, .. } => format!("each value starts with `{prefix}`"),
-            Validator::EachNonBlank => "each value is a role name without spaces".to_string(),
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(elements) = value.as_elements() else { return };
+        if !self.0.contains(&elements.len()) {
+            diags.attribute_error(
+                path.clone(),
+                "Invalid number of elements",
+                format!(
+                    "Attribute {path} must have {} elements, got {}.",
+                    self.expected(),
+                    elements.len()
+                ),
+            );
+        }
+    }
+}
+
+/// A string that is one of a fixed list.
+#[derive(Debug)]
+struct OneOf(&'static [&'static str]);
+
+impl Check for OneOf {
+    fn describe(&self) -> String {
+        let quoted: Vec<String> = self.0.iter().map(|choice| format!("`{choice}`")).collect();
+        format!("one of {}", quoted.join(", "))
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        if !self.0.contains(&text) {
+            diags.attribute_error(
+                path.clone(),
+                "Invalid attribute value",
+                format!("Attribute {path} must be {}, got {}.", self.describe(), Quoted(text)),
+            );
         }
     }
 }
@@ -397,8 +405,9 @@ impl Validator {
 pub const MAX_ELEMENT_DIAGNOSTICS: usize = 10;
 
 /// One error per offending element, at most [`MAX_ELEMENT_DIAGNOSTICS`] of them, then one that
-/// counts the rest, so a set of 80,000 bad elements gives 11 diagnostics, not 80,000.
-fn report_elements<'a>(
+/// counts the rest, so a set of 80,000 bad elements gives 11 diagnostics, not 80,000. For
+/// validators of list and set elements.
+pub fn report_elements<'a>(
     offending: impl Iterator<Item = &'a str>,
     path: &AttributePath,
     summary: &str,
@@ -424,17 +433,22 @@ fn report_elements<'a>(
 
 /// A validator for string length in characters.
 pub fn length(range: RangeInclusive<usize>) -> Validator {
-    Validator::Length(range)
+    Validator::new(Length(range))
+}
+
+/// A validator for lists and sets with between `range.start()` and `range.end()` elements.
+pub fn count(range: RangeInclusive<usize>) -> Validator {
+    Validator::new(Count(range))
 }
 
 /// A validator for lists and sets with at least `min` elements.
 pub fn at_least(min: usize) -> Validator {
-    Validator::Count(min..=usize::MAX)
+    Validator::new(Count(min..=usize::MAX))
 }
 
-/// True for a 24-character lowercase hexadecimal string.
-pub fn is_object_id(text: &str) -> bool {
-    text.len() == 24 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+/// A validator for strings that must be one of `choices`.
+pub fn one_of(choices: &'static [&'static str]) -> Validator {
+    Validator::new(OneOf(choices))
 }
 
 /// Runs every attribute validator of `block` over the known values of `config`,
@@ -477,80 +491,89 @@ pub fn validate_config(block: &Block, config: &Value, path: &AttributePath, diag
 mod tests {
     use super::*;
 
-    fn check(validator: Validator, value: Value) -> Vec<(String, String)> {
+    fn check(validator: &Validator, value: Value) -> Vec<String> {
         let mut diags = Diagnostics::new();
-        validator.check(&value, &AttributePath::attr("role_names"), &mut diags);
-        diags.iter().map(|d| (d.summary.clone(), d.detail.clone())).collect()
+        validator.check(&value, &AttributePath::attr("attr"), &mut diags);
+        diags.iter().map(|d| d.detail.clone()).collect()
     }
 
-    fn roles(names: impl IntoIterator<Item = String>) -> Value {
+    fn set(names: impl IntoIterator<Item = String>) -> Value {
         Value::Set(names.into_iter().map(Value::String).collect())
     }
 
     #[test]
-    fn validators_quote_offending_values() {
-        let got = check(Validator::ObjectId, Value::string("nope"));
-        assert_eq!(got.len(), 1);
-        assert!(got[0].1.ends_with("got \"nope\"."), "{}", got[0].1);
-        let got = check(
-            Validator::EachHasPrefix {
-                prefix: "ORG_",
-                why: "why",
-            },
-            roles(["ORG_OWNER".to_string(), "GROUP_OWNER".to_string()]),
-        );
-        assert_eq!(
-            got,
-            vec![(
-                "Invalid role".to_string(),
-                "\"GROUP_OWNER\" in role_names is not allowed: why".to_string()
-            )]
-        );
-        let got = check(Validator::EachNonBlank, roles(["A B".to_string()]));
-        assert!(
-            got[0].1.starts_with("\"A B\" in role_names is not a role name"),
-            "{got:?}"
-        );
-    }
-
-    #[test]
-    fn huge_offending_values_are_cut() {
-        let huge = "x".repeat(50 << 20);
-        for validator in [
-            Validator::ObjectId,
-            Validator::EachHasPrefix {
-                prefix: "ORG_",
-                why: "why",
-            },
-            Validator::EachNonBlank,
-        ] {
-            let value = match validator {
-                Validator::ObjectId => Value::string(huge.clone()),
-                _ => roles([format!("{huge} ")]),
-            };
-            let got = check(validator.clone(), value);
-            assert_eq!(got.len(), 1, "{validator:?}");
-            assert!(got[0].1.len() < 1_000, "{validator:?}: {} bytes", got[0].1.len());
-            assert!(got[0].1.contains("(52428801 characters)") || got[0].1.contains("(52428800 characters)"));
+    fn generic_validators() {
+        let cases: Vec<(&str, Validator, Value, Option<&str>)> = vec![
+            ("length ok", length(1..=3), Value::string("abc"), None),
+            ("length counts characters", length(1..=3), Value::string("éé"), None),
+            (
+                "too long",
+                length(1..=3),
+                Value::string("abcd"),
+                Some("Attribute attr must be between 1 and 3 characters long, got 4."),
+            ),
+            ("count ok", count(1..=2), set(["a".to_string()]), None),
+            (
+                "too many",
+                count(1..=2),
+                set(["a", "b", "c"].map(String::from)),
+                Some("Attribute attr must have between 1 and 2 elements, got 3."),
+            ),
+            (
+                "too few",
+                at_least(1),
+                set([]),
+                Some("Attribute attr must have at least 1 elements, got 0."),
+            ),
+            ("one of ok", one_of(&["ANY", "AWS"]), Value::string("AWS"), None),
+            (
+                "not one of",
+                one_of(&["ANY"]),
+                Value::string("GCP"),
+                Some("Attribute attr must be one of `ANY`, got \"GCP\"."),
+            ),
+            ("other types are skipped", length(1..=3), Value::Bool(true), None),
+        ];
+        for (name, validator, value, expected) in cases {
+            let got = check(&validator, value);
+            match expected {
+                None => assert!(got.is_empty(), "{name}: {got:?}"),
+                Some(detail) => assert_eq!(got, vec![detail.to_string()], "{name}"),
+            }
         }
     }
 
     #[test]
+    fn validators_describe_themselves_for_the_docs() {
+        assert_eq!(length(1..=250).describe(), "between 1 and 250 characters");
+        assert_eq!(at_least(1).describe(), "at least 1 element(s)");
+        assert_eq!(count(1..=100).describe(), "between 1 and 100 elements");
+        assert_eq!(one_of(&["ANY", "AWS"]).describe(), "one of `ANY`, `AWS`");
+    }
+
+    #[test]
     fn many_offending_elements_give_a_bounded_number_of_diagnostics() {
-        let bad = roles((0..80_000).map(|i| format!("GROUP_{i}")));
-        let got = check(
-            Validator::EachHasPrefix {
-                prefix: "ORG_",
-                why: "why",
-            },
-            bad,
-        );
-        assert_eq!(got.len(), MAX_ELEMENT_DIAGNOSTICS + 1);
+        let mut diags = Diagnostics::new();
+        let bad: Vec<String> = (0..80_000).map(|i| format!("bad {i}")).collect();
+        let path = AttributePath::attr("role_names");
+        report_elements(bad.iter().map(String::as_str), &path, "Invalid", &mut diags, |text| {
+            format!("{} is bad", Quoted(text))
+        });
+        assert_eq!(diags.iter().count(), MAX_ELEMENT_DIAGNOSTICS + 1);
         assert_eq!(
-            got.last().map(|d| d.1.as_str()),
+            diags.iter().last().map(|d| d.detail.as_str()),
             Some("79990 more elements of role_names fail the same check.")
         );
-        let few = roles((0..MAX_ELEMENT_DIAGNOSTICS).map(|i| format!("bad {i}")));
-        assert_eq!(check(Validator::EachNonBlank, few).len(), MAX_ELEMENT_DIAGNOSTICS);
+    }
+
+    #[test]
+    fn huge_values_are_quoted_short() {
+        let huge = "x".repeat(50 << 20);
+        let got = check(&one_of(&["ANY"]), Value::string(huge));
+        assert!(
+            got[0].len() < 1_000 && got[0].contains("(52428800 characters)"),
+            "{}",
+            got[0].len()
+        );
     }
 }

@@ -4,8 +4,8 @@
 //! `<first>/<api_key_id>`; both parts are Atlas ObjectIds, which never contain either
 //! separator. A malformed ID gets an error that shows the accepted formats.
 
-use crate::framework::schema::is_object_id;
 use crate::framework::Diagnostic;
+use crate::provider::validators::is_object_id;
 use crate::value::Quoted;
 
 /// Splits `id` into two 24-hex Atlas IDs joined by `-` or `/`. `formats` is shown in the

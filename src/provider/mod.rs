@@ -10,6 +10,8 @@ pub mod import_id;
 pub mod recover;
 pub mod registry;
 pub mod resources;
+pub mod secret;
+pub mod validators;
 
 use async_trait::async_trait;
 use std::sync::Arc;

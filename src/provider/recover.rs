@@ -43,8 +43,10 @@ use crate::atlas;
 use crate::framework::{Cx, Diagnostic, Diagnostics};
 use crate::provider::errors;
 
-/// Widening of the window on each side when Atlas's clock is known: one second for the
-/// resolution of the `Date` header and one for that of ObjectIds.
+/// Widening of the window's end when Atlas's clock is known: one second for the resolution of
+/// the `Date` header and one for that of ObjectIds. The start needs none: `Date` is truncated
+/// to the second and arrives after it was stamped, so the learnt offset is never ahead of
+/// Atlas's clock, and an ObjectId second is truncated too.
 pub const MARGIN: Duration = Duration::from_secs(2);
 
 /// Widening of the window on each side before any answer told us Atlas's clock.
@@ -97,15 +99,6 @@ impl Made for atlas::AiModelApiKey {
     }
 }
 
-/// A key the create made, or the one recovery adopted.
-#[derive(Debug)]
-pub struct Created<K> {
-    pub key: K,
-    /// `Some` when the answer was lost and the key was found by its attributes: the warning to
-    /// show, since the secret is gone.
-    pub adopted: Option<Diagnostic>,
-}
-
 /// The per-process book of keys handed to Terraform, and the gate that orders creates and
 /// recoveries. One provider process serves one configuration, so one book per process.
 struct Book {
@@ -142,6 +135,7 @@ pub fn claimed(id: &str) -> bool {
 /// - `matches`: whether a listed key has the attributes the create sent.
 /// - `import_id`: the `terraform import` ID of a key, from its id.
 ///
+/// Returns the key made, or the one adopted (with a warning through `cx`: its secret is gone).
 /// Errors: the create's own diagnostic when Atlas certainly did not process it; otherwise a
 /// diagnostic that names every candidate (or says none was found, or that the keys could not
 /// be listed) with what to import or delete. A successful create or adoption is claimed.
@@ -155,7 +149,7 @@ pub async fn create_or_adopt<K, C, L, F>(
     list: L,
     matches: impl Fn(&K) -> bool,
     import_id: impl Fn(&str) -> String,
-) -> Result<Created<K>, Diagnostics>
+) -> Result<K, Diagnostics>
 where
     K: Made,
     C: Future<Output = Result<K, atlas::Error>>,
@@ -176,7 +170,7 @@ where
         match result {
             Ok(key) => {
                 claim(key.id());
-                return Ok(Created { key, adopted: None });
+                return Ok(key);
             }
             Err(err) => (err, sent),
         }
@@ -211,10 +205,10 @@ where
         Ok::<_, atlas::Error>((window, candidates))
     };
     match tokio::time::timeout(LOOKUP_DEADLINE, lookup).await {
-        Ok(Ok((_, mut candidates))) if candidates.len() == 1 => Ok(Created {
-            key: candidates.remove(0),
-            adopted: Some(adopted_warning(kind)),
-        }),
+        Ok(Ok((_, mut candidates))) if candidates.len() == 1 => {
+            cx.warn(adopted_warning(kind));
+            Ok(candidates.remove(0))
+        }
         Ok(Ok((window, candidates))) => {
             Err(undecided(kind, summary, &failure, &window, &candidates, &import_id).into())
         }
@@ -237,16 +231,23 @@ pub struct Window {
 }
 
 impl Window {
-    /// From `sent` to `answered` (local clock), moved onto Atlas's clock by `offset` and widened
-    /// by [`MARGIN`]; with no known offset, widened by [`UNKNOWN_CLOCK_MARGIN`] instead.
+    /// From `sent` to `answered` (local clock), moved onto Atlas's clock by `offset`: from the
+    /// whole second the request was sent in to [`MARGIN`] after the answer. With no known
+    /// offset, the local clock widened by [`UNKNOWN_CLOCK_MARGIN`] on both sides.
     pub fn new(sent: SystemTime, answered: SystemTime, offset: Option<atlas::SignedDuration>) -> Window {
-        let (offset, margin) = match offset {
-            Some(offset) => (offset, MARGIN),
-            None => (atlas::SignedDuration::from_millis(0), UNKNOWN_CLOCK_MARGIN),
-        };
-        Window {
-            from: atlas::SignedDuration::from_millis(-(margin.as_millis() as i64)).shift(offset.shift(sent)),
-            to: offset.shift(answered) + margin,
+        match offset {
+            Some(offset) => Window {
+                from: whole_second(offset.shift(sent)),
+                to: offset.shift(answered) + MARGIN,
+            },
+            None => Window {
+                from: UNIX_EPOCH
+                    + sent
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap_or_default()
+                        .saturating_sub(UNKNOWN_CLOCK_MARGIN),
+                to: answered + UNKNOWN_CLOCK_MARGIN,
+            },
         }
     }
 
@@ -254,6 +255,11 @@ impl Window {
     pub fn contains(&self, at: SystemTime) -> bool {
         self.from <= at && at <= self.to
     }
+}
+
+/// `time` truncated to its whole second, as ObjectIds and `Date` headers are.
+fn whole_second(time: SystemTime) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(time.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs())
 }
 
 /// The warning for an adopted key whose secret was in the lost answer.
@@ -410,17 +416,19 @@ mod tests {
         assert_eq!(
             ahead,
             Window {
-                from: at(1008),
+                from: at(1010),
                 to: at(1015)
             }
         );
-        assert!(ahead.contains(at(1008)) && ahead.contains(at(1015)));
-        assert!(!ahead.contains(at(1007)) && !ahead.contains(at(1016)));
-        // Thirty seconds before the attempt is outside, unlike the old fixed slack.
+        assert!(ahead.contains(at(1010)) && ahead.contains(at(1015)));
+        assert!(!ahead.contains(at(1009)) && !ahead.contains(at(1016)));
+        // A key made a second before the request, or thirty, is outside.
         let same = Window::new(at(1000), at(1001), Some(atlas::SignedDuration::from_millis(0)));
-        assert!(!same.contains(at(970)));
-        let behind = Window::new(at(1000), at(1001), Some(atlas::SignedDuration::from_millis(-5_500)));
-        assert_eq!(behind.from, at(1000) - Duration::from_millis(7_500));
+        assert!(!same.contains(at(999)) && !same.contains(at(970)));
+        // The start is the whole second the request was sent in, on Atlas's clock.
+        let sent = at(1000) + Duration::from_millis(300);
+        let behind = Window::new(sent, at(1001), Some(atlas::SignedDuration::from_millis(-5_500)));
+        assert_eq!(behind.from, at(994));
     }
 
     #[test]

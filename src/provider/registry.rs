@@ -27,3 +27,53 @@ pub fn data_sources() -> Vec<Arc<dyn DynDataSource<atlas::Client>>> {
         data_source(ai_model_api_key::AiModelApiKeysData),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::resource::check_state_agrees_with_schema;
+    use crate::framework::{DataSource, Resource};
+
+    fn resource_agrees<R: Resource>() {
+        check_state_agrees_with_schema::<R::State>(&R::schema()).unwrap_or_else(|err| panic!("{}: {err}", R::NAME));
+    }
+
+    fn data_source_agrees<D: DataSource>() {
+        check_state_agrees_with_schema::<D::State>(&D::schema()).unwrap_or_else(|err| panic!("{}: {err}", D::NAME));
+    }
+
+    #[test]
+    fn api_key_state_agrees_with_its_schema() {
+        resource_agrees::<resources::api_key::ApiKey>();
+    }
+
+    #[test]
+    fn project_api_key_state_agrees_with_its_schema() {
+        resource_agrees::<resources::project_api_key::ProjectApiKey>();
+    }
+
+    #[test]
+    fn ai_model_api_key_state_agrees_with_its_schema() {
+        resource_agrees::<resources::ai_model_api_key::AiModelApiKey>();
+    }
+
+    #[test]
+    fn data_source_states_agree_with_their_schemas() {
+        data_source_agrees::<api_key::ApiKeyData>();
+        data_source_agrees::<api_key::ApiKeysData>();
+        data_source_agrees::<project_api_key::ProjectApiKeyData>();
+        data_source_agrees::<project_api_key::ProjectApiKeysData>();
+        data_source_agrees::<ai_model_api_key::AiModelApiKeyData>();
+        data_source_agrees::<ai_model_api_key::AiModelApiKeysData>();
+    }
+
+    #[test]
+    fn a_state_struct_missing_a_field_is_caught() {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Short {
+            org_id: String,
+        }
+        let err = check_state_agrees_with_schema::<Short>(&resources::api_key::ApiKey::schema()).unwrap_err();
+        assert!(err.contains("changed on its way"), "{err}");
+    }
+}

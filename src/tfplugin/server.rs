@@ -103,7 +103,7 @@ impl<P: Provider> ProviderService<P> {
         })
     }
 
-    /// The context for a call that talks to Atlas; an error before ConfigureProvider succeeded.
+    /// The context for a call that talks to the remote API; an error before ConfigureProvider succeeded.
     fn cx(&self) -> Result<Cx<P::Client>, Diagnostic> {
         let client = self
             .client
@@ -116,10 +116,7 @@ impl<P: Provider> ProviderService<P> {
             ));
         };
         let cancel = self.stop.lock().map(|token| token.child_token()).unwrap_or_default();
-        Ok(Cx {
-            client: P::client_for_call(client, &cancel),
-            cancel,
-        })
+        Ok(Cx::new(P::client_for_call(client, &cancel), cancel))
     }
 }
 

@@ -5,7 +5,7 @@
 //! [`Value`] (with Terraform's null and unknown), [`Type`], [`AttributePath`] for
 //! pointing at parts of a value, the [`msgpack`] codec, the [`json`] decoder for raw
 //! state, and a serde bridge ([`from_value`], [`to_value`]) so resources work with plain
-//! structs. It knows nothing of Atlas, gRPC or the framework.
+//! structs. It knows nothing of the remote API, gRPC or the framework.
 //!
 //! JSON, both from Terraform and from serde, is read by `serde_json` into a loose tree and
 //! then shaped by the [`Type`] in one place ([`json::decode`] and the bridge share it).

@@ -148,6 +148,12 @@ impl fmt::Display for Number {
     }
 }
 
+impl From<i64> for Number {
+    fn from(int: i64) -> Number {
+        Number::Int(int)
+    }
+}
+
 fn float_to_int(float: f64) -> Option<i128> {
     // Every f64 with no fraction below 2^127 converts exactly.
     if float.fract() == 0.0 && float.abs() < 1.7e38 {

@@ -10,6 +10,9 @@ use terraform_provider_mongodbatlas::framework::schema::{Block, Nesting};
 use terraform_provider_mongodbatlas::framework::{Provider, Schema};
 use terraform_provider_mongodbatlas::provider::AtlasProvider;
 
+/// The binary name page titles carry.
+const PROVIDER: &str = "terraform-provider-mongodbatlas";
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -41,6 +44,7 @@ fn pages() -> Vec<(PathBuf, String)> {
     pages.push((
         root().join("docs/index.md"),
         render(&Page {
+            provider: PROVIDER,
             kind: Kind::Provider,
             name: prefix,
             schema: &provider_schema,
@@ -55,6 +59,7 @@ fn pages() -> Vec<(PathBuf, String)> {
         pages.push((
             root().join(format!("docs/resources/{}.md", resource.name())),
             render(&Page {
+                provider: PROVIDER,
                 kind: Kind::Resource,
                 name: &full,
                 schema: resource.schema(),
@@ -70,6 +75,7 @@ fn pages() -> Vec<(PathBuf, String)> {
         pages.push((
             root().join(format!("docs/data-sources/{}.md", data_source.name())),
             render(&Page {
+                provider: PROVIDER,
                 kind: Kind::DataSource,
                 name: &full,
                 schema: data_source.schema(),

@@ -150,7 +150,21 @@ fn api_key_bad_inputs_fail_at_plan_time_without_touching_atlas() {
             "role_names",
             "organization roles",
         ),
-        (api_key_hcl(&org, "d", "[]"), "role_names", "at least 1"),
+        (
+            api_key_hcl(&org, "d", "[]"),
+            "role_names",
+            "between 1 and 100 elements, got 0",
+        ),
+        // Terraform core compares sets pairwise after apply, so a huge set is refused at plan time.
+        (
+            api_key_hcl(
+                &org,
+                "d",
+                "flatten([for j in range(40) : [for i in range(1000) : \"ORG_X${j}_${i}\"]])",
+            ),
+            "role_names",
+            "between 1 and 100 elements, got 40000",
+        ),
         (
             api_key_hcl(&org, "", "[\"ORG_OWNER\"]"),
             "description",

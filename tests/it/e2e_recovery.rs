@@ -301,3 +301,30 @@ fn creates_atlas_refused_look_for_nothing() {
     assert!(world.key_ids_described("refused").is_empty());
     assert!(world.state_key_ids().is_empty());
 }
+
+#[test]
+fn a_key_made_elsewhere_a_second_earlier_is_never_adopted() {
+    let world = World::new();
+    world.write(&org_keys(&world, 1, "mine", "elsewhere"));
+    // Another configuration with the same key applies first.
+    let other = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(world.dir.path().join("main.tf"), other.path().join("main.tf")).expect("copy main.tf");
+    let run = world.terraform_in(other.path(), &["apply", "-auto-approve", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 0, "{}", run.output());
+    let theirs = world.key_ids_described("elsewhere");
+    assert_eq!(theirs.len(), 1);
+    // A second later our create is lost before Atlas processes it.
+    std::thread::sleep(Duration::from_millis(1100));
+    world.set_faults(json!({"rules": [
+        {"kind": "close", "phase": "before", "method": "POST", "path_contains": "/apiKeys"},
+    ]}));
+    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let output = run.output();
+    assert_eq!(run.code, 1, "{output}");
+    assert!(output.contains("found no API key"), "{output}");
+    assert!(
+        world.state_key_ids().is_empty(),
+        "the other configuration's key is not adopted"
+    );
+    assert_eq!(world.key_ids_described("elsewhere"), theirs);
+}

@@ -14,4 +14,5 @@ mod e2e_recovery;
 mod e2e_secrets;
 mod grpc;
 mod support;
+mod tidy;
 mod transport;

@@ -9,9 +9,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::schema::Validator;
 use crate::framework::{attribute, string, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Schema};
 use crate::provider::errors::OrDiagnose;
+use crate::provider::validators;
 use crate::value::{AttributePath, Quoted, Type};
 
 /// One AI model API key by ID.
@@ -98,7 +98,7 @@ impl DataSource for AiModelApiKeyData {
             .attributes([
                 string("project_id")
                     .required()
-                    .validate(Validator::ObjectId)
+                    .validate(validators::object_id())
                     .doc("Unique 24-hexadecimal digit string that identifies your project."),
                 string("api_key_id").required().doc("Identifier of the API key."),
             ])
@@ -147,7 +147,7 @@ impl DataSource for AiModelApiKeysData {
         Schema::new("Every AI Model API key of a project, read across all pages, without secrets.").attributes([
             string("project_id")
                 .required()
-                .validate(Validator::ObjectId)
+                .validate(validators::object_id())
                 .doc("Unique 24-hexadecimal digit string that identifies your project."),
             attribute("results", Type::List(Box::new(Type::Object(result))))
                 .computed()

@@ -10,10 +10,10 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::schema::Validator;
 use crate::framework::{attribute, string, string_set, Cx, DataSource, Diagnostic, Diagnostics, Schema};
 use crate::provider::data_sources::org_role_names;
 use crate::provider::errors::OrDiagnose;
+use crate::provider::validators;
 use crate::value::{AttributePath, Quoted, Type};
 
 /// One organization API key by ID.
@@ -57,11 +57,11 @@ impl DataSource for ApiKeyData {
         Schema::new("One organization programmatic API key, without its private key.").attributes([
             string("org_id")
                 .required()
-                .validate(Validator::ObjectId)
+                .validate(validators::object_id())
                 .doc("Organization that owns the key."),
             string("api_key_id")
                 .required()
-                .validate(Validator::ObjectId)
+                .validate(validators::object_id())
                 .doc("Unique 24-hexadecimal digit string that identifies the key."),
             string("description").computed().doc("Description of the key."),
             string("public_key").computed().doc("Public part of the key."),
@@ -114,7 +114,7 @@ impl DataSource for ApiKeysData {
 
     fn schema() -> Schema {
         Schema::new("Every programmatic API key of an organization, read across all pages, without private keys.").attributes([
-            string("org_id").required().validate(Validator::ObjectId).doc("Organization whose keys to list."),
+            string("org_id").required().validate(validators::object_id()).doc("Organization whose keys to list."),
             attribute("results", Type::List(Box::new(api_key_result_type())))
                 .computed()
                 .doc("The keys, in the order Atlas lists them: `api_key_id`, `description`, `public_key` and `role_names` (organization roles)."),

@@ -11,10 +11,10 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::schema::Validator;
 use crate::framework::{attribute, string, Cx, DataSource, Diagnostic, Diagnostics, Schema};
 use crate::provider::data_sources::assignment_type;
 use crate::provider::errors::OrDiagnose;
+use crate::provider::validators;
 use crate::value::{AttributePath, Quoted, Type};
 
 /// One key assigned to a project.
@@ -66,11 +66,11 @@ impl DataSource for ProjectApiKeyData {
         Schema::new("One programmatic API key assigned to a project, without its private key.").attributes([
             string("project_id")
                 .required()
-                .validate(Validator::ObjectId)
+                .validate(validators::object_id())
                 .doc("A project the key is assigned to."),
             string("api_key_id")
                 .required()
-                .validate(Validator::ObjectId)
+                .validate(validators::object_id())
                 .doc("Unique 24-hexadecimal digit string that identifies the key."),
             string("description").computed().doc("Description of the key."),
             string("public_key").computed().doc("Public part of the key."),
@@ -140,7 +140,7 @@ impl DataSource for ProjectApiKeysData {
 
     fn schema() -> Schema {
         Schema::new("Every programmatic API key assigned to a project, read across all pages, without private keys.").attributes([
-            string("project_id").required().validate(Validator::ObjectId).doc("Project whose keys to list."),
+            string("project_id").required().validate(validators::object_id()).doc("Project whose keys to list."),
             attribute("results", Type::List(Box::new(result_type())))
                 .computed()
                 .doc("The keys: `api_key_id`, `description`, `public_key` and `project_assignment` (as in the singular data source)."),

@@ -11,10 +11,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::schema::Validator;
-use crate::framework::{length, string, Cx, Diagnostic, Diagnostics, Outcome, Resource, Schema, Sensitive};
+use crate::framework::{length, string, Applied, Cx, Diagnostics, Resource, Schema, Sensitive};
 use crate::provider::errors::OrDiagnose;
-use crate::provider::{import_id, recover};
+use crate::provider::{import_id, recover, secret, validators};
 use crate::value::Value;
 
 /// The resource type.
@@ -63,7 +62,7 @@ impl Resource for AiModelApiKey {
             string("project_id")
                 .required()
                 .requires_replace()
-                .validate(Validator::ObjectId)
+                .validate(validators::object_id())
                 .doc("Unique 24-hexadecimal digit string that identifies your project. Changing it replaces the key."),
             string("name")
                 .required()
@@ -109,14 +108,14 @@ impl Resource for AiModelApiKey {
         ])
     }
 
-    async fn create(&self, cx: &Cx<atlas::Client>, planned: AiModelApiKeyState) -> Outcome<AiModelApiKeyState> {
+    async fn create(&self, cx: &Cx<atlas::Client>, planned: AiModelApiKeyState) -> Applied<AiModelApiKeyState> {
         let request = atlas::CreateAiModelApiKey {
             name: planned.name.clone().unwrap_or_default(),
             cloud: planned.cloud.clone().unwrap_or_else(|| ANY.to_string()),
             geography: planned.geography.clone().unwrap_or_else(|| ANY.to_string()),
         };
         let project_id = planned.project_id.clone();
-        let created = recover::create_or_adopt(
+        let key = recover::create_or_adopt(
             cx,
             &RECOVERY,
             "Could not create AI model API key",
@@ -126,20 +125,9 @@ impl Resource for AiModelApiKey {
             |key: &atlas::AiModelApiKey| key.name == request.name,
             |id| format!("{}/{id}", planned.project_id),
         )
-        .await;
-        match created {
-            Ok(recover::Created { key, adopted }) => {
-                let secret = key
-                    .secret
-                    .as_ref()
-                    .map(|s| Sensitive::new(atlas::ExposeSecret::expose_secret(s)));
-                Outcome {
-                    state: Some(state_from_atlas(&planned, key, secret)),
-                    diags: adopted.into_iter().collect(),
-                }
-            }
-            Err(diags) => Outcome::failed(diags),
-        }
+        .await?;
+        let secret = key.secret.as_ref().map(secret::sensitive);
+        Ok(state_from_atlas(&planned, key, secret))
     }
 
     async fn read(
@@ -147,10 +135,9 @@ impl Resource for AiModelApiKey {
         cx: &Cx<atlas::Client>,
         prior: AiModelApiKeyState,
     ) -> Result<Option<AiModelApiKeyState>, Diagnostics> {
-        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
         let found = cx
             .client
-            .get_ai_model_api_key_opt(&prior.project_id, &api_key_id)
+            .get_ai_model_api_key_opt(&prior.project_id, prior.api_key_id())
             .await
             .or_diagnose("Could not read AI model API key", ERROR_ATTRS)?;
         Ok(found.map(|key| {
@@ -165,40 +152,35 @@ impl Resource for AiModelApiKey {
         cx: &Cx<atlas::Client>,
         prior: AiModelApiKeyState,
         planned: AiModelApiKeyState,
-    ) -> Outcome<AiModelApiKeyState> {
-        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
-        recover::claim(&api_key_id);
+    ) -> Applied<AiModelApiKeyState> {
+        recover::claim(prior.api_key_id());
         let request = atlas::UpdateAiModelApiKey {
             name: planned.name.clone().unwrap_or_default(),
         };
-        match cx
+        let updated = cx
             .client
-            .update_ai_model_api_key(&prior.project_id, &api_key_id, &request)
+            .update_ai_model_api_key(&prior.project_id, prior.api_key_id(), &request)
             .await
-            .or_diagnose("Could not rename AI model API key", ERROR_ATTRS)
-        {
-            Ok(updated) => Outcome::ok(state_from_atlas(&planned, updated, prior.secret)),
-            Err(diagnostic) => Outcome::failed(diagnostic),
-        }
+            .or_diagnose("Could not rename AI model API key", ERROR_ATTRS)?;
+        Ok(state_from_atlas(&planned, updated, prior.secret))
     }
 
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: AiModelApiKeyState) -> Result<(), Diagnostics> {
-        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
-        match cx.client.delete_ai_model_api_key(&prior.project_id, &api_key_id).await {
+        match cx
+            .client
+            .delete_ai_model_api_key(&prior.project_id, prior.api_key_id())
+            .await
+        {
             // Already gone is what a delete wants; every other failure is reported.
             Err(err) if err.is_not_found() => Ok(()),
-            result => result
-                .or_diagnose("Could not delete AI model API key", ERROR_ATTRS)
-                .map_err(Into::into),
+            result => Ok(result.or_diagnose("Could not delete AI model API key", ERROR_ATTRS)?),
         }
     }
 
-    async fn import(&self, _cx: &Cx<atlas::Client>, id: &str) -> Outcome<AiModelApiKeyState> {
-        let (project_id, api_key_id) = match import_id::object_id_slash_name(id, "`PROJECT_ID/API_KEY_ID`") {
-            Ok(parts) => parts,
-            Err(diagnostic) => return Outcome::failed(diagnostic),
-        };
-        let stub = AiModelApiKeyState {
+    async fn import(&self, cx: &Cx<atlas::Client>, id: &str) -> Result<AiModelApiKeyState, Diagnostics> {
+        let (project_id, api_key_id) = import_id::object_id_slash_name(id, "`PROJECT_ID/API_KEY_ID`")?;
+        cx.warn(secret::not_imported("secret"));
+        Ok(AiModelApiKeyState {
             project_id,
             name: None,
             cloud: None,
@@ -211,16 +193,14 @@ impl Resource for AiModelApiKey {
             secret: None,
             status: None,
             endpoint: None,
-        };
-        Outcome {
-            state: Some(stub),
-            diags: Diagnostic::warning(
-                "Secret not imported",
-                "Atlas returns an AI model API key's secret only when the key is created, so `secret` is null after an import and stays null. \
-                 To get a usable secret, create a new key, for example with `terraform apply -replace=<resource address>`.",
-            )
-            .into(),
-        }
+        })
+    }
+}
+
+impl AiModelApiKeyState {
+    /// The key's id; empty only in a state that was never created.
+    fn api_key_id(&self) -> &str {
+        self.api_key_id.as_deref().unwrap_or_default()
     }
 }
 
@@ -250,5 +230,62 @@ fn state_from_atlas(
         secret,
         status: key.status,
         endpoint: key.endpoint,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROJECT: &str = "5d09d6a59ccf6445652a444b";
+
+    fn planned() -> AiModelApiKeyState {
+        AiModelApiKeyState {
+            project_id: PROJECT.to_string(),
+            name: Some("embeddings".to_string()),
+            cloud: Some(ANY.to_string()),
+            geography: Some(ANY.to_string()),
+            api_key_id: None,
+            created_at: None,
+            created_by: None,
+            last_used_at: None,
+            masked_secret: None,
+            secret: None,
+            status: None,
+            endpoint: None,
+        }
+    }
+
+    fn listed(json: serde_json::Value) -> atlas::AiModelApiKey {
+        serde_json::from_value(json).expect("an AI model key as Atlas lists it")
+    }
+
+    #[test]
+    fn state_takes_what_atlas_reports_and_keeps_the_secret() {
+        let key = listed(serde_json::json!({
+            "apiKeyId": "ai0000000000000000000key",
+            "name": "renamed",
+            "groupId": PROJECT,
+            "createdAt": "2026-01-15T16:47:49.855000+00:00",
+            "createdBy": "someone",
+            "maskedSecret": "al-****odu2",
+            "status": "ACTIVE",
+            "endpoint": "ai.mongodb.com"
+        }));
+        let state = state_from_atlas(&planned(), key, Some(Sensitive::new("al-secret")));
+        assert_eq!(state.name.as_deref(), Some("renamed"));
+        assert_eq!(state.api_key_id.as_deref(), Some("ai0000000000000000000key"));
+        assert_eq!(state.status.as_deref(), Some("ACTIVE"));
+        assert_eq!(state.masked_secret.as_deref(), Some("al-****odu2"));
+        assert_eq!(state.secret.as_ref().map(Sensitive::expose), Some("al-secret"));
+        // Atlas leaves out cloud and geography in some answers: the planned values stay.
+        assert_eq!(state.cloud.as_deref(), Some(ANY));
+        assert_eq!(state.geography.as_deref(), Some(ANY));
+        assert_eq!(state.api_key_id(), "ai0000000000000000000key");
+    }
+
+    #[test]
+    fn a_key_without_an_id_reads_as_empty() {
+        assert_eq!(planned().api_key_id(), "");
     }
 }

@@ -12,10 +12,10 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::schema::Validator;
-use crate::framework::{at_least, length, string, string_set, Cx, Diagnostic, Outcome, Resource, Schema, Sensitive};
+use crate::framework::{count, length, string, string_set, Applied, Cx, Diagnostics, Resource, Schema, Sensitive};
 use crate::provider::errors::OrDiagnose;
-use crate::provider::{import_id, recover};
+use crate::provider::validators::{self, MAX_ROLES};
+use crate::provider::{import_id, recover, secret};
 
 /// The resource type.
 pub struct ApiKey;
@@ -51,7 +51,7 @@ impl Resource for ApiKey {
             string("org_id")
                 .required()
                 .requires_replace()
-                .validate(Validator::ObjectId)
+                .validate(validators::object_id())
                 .doc("Unique 24-hexadecimal digit string that identifies the organization that owns the key. Changing it replaces the key."),
             string("description")
                 .required()
@@ -59,9 +59,9 @@ impl Resource for ApiKey {
                 .doc("Description of the key, 1 to 250 characters. Shown in the Atlas UI."),
             string_set("role_names")
                 .required()
-                .validate(at_least(1))
-                .validate(Validator::EachHasPrefix { prefix: "ORG_", why: ORG_ROLES_ONLY })
-                .doc("Organization roles granted to the key, such as `ORG_OWNER` or `ORG_READ_ONLY`. At least one. Project roles of the key are not listed here."),
+                .validate(count(1..=MAX_ROLES))
+                .validate(validators::roles_with_prefix("ORG_", ORG_ROLES_ONLY))
+                .doc("Organization roles granted to the key, such as `ORG_OWNER` or `ORG_READ_ONLY`. At least one, at most 100. Project roles of the key are not listed here."),
             string("api_key_id")
                 .computed()
                 .use_state_for_unknown()
@@ -78,10 +78,10 @@ impl Resource for ApiKey {
         ])
     }
 
-    async fn create(&self, cx: &Cx<atlas::Client>, planned: ApiKeyState) -> Outcome<ApiKeyState> {
+    async fn create(&self, cx: &Cx<atlas::Client>, planned: ApiKeyState) -> Applied<ApiKeyState> {
         let request = create_request(&planned);
         let org_id = planned.org_id.clone();
-        let created = recover::create_or_adopt(
+        let key = recover::create_or_adopt(
             cx,
             &RECOVERY,
             "Could not create API key",
@@ -91,29 +91,15 @@ impl Resource for ApiKey {
             |key| matches_request(&planned.org_id, &request, key),
             |id| format!("{}-{id}", planned.org_id),
         )
-        .await;
-        match created {
-            Ok(recover::Created { key, adopted }) => {
-                let private_key = key.private_key.as_ref().map(sensitive);
-                let state = state_from_atlas(&planned.org_id, key, private_key);
-                Outcome {
-                    state: Some(state),
-                    diags: adopted.into_iter().collect(),
-                }
-            }
-            Err(diags) => Outcome::failed(diags),
-        }
+        .await?;
+        let private_key = key.private_key.as_ref().map(secret::sensitive);
+        Ok(state_from_atlas(&planned.org_id, key, private_key))
     }
 
-    async fn read(
-        &self,
-        cx: &Cx<atlas::Client>,
-        prior: ApiKeyState,
-    ) -> Result<Option<ApiKeyState>, crate::framework::Diagnostics> {
-        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
+    async fn read(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState) -> Result<Option<ApiKeyState>, Diagnostics> {
         let found = cx
             .client
-            .get_api_key_opt(&prior.org_id, &api_key_id)
+            .get_api_key_opt(&prior.org_id, prior.api_key_id())
             .await
             .or_diagnose("Could not read API key", ERROR_ATTRS)?;
         // Only a genuine not-found removes the key from state; every other error is reported.
@@ -123,59 +109,49 @@ impl Resource for ApiKey {
         }))
     }
 
-    async fn update(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState, planned: ApiKeyState) -> Outcome<ApiKeyState> {
-        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
-        recover::claim(&api_key_id);
+    async fn update(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState, planned: ApiKeyState) -> Applied<ApiKeyState> {
+        recover::claim(prior.api_key_id());
         let request = atlas::UpdateApiKey {
             desc: planned.description.clone(),
             roles: planned.role_names.as_ref().map(|roles| roles.iter().cloned().collect()),
         };
-        match cx
+        let updated = cx
             .client
-            .update_api_key(&prior.org_id, &api_key_id, &request)
+            .update_api_key(&prior.org_id, prior.api_key_id(), &request)
             .await
-            .or_diagnose("Could not update API key", ERROR_ATTRS)
-        {
-            Ok(updated) => Outcome::ok(state_from_atlas(&prior.org_id, updated, prior.private_key)),
-            Err(diagnostic) => Outcome::failed(diagnostic),
-        }
+            .or_diagnose("Could not update API key", ERROR_ATTRS)?;
+        Ok(state_from_atlas(&prior.org_id, updated, prior.private_key))
     }
 
-    async fn delete(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState) -> Result<(), crate::framework::Diagnostics> {
-        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
-        match cx.client.delete_api_key(&prior.org_id, &api_key_id).await {
+    async fn delete(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState) -> Result<(), Diagnostics> {
+        match cx.client.delete_api_key(&prior.org_id, prior.api_key_id()).await {
             // Already gone is what a delete wants.
             Err(err) if err.is_not_found() => Ok(()),
-            result => result
-                .or_diagnose("Could not delete API key", ERROR_ATTRS)
-                .map_err(Into::into),
+            result => Ok(result.or_diagnose("Could not delete API key", ERROR_ATTRS)?),
         }
     }
 
-    async fn import(&self, _cx: &Cx<atlas::Client>, id: &str) -> Outcome<ApiKeyState> {
-        match import_id::object_id_pair(id, "`{org_id}-{api_key_id}` (or `{org_id}/{api_key_id}`)") {
-            // Read fills in the rest; the private key cannot be recovered and stays null.
-            Ok((org_id, api_key_id)) => {
-                recover::claim(&api_key_id);
-                Outcome {
-                state: Some(ApiKeyState {
-                    org_id,
-                    description: None,
-                    role_names: None,
-                    api_key_id: Some(api_key_id),
-                    public_key: None,
-                    private_key: None,
-                }),
-                diags: Diagnostic::warning(
-                    "Private key not imported",
-                    "Atlas returns a key's private key only when the key is created, so private_key is null after an \
-                     import. To get a usable private key, create a new key (for example with `terraform apply -replace`).",
-                )
-                .into(),
-                }
-            }
-            Err(diagnostic) => Outcome::failed(diagnostic),
-        }
+    async fn import(&self, cx: &Cx<atlas::Client>, id: &str) -> Result<ApiKeyState, Diagnostics> {
+        let (org_id, api_key_id) =
+            import_id::object_id_pair(id, "`{org_id}-{api_key_id}` (or `{org_id}/{api_key_id}`)")?;
+        // Read fills in the rest; the private key cannot be recovered and stays null.
+        cx.warn(secret::not_imported("private_key"));
+        Ok(ApiKeyState {
+            org_id,
+            description: None,
+            role_names: None,
+            api_key_id: Some(api_key_id),
+            public_key: None,
+            private_key: None,
+        })
+    }
+}
+
+impl ApiKeyState {
+    /// The key's id; empty only in a state that was never created (Terraform never asks to read,
+    /// update or delete one).
+    fn api_key_id(&self) -> &str {
+        self.api_key_id.as_deref().unwrap_or_default()
     }
 }
 
@@ -209,10 +185,6 @@ fn matches_request(org_id: &str, request: &atlas::CreateApiKey, key: &atlas::Api
         .map(|role| role.role_name.as_str())
         .collect();
     key.desc.as_deref() == Some(request.desc.as_str()) && held == wanted
-}
-
-fn sensitive(secret: &atlas::SecretString) -> Sensitive {
-    Sensitive::new(atlas::ExposeSecret::expose_secret(secret))
 }
 
 fn create_request(planned: &ApiKeyState) -> atlas::CreateApiKey {

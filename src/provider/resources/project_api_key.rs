@@ -23,12 +23,13 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::schema::{Block, NestedBlock, Validator};
+use crate::framework::schema::{Block, NestedBlock};
 use crate::framework::{
-    at_least, length, string, string_set, Cx, Diagnostic, Diagnostics, Outcome, Resource, Schema, Sensitive,
+    count, length, string, string_set, Applied, Cx, Diagnostic, Diagnostics, Failed, Resource, Schema, Sensitive,
 };
-use crate::provider::errors::OrDiagnose;
-use crate::provider::{import_id, recover};
+use crate::provider::errors::{self, OrDiagnose};
+use crate::provider::validators::{self, MAX_ROLES};
+use crate::provider::{import_id, recover, secret};
 use crate::value::{AttributePath, Quoted, Value};
 
 /// The resource type.
@@ -70,13 +71,13 @@ impl Resource for ProjectApiKey {
             .attributes([
                 string("project_id")
                     .required()
-                    .validate(Validator::ObjectId)
+                    .validate(validators::object_id())
                     .doc("Unique 24-hexadecimal digit string that identifies the project."),
                 string_set("role_names")
                     .required()
-                    .validate(at_least(1))
-                    .validate(Validator::EachNonBlank)
-                    .doc("Roles of the key in this project, such as `GROUP_OWNER` or `GROUP_READ_ONLY`. At least one. Organization roles (`ORG_...`) are allowed only in the first block, and `ORG_READ_ONLY` in none."),
+                    .validate(count(1..=MAX_ROLES))
+                    .validate(validators::role_names())
+                    .doc("Roles of the key in this project, such as `GROUP_OWNER` or `GROUP_READ_ONLY`. At least one, at most 100. Organization roles (`ORG_...`) are allowed only in the first block, and `ORG_READ_ONLY` in none."),
             ]);
         Schema::new(
             "An organization programmatic API key created through a project and assigned to one or more projects. \
@@ -86,7 +87,7 @@ impl Resource for ProjectApiKey {
             string("project_id")
                 .required()
                 .requires_replace()
-                .validate(Validator::ObjectId)
+                .validate(validators::object_id())
                 .doc("Unique 24-hexadecimal digit string that identifies the project through which the key is created. Changing it replaces the key."),
             string("description")
                 .required()
@@ -94,8 +95,8 @@ impl Resource for ProjectApiKey {
                 .doc("Description of the key, 1 to 250 characters."),
             string_set("role_names")
                 .optional()
-                .validate(at_least(1))
-                .validate(Validator::EachNonBlank)
+                .validate(count(1..=MAX_ROLES))
+                .validate(validators::role_names())
                 .doc("Roles of the key in `project_id`, when no `project_assignment` block is given. Exactly one of `role_names` and `project_assignment` must be set."),
             string("org_id")
                 .computed()
@@ -122,23 +123,16 @@ impl Resource for ProjectApiKey {
         validate_rules(config, diags);
     }
 
-    async fn create(&self, cx: &Cx<atlas::Client>, planned: ProjectApiKeyState) -> Outcome<ProjectApiKeyState> {
+    async fn create(&self, cx: &Cx<atlas::Client>, planned: ProjectApiKeyState) -> Applied<ProjectApiKeyState> {
         let desired = desired_assignments(&planned);
         let Some((first, rest)) = desired.split_first() else {
-            return Outcome::failed(Diagnostic::bug(
-                "Could not create project API key",
-                "no project to create it in",
-            ));
+            return Err(Diagnostic::bug("Could not create project API key", "no project to create it in").into());
         };
-        let group = match cx
+        let group = cx
             .client
             .get_group(&planned.project_id)
             .await
-            .or_diagnose("Could not create project API key", ERROR_ATTRS)
-        {
-            Ok(group) => group,
-            Err(diagnostic) => return Outcome::failed(diagnostic),
-        };
+            .or_diagnose("Could not create project API key", ERROR_ATTRS)?;
         let (org_roles, project_roles) = split_roles(&first.role_names);
         // Atlas needs at least one role in the create call; a first block of only
         // organization roles sends those, which the project endpoint accepts.
@@ -151,7 +145,6 @@ impl Resource for ProjectApiKey {
             desc: planned.description.clone().unwrap_or_default(),
             roles: create_roles.iter().cloned().collect(),
         };
-        let mut diags = Diagnostics::new();
         let project_id = planned.project_id.clone();
         let created = recover::create_or_adopt(
             cx,
@@ -163,16 +156,10 @@ impl Resource for ProjectApiKey {
             |key: &atlas::ApiKey| matches_request(&planned.project_id, &request, key),
             |id| format!("{}-{id}", planned.project_id),
         )
-        .await;
-        let created = match created {
-            Ok(recover::Created { key, adopted }) => {
-                diags.extend(adopted.into_iter().collect());
-                key
-            }
-            Err(failed) => return Outcome::failed(failed),
-        };
+        .await?;
 
-        // From here on the key exists: every return carries the state reached so far.
+        // From here on the key exists: every failure keeps the state reached so far.
+        let blocks_form = !planned.project_assignment.is_empty();
         let mut state = ProjectApiKeyState {
             project_id: planned.project_id.clone(),
             description: planned.description.clone(),
@@ -181,15 +168,16 @@ impl Resource for ProjectApiKey {
             org_id: Some(group.org_id.clone()),
             api_key_id: Some(created.id.clone()),
             public_key: created.public_key.clone(),
-            private_key: created
-                .private_key
-                .as_ref()
-                .map(|k| Sensitive::new(atlas::ExposeSecret::expose_secret(k))),
+            private_key: created.private_key.as_ref().map(secret::sensitive),
         };
         let mut done = vec![Assignment {
             project_id: first.project_id.clone(),
             role_names: create_roles.clone(),
         }];
+        let keep = |mut state: ProjectApiKeyState, done: Vec<Assignment>, diagnostic: Diagnostic| {
+            store_assignments(&mut state, blocks_form, done);
+            Failed::keeping(state, diagnostic)
+        };
         if !org_roles.is_empty() && !project_roles.is_empty() {
             let request = atlas::UpdateApiKey {
                 desc: None,
@@ -204,9 +192,7 @@ impl Resource for ProjectApiKey {
                     ERROR_ATTRS,
                 )
             {
-                store_assignments(&mut state, !planned.project_assignment.is_empty(), done);
-                diags.push(diagnostic);
-                return Outcome::partial(state, diags);
+                return Err(keep(state, done, diagnostic));
             }
             done[0].role_names = first.role_names.clone();
         }
@@ -218,17 +204,13 @@ impl Resource for ProjectApiKey {
                 .await
                 .or_diagnose("Could not assign the new project API key", ERROR_ATTRS)
             {
-                store_assignments(&mut state, !planned.project_assignment.is_empty(), done);
-                diags.push(diagnostic.at(AttributePath::attr("project_assignment").then_index(index + 1)));
-                return Outcome::partial(state, diags);
+                let diagnostic = diagnostic.at(AttributePath::attr("project_assignment").then_index(index + 1));
+                return Err(keep(state, done, diagnostic));
             }
             done.push(assignment.clone());
         }
-        store_assignments(&mut state, !planned.project_assignment.is_empty(), done);
-        Outcome {
-            state: Some(state),
-            diags,
-        }
+        store_assignments(&mut state, blocks_form, done);
+        Ok(state)
     }
 
     async fn read(
@@ -237,10 +219,9 @@ impl Resource for ProjectApiKey {
         prior: ProjectApiKeyState,
     ) -> Result<Option<ProjectApiKeyState>, Diagnostics> {
         let org_id = org_of(cx, &prior).await?;
-        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
         let Some(key) = cx
             .client
-            .get_api_key_opt(&org_id, &api_key_id)
+            .get_api_key_opt(&org_id, prior.api_key_id())
             .await
             .or_diagnose("Could not read project API key", ERROR_ATTRS)?
         else {
@@ -255,12 +236,9 @@ impl Resource for ProjectApiKey {
         cx: &Cx<atlas::Client>,
         prior: ProjectApiKeyState,
         planned: ProjectApiKeyState,
-    ) -> Outcome<ProjectApiKeyState> {
-        let org_id = match org_of(cx, &prior).await {
-            Ok(org_id) => org_id,
-            Err(diags) => return Outcome::failed(diags),
-        };
-        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
+    ) -> Applied<ProjectApiKeyState> {
+        let org_id = org_of(cx, &prior).await?;
+        let api_key_id = prior.api_key_id().to_string();
         recover::claim(&api_key_id);
         let before: BTreeMap<String, BTreeSet<String>> = desired_assignments(&prior)
             .into_iter()
@@ -273,13 +251,12 @@ impl Resource for ProjectApiKey {
             org_id: Some(org_id.clone()),
             ..planned
         };
-        let fail =
-            |state: &mut ProjectApiKeyState, current: &BTreeMap<String, BTreeSet<String>>, diagnostic: Diagnostic| {
-                let reached: Vec<Assignment> = ordered(current, &desired_assignments(state));
-                let blocks_form = !state.project_assignment.is_empty();
-                store_assignments(state, blocks_form, reached);
-                diagnostic
-            };
+        let keep = |mut state: ProjectApiKeyState, current: &BTreeMap<String, BTreeSet<String>>, diagnostic| {
+            let reached: Vec<Assignment> = ordered(current, &desired_assignments(&state));
+            let blocks_form = !state.project_assignment.is_empty();
+            store_assignments(&mut state, blocks_form, reached);
+            Failed::keeping(state, diagnostic)
+        };
 
         let wanted: BTreeSet<&str> = after.iter().map(|a| a.project_id.as_str()).collect();
         for project_id in before.keys().filter(|p| !wanted.contains(p.as_str())) {
@@ -287,10 +264,8 @@ impl Resource for ProjectApiKey {
                 // A project or assignment that no longer exists counts as unassigned.
                 Err(err) if err.is_not_found() || err.error_code() == Some("GROUP_NOT_FOUND") => {}
                 Err(err) => {
-                    let diagnostic =
-                        crate::provider::errors::diagnose(&err, "Could not unassign the project API key", ERROR_ATTRS);
-                    let diagnostic = fail(&mut state, &current, diagnostic);
-                    return Outcome::partial(state, diagnostic);
+                    let diagnostic = errors::diagnose(&err, "Could not unassign the project API key", ERROR_ATTRS);
+                    return Err(keep(state, &current, diagnostic));
                 }
                 Ok(()) => {}
             }
@@ -330,8 +305,7 @@ impl Resource for ProjectApiKey {
             };
             if let Err(diagnostic) = result {
                 let diagnostic = diagnostic.at(block_path(&state, index));
-                let diagnostic = fail(&mut state, &current, diagnostic);
-                return Outcome::partial(state, diagnostic);
+                return Err(keep(state, &current, diagnostic));
             }
             let mut roles = project_roles;
             roles.extend(
@@ -369,90 +343,73 @@ impl Resource for ProjectApiKey {
                 if description_changed {
                     state.description = prior.description.clone();
                 }
-                let diagnostic = fail(&mut state, &current, diagnostic);
-                return Outcome::partial(state, diagnostic);
+                return Err(keep(state, &current, diagnostic));
             }
         }
         state.private_key = prior.private_key;
-        Outcome::ok(state)
+        Ok(state)
     }
 
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: ProjectApiKeyState) -> Result<(), Diagnostics> {
         let org_id = org_of(cx, &prior).await?;
-        let api_key_id = prior.api_key_id.clone().unwrap_or_default();
         // Deleting the organization key removes every project assignment with it.
-        match cx.client.delete_api_key(&org_id, &api_key_id).await {
+        match cx.client.delete_api_key(&org_id, prior.api_key_id()).await {
             Err(err) if err.is_not_found() => Ok(()),
-            result => result
-                .or_diagnose("Could not delete project API key", ERROR_ATTRS)
-                .map_err(Into::into),
+            result => Ok(result.or_diagnose("Could not delete project API key", ERROR_ATTRS)?),
         }
     }
 
-    async fn import(&self, cx: &Cx<atlas::Client>, id: &str) -> Outcome<ProjectApiKeyState> {
+    async fn import(&self, cx: &Cx<atlas::Client>, id: &str) -> Result<ProjectApiKeyState, Diagnostics> {
         const FORMATS: &str =
             "`{org_id}-{api_key_id}` or `{project_id}-{api_key_id}` (`/` also works as the separator)";
-        let (first, api_key_id) = match import_id::object_id_pair(id, FORMATS) {
-            Ok(parts) => parts,
-            Err(diagnostic) => return Outcome::failed(diagnostic),
-        };
+        const SUMMARY: &str = "Could not import project API key";
+        let (first, api_key_id) = import_id::object_id_pair(id, FORMATS)?;
         // The first part is a project when Atlas knows it as one, otherwise an organization.
         let (org_id, project_id) = match cx.client.get_group(&first).await {
             Ok(group) => (group.org_id, Some(first)),
             Err(err) if err.is_not_found() => (first, None),
-            Err(err) => {
-                return Outcome::failed(crate::provider::errors::diagnose(
-                    &err,
-                    "Could not import project API key",
-                    &[],
-                ))
-            }
+            Err(err) => return Err(errors::diagnose(&err, SUMMARY, &[]).into()),
         };
-        let key = match cx.client.get_api_key_opt(&org_id, &api_key_id).await {
-            Ok(Some(key)) => key,
-            Ok(None) => {
-                return Outcome::failed(Diagnostic::error(
-                    "Could not import project API key",
-                    format!("No API key {api_key_id} exists in organization {org_id}. Accepted import IDs: {FORMATS}."),
-                ))
-            }
-            Err(err) => {
-                return Outcome::failed(crate::provider::errors::diagnose(
-                    &err,
-                    "Could not import project API key",
-                    &[],
-                ))
-            }
+        let Some(key) = cx
+            .client
+            .get_api_key_opt(&org_id, &api_key_id)
+            .await
+            .or_diagnose(SUMMARY, &[])?
+        else {
+            return Err(Diagnostic::error(
+                SUMMARY,
+                format!("No API key {api_key_id} exists in organization {org_id}. Accepted import IDs: {FORMATS}."),
+            )
+            .into());
         };
         let projects: BTreeSet<String> = key.roles.iter().filter_map(|r| r.group_id.clone()).collect();
-        let mut diags = Diagnostics::new();
-        let project_id = match project_id {
-            Some(project_id) => project_id,
-            None => match projects.iter().next() {
-                Some(project_id) => {
-                    if projects.len() > 1 {
-                        diags.push(Diagnostic::warning(
-                            "Project chosen for the imported key",
-                            format!(
-                                "The key is assigned to {} projects; project_id was set to {project_id}. If your configuration names another project first, import with `{{project_id}}-{api_key_id}` instead.",
-                                projects.len()
-                            ),
-                        ));
-                    }
-                    project_id.clone()
+        let project_id = match (project_id, projects.iter().next()) {
+            (Some(project_id), _) => project_id,
+            (None, Some(lowest)) => {
+                if projects.len() > 1 {
+                    cx.warn(Diagnostic::warning(
+                        "Project chosen for the imported key",
+                        format!(
+                            "The key is assigned to {} projects; project_id was set to {lowest}. If your configuration \
+                             names another project first, import with `{{project_id}}-{api_key_id}` instead.",
+                            projects.len()
+                        ),
+                    ));
                 }
-                None => {
-                    return Outcome::failed(Diagnostic::error(
-                        "Could not import project API key",
-                        format!("The API key {api_key_id} is not assigned to any project; manage it with mongodbatlas_api_key instead."),
-                    ))
-                }
-            },
+                lowest.clone()
+            }
+            (None, None) => {
+                return Err(Diagnostic::error(
+                    SUMMARY,
+                    format!(
+                        "The API key {api_key_id} is not assigned to any project; manage it with mongodbatlas_api_key \
+                         instead."
+                    ),
+                )
+                .into())
+            }
         };
-        diags.push(Diagnostic::warning(
-            "Private key not imported",
-            "Atlas returns a key's private key only when the key is created, so private_key is null after an import. To get a usable private key, create a new key (for example with `terraform apply -replace`).",
-        ));
+        cx.warn(secret::not_imported("private_key"));
         let stub = ProjectApiKeyState {
             project_id,
             description: None,
@@ -463,10 +420,14 @@ impl Resource for ProjectApiKey {
             public_key: None,
             private_key: None,
         };
-        Outcome {
-            state: Some(state_from_atlas(stub, &org_id, key)),
-            diags,
-        }
+        Ok(state_from_atlas(stub, &org_id, key))
+    }
+}
+
+impl ProjectApiKeyState {
+    /// The key's id; empty only in a state that was never created.
+    fn api_key_id(&self) -> &str {
+        self.api_key_id.as_deref().unwrap_or_default()
     }
 }
 

@@ -1,0 +1,183 @@
+//! Plan-time checks that know Atlas: its identifiers and its roles.
+
+use crate::framework::schema::report_elements;
+use crate::framework::{Check, Diagnostics, Validator};
+use crate::value::{AttributePath, Quoted, Value};
+
+/// Most roles one key can hold in one scope. Atlas defines fewer than 30 roles in all, and
+/// Terraform core compares planned and applied sets pairwise, so an unbounded set would let
+/// one typo'd `for` expression stall `terraform apply` for minutes.
+pub const MAX_ROLES: usize = 100;
+
+/// True for a 24-character lowercase hexadecimal string, the shape of every Atlas ObjectId
+/// (organization, project and programmatic key ids).
+pub fn is_object_id(text: &str) -> bool {
+    text.len() == 24 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A string that is an Atlas ObjectId.
+pub fn object_id() -> Validator {
+    Validator::new(ObjectId)
+}
+
+/// Every element of a set is a role name starting with `prefix`; `why` says what to do instead.
+pub fn roles_with_prefix(prefix: &'static str, why: &'static str) -> Validator {
+    Validator::new(RolePrefix { prefix, why })
+}
+
+/// Every element of a set is a role name: a non-empty word without spaces.
+pub fn role_names() -> Validator {
+    Validator::new(RoleNames)
+}
+
+#[derive(Debug)]
+struct ObjectId;
+
+impl Check for ObjectId {
+    fn describe(&self) -> String {
+        "a 24-character hexadecimal Atlas ID".to_string()
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        if !is_object_id(text) {
+            diags.attribute_error(
+                path.clone(),
+                "Invalid Atlas identifier",
+                format!(
+                    "Attribute {path} must be a 24-character lowercase hexadecimal Atlas ID such as \
+                     5d09d6a59ccf6445652a444a, got {}.",
+                    Quoted(text)
+                ),
+            );
+        }
+    }
+}
+
+#[derive(Debug)]
+struct RolePrefix {
+    prefix: &'static str,
+    why: &'static str,
+}
+
+impl Check for RolePrefix {
+    fn describe(&self) -> String {
+        format!("each value starts with `{}`", self.prefix)
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let offending = strings(value).filter(|text| !text.starts_with(self.prefix));
+        report_elements(offending, path, "Invalid role", diags, |text| {
+            format!("{} in {path} is not allowed: {}", Quoted(text), self.why)
+        });
+    }
+}
+
+#[derive(Debug)]
+struct RoleNames;
+
+impl Check for RoleNames {
+    fn describe(&self) -> String {
+        "each value is a role name without spaces".to_string()
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let offending = strings(value).filter(|text| text.is_empty() || text.chars().any(char::is_whitespace));
+        report_elements(offending, path, "Invalid role", diags, |text| {
+            format!(
+                "{} in {path} is not a role name: role names are words like GROUP_OWNER, without spaces.",
+                Quoted(text)
+            )
+        });
+    }
+}
+
+/// The string elements of a list or set.
+fn strings(value: &Value) -> impl Iterator<Item = &str> {
+    value.as_elements().unwrap_or_default().iter().filter_map(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(validator: &Validator, value: Value) -> Vec<String> {
+        let mut diags = Diagnostics::new();
+        validator.check(&value, &AttributePath::attr("role_names"), &mut diags);
+        diags.iter().map(|d| d.detail.clone()).collect()
+    }
+
+    fn roles(names: &[&str]) -> Value {
+        Value::Set(names.iter().map(|name| Value::string(*name)).collect())
+    }
+
+    #[test]
+    fn atlas_validators() {
+        let (ids, org_only, names) = (object_id(), roles_with_prefix("ORG_", "why"), role_names());
+        let cases: Vec<(&str, &Validator, Value, Vec<&str>)> = vec![
+            ("an ObjectId", &ids, Value::string("5d09d6a59ccf6445652a444a"), vec![]),
+            (
+                "upper case is not an ObjectId",
+                &ids,
+                Value::string("5D09D6A59CCF6445652A444A"),
+                vec![
+                    "Attribute role_names must be a 24-character lowercase hexadecimal Atlas ID such as \
+                      5d09d6a59ccf6445652a444a, got \"5D09D6A59CCF6445652A444A\".",
+                ],
+            ),
+            (
+                "organization roles",
+                &org_only,
+                roles(&["ORG_OWNER", "ORG_MEMBER"]),
+                vec![],
+            ),
+            (
+                "a project role among organization roles",
+                &org_only,
+                roles(&["ORG_OWNER", "GROUP_OWNER"]),
+                vec!["\"GROUP_OWNER\" in role_names is not allowed: why"],
+            ),
+            ("role names", &names, roles(&["GROUP_OWNER"]), vec![]),
+            (
+                "a role name with a space",
+                &names,
+                roles(&["A B", ""]),
+                vec![
+                    "\"A B\" in role_names is not a role name: role names are words like GROUP_OWNER, without spaces.",
+                    "\"\" in role_names is not a role name: role names are words like GROUP_OWNER, without spaces.",
+                ],
+            ),
+        ];
+        for (name, validator, value, expected) in cases {
+            assert_eq!(check(validator, value), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn huge_offending_values_are_cut() {
+        let huge = "x".repeat(50 << 20);
+        let cases = [
+            (object_id(), Value::string(huge.clone())),
+            (
+                roles_with_prefix("ORG_", "why"),
+                Value::Set(vec![Value::string(huge.clone())]),
+            ),
+            (role_names(), Value::Set(vec![Value::string(format!("{huge} "))])),
+        ];
+        for (validator, value) in cases {
+            let got = check(&validator, value);
+            assert_eq!(got.len(), 1, "{validator:?}");
+            assert!(got[0].len() < 1_000, "{validator:?}: {} bytes", got[0].len());
+        }
+    }
+
+    #[test]
+    fn validators_describe_themselves_for_the_docs() {
+        assert_eq!(object_id().describe(), "a 24-character hexadecimal Atlas ID");
+        assert_eq!(
+            roles_with_prefix("ORG_", "x").describe(),
+            "each value starts with `ORG_`"
+        );
+        assert_eq!(role_names().describe(), "each value is a role name without spaces");
+    }
+}
