@@ -12,20 +12,17 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-use digest_auth::WwwAuthenticateHeader;
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE};
 use reqwest::Method;
-use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use url::Url;
 
-use super::auth::{self, Auth, Credentials};
+use super::auth::{Auth, Credentials, Signing, Unauthorized};
 use super::clock::{ServerClock, SignedDuration};
-use super::error::{ApiError, DecodeError, Error, RequestError, TransportError};
-use super::oauth::TokenSource;
+use super::error::{retry_after_header, ApiError, DecodeError, Error, RequestError};
 use super::pagination::{self, Page};
 use super::retry::{self, RetryPolicy};
 
@@ -142,12 +139,8 @@ impl Client {
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .map_err(|err| RequestError::with_source("could not build the http client", err.without_url()))?;
-        let token_url = format!("{base_url}{}", TokenSource::PATH);
-        let token_http = http.clone();
         let request_timeout = config.request_timeout;
-        let auth = Auth::from_credentials(config.credentials, |client_id, client_secret| {
-            TokenSource::new(token_http, token_url, client_id, client_secret, request_timeout)
-        })?;
+        let auth = Auth::from_credentials(config.credentials, &http, &base_url, request_timeout)?;
         Ok(Client {
             cancel: CancellationToken::new(),
             inner: Arc::new(Inner {
@@ -276,170 +269,83 @@ impl Client {
         }
     }
 
-    /// One attempt: at most two HTTP exchanges, the second only to answer a fresh Digest
-    /// challenge or after replacing a rejected OAuth token.
+    /// One attempt: send, classify, retry. At most two HTTP exchanges; the second only when
+    /// authentication has new credentials for a `401` (see `auth.rs`).
     async fn attempt(&self, request: &Request, attempt: u32) -> Result<Success, Failure> {
-        let method = request.method.as_str();
         let url = self.url(request).map_err(Failure::unsent)?;
         let target = request_target(&url);
-        let body = request.body.as_deref().unwrap_or_default();
-        // The Digest challenge that came with this request's own 401, answered privately.
-        let mut private_challenge: Option<WwwAuthenticateHeader> = None;
-        // The cached nonce the first exchange used, so a working private challenge may replace it.
-        let mut failed_nonce: Option<String> = None;
-        let mut reauthenticated = false;
+        let mut auth = self.inner.auth.for_request(Signing {
+            method: request.method.as_str(),
+            path: &request.path,
+            target: &target,
+            body: request.body.as_deref().unwrap_or_default(),
+        });
         loop {
-            let authorization = self
-                .authorization(method, &request.path, &target, body, private_challenge.as_mut())
-                .await?;
-            let mut builder = self
-                .inner
-                .http
-                .request(request.method.clone(), url.clone())
-                .timeout(self.inner.request_timeout)
-                .header(ACCEPT, HeaderValue::from_static(request.media_type));
-            if let Some(bytes) = &request.body {
-                builder = builder
-                    .header(CONTENT_TYPE, HeaderValue::from_static(request.media_type))
-                    .body(bytes.clone());
+            let authorization = auth.header().await.map_err(Failure::unsent)?;
+            let response = self.exchange(request, &url, authorization, attempt).await?;
+            if response.status().as_u16() != 401 {
+                auth.accepted();
+            } else if auth.unauthorized(response.headers()).await.map_err(Failure::unsent)? == Unauthorized::Retry {
+                // Read the body so the connection goes back to the pool.
+                let _ = response.bytes().await;
+                continue;
             }
-            if let Some(value) = &authorization.value {
-                builder = builder.header(AUTHORIZATION, value.clone());
-            }
-            let exchange_started = Instant::now();
-            let response = match builder.send().await {
-                Ok(response) => response,
-                Err(err) => {
-                    tracing::debug!(
-                        method,
-                        path = %request.path,
-                        attempt,
-                        elapsed_ms = exchange_started.elapsed().as_millis() as u64,
-                        connect = err.is_connect(),
-                        timeout = err.is_timeout(),
-                        "atlas request failed without a response"
-                    );
-                    return Err(transport_failure(method, &request.path, err));
-                }
-            };
-            let status = response.status().as_u16();
-            self.inner.clock.observe(
-                response.headers().get(DATE).and_then(|value| value.to_str().ok()),
-                std::time::SystemTime::now(),
-            );
-            tracing::debug!(
-                method,
-                path = %request.path,
-                status,
-                attempt,
-                elapsed_ms = exchange_started.elapsed().as_millis() as u64,
-                "atlas request"
-            );
-            if status == 401 && !reauthenticated {
-                match &self.inner.auth {
-                    Auth::Digest(_) => {
-                        if let Some(challenge) =
-                            auth::find_challenge(response.headers().get_all(WWW_AUTHENTICATE).iter())
-                        {
-                            let challenge = challenge.map_err(|problem| {
-                                Failure::unsent(auth::malformed_challenge(method, &request.path, problem))
-                            })?;
-                            private_challenge = Some(challenge);
-                            failed_nonce = authorization.cached_nonce;
-                            reauthenticated = true;
-                            // Read the body so the connection goes back to the pool.
-                            let _ = response.bytes().await;
-                            continue;
-                        }
-                    }
-                    Auth::ServiceAccount(source) if !authorization.fresh_token => {
-                        // The cached token may have been revoked; fetch a new one once.
-                        if let Some(value) = &authorization.value {
-                            source.invalidate(value).await;
-                        }
-                        reauthenticated = true;
-                        let _ = response.bytes().await;
-                        continue;
-                    }
-                    _ => {}
-                }
-            }
-            if status != 401 {
-                if let (Auth::Digest(digest), Some(challenge)) = (&self.inner.auth, private_challenge.take()) {
-                    digest.publish(challenge, failed_nonce.as_deref());
-                }
-            }
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned);
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|err| transport_failure(method, &request.path, err))?;
-            if (200..300).contains(&status) {
-                return Ok(Success {
-                    status,
-                    body: bytes.to_vec(),
-                });
-            }
-            let api_error = ApiError::from_response(method, &request.path, status, &bytes, retry_after.as_deref());
-            return Err(Failure {
-                error: api_error.into(),
-                sent: true,
-            });
+            return read_answer(request, response).await;
         }
     }
 
-    /// The `Authorization` value for one exchange.
-    async fn authorization(
+    /// One HTTP exchange up to the response head; records Atlas's clock from its `Date`.
+    async fn exchange(
         &self,
-        method: &str,
-        path: &str,
-        target: &str,
-        body: &[u8],
-        private_challenge: Option<&mut WwwAuthenticateHeader>,
-    ) -> Result<Authorization, Failure> {
-        let malformed = |problem| Failure::unsent(auth::malformed_challenge(method, path, problem));
-        match &self.inner.auth {
-            Auth::Digest(digest) => match private_challenge {
-                Some(challenge) => Ok(Authorization {
-                    value: Some(
-                        digest
-                            .answer_private(challenge, method, target, body)
-                            .map_err(malformed)?,
-                    ),
-                    ..Authorization::default()
-                }),
-                None => {
-                    let cached = digest.authorization(method, target, body).map_err(malformed)?;
-                    let (value, cached_nonce) = cached.unzip();
-                    Ok(Authorization {
-                        value,
-                        cached_nonce,
-                        ..Authorization::default()
-                    })
-                }
-            },
-            Auth::Bearer(token) => {
-                let value = auth::bearer_value(token.expose_secret()).map_err(|_| {
-                    Failure::unsent(RequestError::new("the access token is not a valid header value").into())
-                })?;
-                Ok(Authorization {
-                    value: Some(value),
-                    ..Authorization::default()
-                })
-            }
-            Auth::ServiceAccount(source) => {
-                let (value, fresh_token) = source.authorization().await.map_err(Failure::unsent)?;
-                Ok(Authorization {
-                    value: Some(value),
-                    fresh_token,
-                    ..Authorization::default()
-                })
-            }
+        request: &Request,
+        url: &Url,
+        authorization: Option<HeaderValue>,
+        attempt: u32,
+    ) -> Result<reqwest::Response, Failure> {
+        let method = request.method.as_str();
+        let mut builder = self
+            .inner
+            .http
+            .request(request.method.clone(), url.clone())
+            .timeout(self.inner.request_timeout)
+            .header(ACCEPT, HeaderValue::from_static(request.media_type));
+        if let Some(bytes) = &request.body {
+            builder = builder
+                .header(CONTENT_TYPE, HeaderValue::from_static(request.media_type))
+                .body(bytes.clone());
         }
+        if let Some(value) = authorization {
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        let exchange_started = Instant::now();
+        let response = match builder.send().await {
+            Ok(response) => response,
+            Err(err) => {
+                tracing::debug!(
+                    method,
+                    path = %request.path,
+                    attempt,
+                    elapsed_ms = exchange_started.elapsed().as_millis() as u64,
+                    connect = err.is_connect(),
+                    timeout = err.is_timeout(),
+                    "atlas request failed without a response"
+                );
+                return Err(Failure::transport(method, &request.path, err));
+            }
+        };
+        self.inner.clock.observe(
+            response.headers().get(DATE).and_then(|value| value.to_str().ok()),
+            std::time::SystemTime::now(),
+        );
+        tracing::debug!(
+            method,
+            path = %request.path,
+            status = response.status().as_u16(),
+            attempt,
+            elapsed_ms = exchange_started.elapsed().as_millis() as u64,
+            "atlas request"
+        );
+        Ok(response)
     }
 
     fn url(&self, request: &Request) -> Result<Url, Error> {
@@ -453,11 +359,28 @@ impl Client {
         }
         Ok(url)
     }
+}
 
-    #[cfg(test)]
-    pub(crate) fn auth(&self) -> &Auth {
-        &self.inner.auth
+/// Reads the body: a 2xx is a [`Success`], anything else Atlas's [`ApiError`].
+async fn read_answer(request: &Request, response: reqwest::Response) -> Result<Success, Failure> {
+    let method = request.method.as_str();
+    let status = response.status().as_u16();
+    let retry_after = retry_after_header(response.headers());
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|err| Failure::transport(method, &request.path, err))?;
+    if (200..300).contains(&status) {
+        return Ok(Success {
+            status,
+            body: bytes.to_vec(),
+        });
     }
+    let api_error = ApiError::from_response(method, &request.path, status, &bytes, retry_after.as_deref());
+    Err(Failure {
+        error: api_error.into(),
+        sent: true,
+    })
 }
 
 /// A described, not yet sent, Atlas operation.
@@ -563,16 +486,6 @@ fn validate_base_url(base_url: &str) -> Result<String, Error> {
     Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
-/// How one exchange authenticates.
-#[derive(Default)]
-struct Authorization {
-    value: Option<HeaderValue>,
-    /// The service-account token was fetched for this exchange (so a 401 is not about its age).
-    fresh_token: bool,
-    /// The nonce of the cached Digest challenge that was answered.
-    cached_nonce: Option<String>,
-}
-
 /// A 2xx response.
 pub(crate) struct Success {
     status: u16,
@@ -589,20 +502,14 @@ impl Failure {
     fn unsent(error: Error) -> Failure {
         Failure { error, sent: false }
     }
-}
 
-fn transport_failure(method: &str, path: &str, err: reqwest::Error) -> Failure {
-    let connect = err.is_connect();
-    let timeout = err.is_timeout();
-    // The URL is dropped: it is already summarised as method and path.
-    let source = TransportError::new(method, path, connect, timeout, err.without_url());
-    Failure {
-        error: if timeout {
-            Error::Timeout(source)
-        } else {
-            Error::Transport(source)
-        },
-        sent: !connect,
+    /// No (complete) response; sent unless the connection was never made.
+    fn transport(method: &str, path: &str, err: reqwest::Error) -> Failure {
+        let sent = !err.is_connect();
+        Failure {
+            error: Error::from_reqwest(method, path, err),
+            sent,
+        }
     }
 }
 
@@ -692,9 +599,7 @@ mod tests {
         );
         assert!(matches!(Client::new(config), Err(Error::Request(_))));
         let client = Client::new(Config::new("https://cloud.mongodb.com/", digest(), "tf/1.0"));
-        assert!(
-            client.is_ok_and(|c| c.base_url() == "https://cloud.mongodb.com" && matches!(c.auth(), Auth::Digest(_)))
-        );
+        assert!(client.is_ok_and(|c| c.base_url() == "https://cloud.mongodb.com"));
     }
 
     #[test]

@@ -148,6 +148,25 @@ impl RequestError {
     }
 }
 
+impl Error {
+    /// The one mapping from a `reqwest` failure (no complete response) to our phases:
+    /// [`Error::Timeout`] when reqwest's timer fired, otherwise [`Error::Transport`].
+    ///
+    /// `method` and `path` (API path, no query) name the request in the message; the URL inside
+    /// `err` is dropped because it repeats them and may carry a query. The result's
+    /// `connect` flag is true when the failure happened while connecting, so nothing was sent.
+    pub(crate) fn from_reqwest(method: &str, path: &str, err: reqwest::Error) -> Error {
+        let connect = err.is_connect();
+        let timeout = err.is_timeout();
+        let source = TransportError::new(method, path, connect, timeout, err.without_url());
+        if timeout {
+            Error::Timeout(source)
+        } else {
+            Error::Transport(source)
+        }
+    }
+}
+
 impl From<RequestError> for Error {
     fn from(err: RequestError) -> Self {
         Error::Request(err)
@@ -455,6 +474,15 @@ struct BadRequestDetail {
 struct OAuthErrorBody {
     error: Option<String>,
     error_description: Option<String>,
+}
+
+/// The raw `Retry-After` value of an answer (Atlas and its token endpoint), copied out because
+/// reading the body consumes the response; `None` when absent or not visible ASCII.
+pub(crate) fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// Parses `Retry-After` in its delay-seconds form. The HTTP-date form is not used by Atlas.

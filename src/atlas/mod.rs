@@ -19,6 +19,7 @@ mod api_keys;
 mod auth;
 mod client;
 mod clock;
+mod digest;
 mod error;
 mod lookups;
 mod oauth;

@@ -210,8 +210,13 @@ pub trait Provider: Send + Sync + 'static {
     /// Plan-time checks of the provider block; `config` may hold unknown values.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
-    /// Builds the client every resource call uses.
-    async fn configure(&self, config: &Value, terraform_version: &str) -> (Option<Self::Client>, Diagnostics);
+    /// Builds the client every resource call uses from the provider block `config` (which may
+    /// hold unknown values: Terraform configures during plan too) and Terraform's version
+    /// (`1.11.4`, from `ConfigureProvider`).
+    ///
+    /// `Err` holds at least one error, each shown by Terraform under the provider block; the
+    /// calls that need the client then fail with "Provider not configured".
+    async fn configure(&self, config: &Value, terraform_version: &str) -> Result<Self::Client, Diagnostics>;
 
     fn resources(&self) -> Vec<Arc<dyn DynResource<Self::Client>>>;
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<Self::Client>>>;

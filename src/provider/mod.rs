@@ -2,7 +2,9 @@
 //!
 //! `AtlasProvider` declares the provider block, builds the `atlas::Client` from it (block
 //! values win over environment variables) and lists the resource and data source types in
-//! `registry`.
+//! `registry`. Credentials come from the one method in `CREDENTIAL_METHODS` that is set; the
+//! base URL is checked by the Atlas client's own rules, and defaults to
+//! [`atlas::Config::DEFAULT_BASE_URL`].
 
 pub mod data_sources;
 pub mod errors;
@@ -14,15 +16,14 @@ pub mod secret;
 pub mod validators;
 
 use async_trait::async_trait;
+use std::error::Error as _;
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::atlas;
 use crate::framework::{attribute, string, Diagnostic, Diagnostics, DynDataSource, DynResource, Provider, Schema};
 use crate::value::{AttributePath, Type, Value};
-
-/// Where Atlas lives unless configured otherwise.
-pub const DEFAULT_BASE_URL: &str = "https://cloud.mongodb.com";
 
 /// This provider's version, sent in the User-Agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -58,13 +59,6 @@ impl Env {
     }
 }
 
-const PUBLIC_KEY_ENV: &[&str] = &["MONGODB_ATLAS_PUBLIC_KEY", "MONGODB_ATLAS_PUBLIC_API_KEY"];
-const PRIVATE_KEY_ENV: &[&str] = &["MONGODB_ATLAS_PRIVATE_KEY", "MONGODB_ATLAS_PRIVATE_API_KEY"];
-const CLIENT_ID_ENV: &[&str] = &["MONGODB_ATLAS_CLIENT_ID"];
-const CLIENT_SECRET_ENV: &[&str] = &["MONGODB_ATLAS_CLIENT_SECRET"];
-const ACCESS_TOKEN_ENV: &[&str] = &["MONGODB_ATLAS_ACCESS_TOKEN"];
-const BASE_URL_ENV: &[&str] = &["MONGODB_ATLAS_BASE_URL"];
-
 /// Default number of retries after the first attempt of an Atlas call.
 pub const DEFAULT_MAX_RETRIES: u32 = 4;
 /// Default time after which no retry of an Atlas call starts.
@@ -72,26 +66,149 @@ pub const DEFAULT_RETRY_TIMEOUT_SECONDS: u64 = 60;
 /// Default cap on Atlas requests in flight, sized for Terraform's `-parallelism=10`.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 10;
 
-/// A provider argument and the environment variables that can stand in for it.
+/// A provider argument and the environment variables that stand in for it, first one set wins.
 type Setting = (&'static str, &'static [&'static str]);
 
-/// The three ways to authenticate, and the settings each one needs.
-const METHODS: &[(&str, &[Setting])] = &[
-    (
-        "an API key pair",
-        &[("public_key", PUBLIC_KEY_ENV), ("private_key", PRIVATE_KEY_ENV)],
-    ),
-    (
-        "a service account",
-        &[("client_id", CLIENT_ID_ENV), ("client_secret", CLIENT_SECRET_ENV)],
-    ),
-    ("an access token", &[("access_token", ACCESS_TOKEN_ENV)]),
+const BASE_URL: Setting = ("base_url", &["MONGODB_ATLAS_BASE_URL"]);
+
+/// One way to authenticate to Atlas.
+struct CredentialMethod {
+    /// How messages name it, e.g. "an API key pair".
+    name: &'static str,
+    /// The settings it needs, all of them.
+    settings: &'static [Setting],
+    /// Builds the credentials from the settings' values, one per setting in order. Given fewer
+    /// values it builds empty credentials, which `atlas::Client::new` refuses.
+    build: fn(Vec<String>) -> atlas::Credentials,
+}
+
+/// The three ways to authenticate, with the argument names and environment variables of the
+/// official provider (`MONGODB_ATLAS_PUBLIC_API_KEY` and `..._PRIVATE_API_KEY` are its older names).
+const CREDENTIAL_METHODS: &[CredentialMethod] = &[
+    CredentialMethod {
+        name: "an API key pair",
+        settings: &[
+            (
+                "public_key",
+                &["MONGODB_ATLAS_PUBLIC_KEY", "MONGODB_ATLAS_PUBLIC_API_KEY"],
+            ),
+            (
+                "private_key",
+                &["MONGODB_ATLAS_PRIVATE_KEY", "MONGODB_ATLAS_PRIVATE_API_KEY"],
+            ),
+        ],
+        build: |values| {
+            let [public_key, private_key] = <[String; 2]>::try_from(values).unwrap_or_default();
+            atlas::Credentials::Digest {
+                public_key,
+                private_key: private_key.into(),
+            }
+        },
+    },
+    CredentialMethod {
+        name: "a service account",
+        settings: &[
+            ("client_id", &["MONGODB_ATLAS_CLIENT_ID"]),
+            ("client_secret", &["MONGODB_ATLAS_CLIENT_SECRET"]),
+        ],
+        build: |values| {
+            let [client_id, client_secret] = <[String; 2]>::try_from(values).unwrap_or_default();
+            atlas::Credentials::ServiceAccount {
+                client_id,
+                client_secret: client_secret.into(),
+            }
+        },
+    },
+    CredentialMethod {
+        name: "an access token",
+        settings: &[("access_token", &["MONGODB_ATLAS_ACCESS_TOKEN"])],
+        build: |values| {
+            let [access_token] = <[String; 1]>::try_from(values).unwrap_or_default();
+            atlas::Credentials::AccessToken(access_token.into())
+        },
+    },
 ];
 
+/// What to set, in every credentials error; a unit test keeps it naming every setting of
+/// [`CREDENTIAL_METHODS`].
 const CREDENTIALS_HELP: &str = "Configure exactly one of: public_key and private_key (or MONGODB_ATLAS_PUBLIC_KEY and \
     MONGODB_ATLAS_PRIVATE_KEY; MONGODB_ATLAS_PUBLIC_API_KEY and MONGODB_ATLAS_PRIVATE_API_KEY also work) for an API key \
     pair; client_id and client_secret (or MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET) for a service \
     account; or access_token (or MONGODB_ATLAS_ACCESS_TOKEN).";
+
+/// A whole-number provider argument: its name, default and allowed values.
+struct Limit {
+    attribute: &'static str,
+    default: u64,
+    allowed: RangeInclusive<u64>,
+}
+
+const MAX_RETRIES: Limit = Limit {
+    attribute: "max_retries",
+    default: DEFAULT_MAX_RETRIES as u64,
+    allowed: 0..=100,
+};
+const MAX_CONCURRENT_REQUESTS: Limit = Limit {
+    attribute: "max_concurrent_requests",
+    default: DEFAULT_MAX_CONCURRENT_REQUESTS as u64,
+    allowed: 1..=100,
+};
+const RETRY_TIMEOUT_SECONDS: Limit = Limit {
+    attribute: "retry_timeout_seconds",
+    default: DEFAULT_RETRY_TIMEOUT_SECONDS,
+    allowed: 0..=3600,
+};
+
+impl Limit {
+    /// The configured value; the default when null or not yet known.
+    fn read(&self, config: &Value) -> Result<u64, Diagnostic> {
+        match config.get(self.attribute) {
+            Value::Null | Value::Unknown => Ok(self.default),
+            value => value
+                .as_number()
+                .and_then(|n| n.as_u64())
+                .filter(|n| self.allowed.contains(n))
+                .ok_or_else(|| {
+                    Diagnostic::error(
+                        "Invalid provider setting",
+                        format!(
+                            "{} must be a whole number from {} to {}.",
+                            self.attribute,
+                            self.allowed.start(),
+                            self.allowed.end()
+                        ),
+                    )
+                    .at(AttributePath::attr(self.attribute))
+                }),
+        }
+    }
+}
+
+/// Why a setting gave no usable value.
+enum SettingError {
+    /// The argument depends on a value known only after apply. Terraform configures providers
+    /// during plan with such values, so plan-time checks skip it and configure reports it.
+    NotYetKnown(&'static str),
+    /// The settings are wrong; the diagnostic says what to set.
+    Invalid(Diagnostic),
+}
+
+impl From<SettingError> for Diagnostics {
+    fn from(err: SettingError) -> Diagnostics {
+        match err {
+            SettingError::NotYetKnown(attribute) => Diagnostic::error(
+                "Provider configuration not yet known",
+                format!(
+                    "The provider argument {attribute} depends on a value known only after apply. \
+                     Set it from a variable or an environment variable instead."
+                ),
+            )
+            .at(AttributePath::attr(attribute))
+            .into(),
+            SettingError::Invalid(diagnostic) => diagnostic.into(),
+        }
+    }
+}
 
 impl AtlasProvider {
     /// A provider reading the process environment.
@@ -104,100 +221,59 @@ impl AtlasProvider {
         AtlasProvider { env: Env::Fixed(env) }
     }
 
-    /// Resolves one setting: the block value wins, then the first set environment variable.
-    fn setting(&self, config: &Value, attribute: &str, env: &[&str]) -> Result<Option<String>, Diagnostic> {
+    /// Resolves one setting: a non-empty block value wins, then the first set environment variable.
+    fn setting(&self, config: &Value, (attribute, env): Setting) -> Result<Option<String>, SettingError> {
         match config.get(attribute) {
-            Value::Unknown => Err(Diagnostic::error(
-                "Provider configuration not yet known",
-                format!(
-                    "The provider argument {attribute} depends on a value known only after apply. \
-                     Set it from a variable or an environment variable instead."
-                ),
-            )
-            .at(AttributePath::attr(attribute))),
+            Value::Unknown => Err(SettingError::NotYetKnown(attribute)),
             Value::String(text) if !text.is_empty() => Ok(Some(text.clone())),
             _ => Ok(self.env.first(env)),
         }
     }
 
-    /// Picks the one configured authentication method. Block values and environment
-    /// variables are considered together; a method half set, two methods, or none is an
-    /// error that says what to set. Unknown block values are skipped at plan time.
-    fn credentials(&self, config: &Value) -> Result<Option<atlas::Credentials>, Diagnostic> {
-        let mut chosen: Vec<(usize, Vec<String>)> = Vec::new();
-        for (index, (_, settings)) in METHODS.iter().enumerate() {
-            let mut values = Vec::new();
-            for (attribute, env) in *settings {
-                values.push((*attribute, self.setting(config, attribute, env)?));
+    /// The credentials of the one configured method of [`CREDENTIAL_METHODS`]; `None` when no
+    /// method is set. Block values and environment variables count together; a method half
+    /// set or two methods set is an error that says what to set.
+    fn credentials(&self, config: &Value) -> Result<Option<atlas::Credentials>, SettingError> {
+        let mut chosen: Vec<(&CredentialMethod, Vec<String>)> = Vec::new();
+        for method in CREDENTIAL_METHODS {
+            let mut set = Vec::new();
+            let mut missing = Vec::new();
+            for &(attribute, env) in method.settings {
+                match self.setting(config, (attribute, env))? {
+                    Some(value) => set.push((attribute, value)),
+                    None => missing.push(attribute),
+                }
             }
-            let (set, missing): (Vec<_>, Vec<_>) = values.iter().partition(|(_, value)| value.is_some());
             if set.is_empty() {
                 continue;
             }
-            if let Some((first_missing, _)) = missing.first() {
-                let names =
-                    |list: &[&(&str, Option<String>)]| list.iter().map(|(a, _)| *a).collect::<Vec<_>>().join(" and ");
-                return Err(Diagnostic::error(
-                    "Incomplete Atlas credentials",
-                    format!(
-                        "{} is set, but {} is missing. {CREDENTIALS_HELP}",
-                        names(&set),
-                        names(&missing)
-                    ),
-                )
-                .at(AttributePath::attr(first_missing)));
+            if let Some(first_missing) = missing.first() {
+                let set_names: Vec<&str> = set.iter().map(|(attribute, _)| *attribute).collect();
+                return Err(SettingError::Invalid(
+                    Diagnostic::error(
+                        "Incomplete Atlas credentials",
+                        format!(
+                            "{} is set, but {} is missing. {CREDENTIALS_HELP}",
+                            set_names.join(" and "),
+                            missing.join(" and ")
+                        ),
+                    )
+                    .at(AttributePath::attr(first_missing)),
+                ));
             }
-            chosen.push((index, values.into_iter().filter_map(|(_, value)| value).collect()));
+            chosen.push((method, set.into_iter().map(|(_, value)| value).collect()));
         }
         if chosen.len() > 1 {
-            let methods: Vec<&str> = chosen.iter().map(|(index, _)| METHODS[*index].0).collect();
-            return Err(Diagnostic::error(
+            let names: Vec<&str> = chosen.iter().map(|(method, _)| method.name).collect();
+            return Err(SettingError::Invalid(Diagnostic::error(
                 "Conflicting Atlas credentials",
                 format!(
                     "Credentials for {} are all set, in the provider block or the environment. {CREDENTIALS_HELP}",
-                    methods.join(" and ")
+                    names.join(" and ")
                 ),
-            ));
+            )));
         }
-        let Some((index, mut values)) = chosen.pop() else {
-            return Ok(None);
-        };
-        let second = if values.len() > 1 {
-            values.pop().unwrap_or_default()
-        } else {
-            String::new()
-        };
-        let first = values.pop().unwrap_or_default();
-        Ok(Some(match index {
-            0 => atlas::Credentials::Digest {
-                public_key: first,
-                private_key: atlas::SecretString::from(second),
-            },
-            1 => atlas::Credentials::ServiceAccount {
-                client_id: first,
-                client_secret: atlas::SecretString::from(second),
-            },
-            _ => atlas::Credentials::AccessToken(atlas::SecretString::from(first)),
-        }))
-    }
-
-    /// A non-negative whole-number setting, or its default.
-    fn count(config: &Value, attribute: &str, default: u64, min: u64, max: u64) -> Result<u64, Diagnostic> {
-        match config.get(attribute) {
-            Value::Null => Ok(default),
-            Value::Unknown => Ok(default),
-            value => value
-                .as_number()
-                .and_then(|n| n.as_u64())
-                .filter(|n| *n >= min && *n <= max)
-                .ok_or_else(|| {
-                    Diagnostic::error(
-                        "Invalid provider setting",
-                        format!("{attribute} must be a whole number from {min} to {max}."),
-                    )
-                    .at(AttributePath::attr(attribute))
-                }),
-        }
+        Ok(chosen.pop().map(|(method, values)| (method.build)(values)))
     }
 }
 
@@ -208,10 +284,11 @@ impl Provider for AtlasProvider {
 
     fn schema(&self) -> Schema {
         Schema::new("Manages MongoDB Atlas API keys: organization keys, project keys and AI model keys.").attributes([
-            string("base_url").optional().doc(
-                "Atlas base URL. Defaults to `https://cloud.mongodb.com`, or the `MONGODB_ATLAS_BASE_URL` \
+            string("base_url").optional().doc(&format!(
+                "Atlas base URL. Defaults to `{}`, or the `MONGODB_ATLAS_BASE_URL` \
                  environment variable. The OAuth token endpoint is `<base_url>/api/oauth/token`.",
-            ),
+                atlas::Config::DEFAULT_BASE_URL
+            )),
             string("public_key").optional().doc(
                 "Public part of the programmatic API key used for HTTP Digest authentication. Also read from \
                  `MONGODB_ATLAS_PUBLIC_KEY` or `MONGODB_ATLAS_PUBLIC_API_KEY`.",
@@ -250,84 +327,43 @@ impl Provider for AtlasProvider {
                 diags.push(diagnostic);
             }
         }
-        for (attribute, min, max) in [
-            ("max_retries", 0, 100),
-            ("max_concurrent_requests", 1, 100),
-            ("retry_timeout_seconds", 0, 3600),
-        ] {
-            if let Err(diagnostic) = Self::count(config, attribute, 0, min, max) {
+        for limit in [MAX_RETRIES, MAX_CONCURRENT_REQUESTS, RETRY_TIMEOUT_SECONDS] {
+            if let Err(diagnostic) = limit.read(config) {
                 diags.push(diagnostic);
             }
         }
-        // Conflicts are visible at plan time; a missing method is reported by configure,
-        // so `terraform validate` works without credentials.
-        if let Err(diagnostic) = self.credentials(config) {
-            if diagnostic.summary != "Provider configuration not yet known" {
-                diags.push(diagnostic);
-            }
+        // Conflicts are visible at plan time; a missing method and values not yet known are
+        // reported by configure, so `terraform validate` works without credentials.
+        if let Err(SettingError::Invalid(diagnostic)) = self.credentials(config) {
+            diags.push(diagnostic);
         }
     }
 
-    async fn configure(&self, config: &Value, terraform_version: &str) -> (Option<atlas::Client>, Diagnostics) {
+    async fn configure(&self, config: &Value, terraform_version: &str) -> Result<atlas::Client, Diagnostics> {
+        let base_url = self.setting(config, BASE_URL)?;
+        let base_url = base_url.unwrap_or_else(|| atlas::Config::DEFAULT_BASE_URL.to_owned());
+        check_base_url(&base_url)?;
+        let credentials = self.credentials(config)?.ok_or_else(|| {
+            Diagnostic::error(
+                "Missing Atlas credentials",
+                format!("The provider needs credentials to call Atlas. {CREDENTIALS_HELP}"),
+            )
+        })?;
         let mut diags = Diagnostics::new();
-        let base_url = match self.setting(config, "base_url", BASE_URL_ENV) {
-            Ok(base_url) => base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
-            Err(diagnostic) => {
-                diags.push(diagnostic);
-                return (None, diags);
-            }
-        };
-        if let Err(diagnostic) = check_base_url(&base_url) {
-            diags.push(diagnostic);
-            return (None, diags);
-        }
-        let credentials = match self.credentials(config) {
-            Ok(Some(credentials)) => credentials,
-            Ok(None) => {
-                diags.push(Diagnostic::error(
-                    "Missing Atlas credentials",
-                    format!("The provider needs credentials to call Atlas. {CREDENTIALS_HELP}"),
-                ));
-                return (None, diags);
-            }
-            Err(diagnostic) => {
-                diags.push(diagnostic);
-                return (None, diags);
-            }
-        };
-        let (max_retries, max_concurrent, retry_timeout) = match (
-            Self::count(config, "max_retries", u64::from(DEFAULT_MAX_RETRIES), 0, 100),
-            Self::count(
-                config,
-                "max_concurrent_requests",
-                DEFAULT_MAX_CONCURRENT_REQUESTS as u64,
-                1,
-                100,
-            ),
-            Self::count(config, "retry_timeout_seconds", DEFAULT_RETRY_TIMEOUT_SECONDS, 0, 3600),
-        ) {
-            (Ok(retries), Ok(concurrent), Ok(timeout)) => (retries, concurrent, timeout),
-            (retries, concurrent, timeout) => {
-                diags.extend(
-                    [retries.err(), concurrent.err(), timeout.err()]
-                        .into_iter()
-                        .flatten()
-                        .collect(),
-                );
-                return (None, diags);
-            }
-        };
+        let [max_retries, max_concurrent_requests, retry_timeout_seconds] =
+            [MAX_RETRIES, MAX_CONCURRENT_REQUESTS, RETRY_TIMEOUT_SECONDS].map(|limit| {
+                limit.read(config).unwrap_or_else(|diagnostic| {
+                    diags.push(diagnostic);
+                    limit.default
+                })
+            });
+        diags.into_result()?;
         let mut client_config = atlas::Config::new(base_url, credentials, user_agent(terraform_version));
         client_config.retry.max_attempts = max_retries as u32 + 1;
-        client_config.retry.max_elapsed = std::time::Duration::from_secs(retry_timeout);
-        client_config.max_concurrent_requests = max_concurrent as usize;
-        match atlas::Client::new(client_config) {
-            Ok(client) => (Some(client), diags),
-            Err(err) => {
-                diags.push(Diagnostic::error("Could not create the Atlas client", err.to_string()));
-                (None, diags)
-            }
-        }
+        client_config.retry.max_elapsed = std::time::Duration::from_secs(retry_timeout_seconds);
+        client_config.max_concurrent_requests = max_concurrent_requests as usize;
+        atlas::Client::new(client_config)
+            .map_err(|err| Diagnostic::error("Could not create the Atlas client", err.to_string()).into())
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource<atlas::Client>>> {
@@ -353,24 +389,35 @@ pub fn user_agent(terraform_version: &str) -> String {
     agent
 }
 
-/// Checks a base URL from the provider block or `MONGODB_ATLAS_BASE_URL`.
+/// Checks a base URL from the provider block or `MONGODB_ATLAS_BASE_URL` by the Atlas client's
+/// own rules (an http or https URL with a host, no user info, query or fragment), so the rules
+/// live in one place. The client checks the URL first and sends nothing, so a client built with
+/// a placeholder token fails here only because of the URL.
 ///
-/// The diagnostic never repeats the URL, which may carry a password
-/// (`https://user:secret@host`); it names the part that is wrong instead. When the text has an
-/// `@` it has no attribute path either, because Terraform would print the configuration line
-/// holding the password under an error that points at `base_url`.
+/// The diagnostic never repeats the URL, which may carry a password (`https://user:secret@host`);
+/// it gives the client's reason instead, which never quotes it either. When the text has an `@`
+/// it has no attribute path, because Terraform would print the configuration line holding the
+/// password under an error that points at `base_url`.
 fn check_base_url(base_url: &str) -> Result<(), Diagnostic> {
-    let problem = match url::Url::parse(base_url.trim()) {
-        Err(err) => format!("base_url is not a URL ({err}); use an http or https URL such as {DEFAULT_BASE_URL}."),
-        Ok(parsed) if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() => {
-            format!("base_url must be an http or https URL with a host, such as {DEFAULT_BASE_URL}.")
-        }
-        Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
-            format!("base_url must not contain a user name or password. {CREDENTIALS_HELP}")
-        }
-        Ok(_) => return Ok(()),
+    let placeholder = atlas::Credentials::AccessToken("base-url-check".to_owned().into());
+    let Err(err) = atlas::Client::new(atlas::Config::new(base_url, placeholder, "base-url-check")) else {
+        return Ok(());
     };
-    let diagnostic = Diagnostic::error("Invalid base URL", problem);
+    let mut reason = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        reason = format!("{reason}: {cause}");
+        source = cause.source();
+    }
+    let advice = if base_url.contains('@') {
+        format!("base_url must not contain a user name or password. {CREDENTIALS_HELP}")
+    } else {
+        format!("Use an http or https URL such as {}.", atlas::Config::DEFAULT_BASE_URL)
+    };
+    let diagnostic = Diagnostic::error(
+        "Invalid base URL",
+        format!("The Atlas client refused base_url: {reason}. {advice}"),
+    );
     if base_url.contains('@') {
         Err(diagnostic)
     } else {
@@ -399,8 +446,9 @@ mod tests {
         let mut diags = Diagnostics::new();
         provider.validate(&config, &mut diags);
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let (client, configure_diags) = runtime.block_on(provider.configure(&config, "1.11.4"));
-        assert!(client.is_none(), "configure must fail");
+        let Err(configure_diags) = runtime.block_on(provider.configure(&config, "1.11.4")) else {
+            panic!("configure must fail");
+        };
         diags.extend(configure_diags);
         diags.iter().cloned().collect()
     }
@@ -449,6 +497,139 @@ mod tests {
         assert!(
             diagnostics[0].detail.contains("MONGODB_ATLAS_PUBLIC_KEY"),
             "{diagnostics:?}"
+        );
+    }
+
+    /// The provider block with `pairs` set and every other argument null.
+    fn block(pairs: &[(&str, Value)]) -> Value {
+        let schema = AtlasProvider::new().schema();
+        Value::object(schema.block.attributes.iter().map(|attribute| {
+            let value = pairs.iter().find(|(name, _)| *name == attribute.name);
+            (
+                attribute.name.as_str(),
+                value.map_or(Value::Null, |(_, value)| value.clone()),
+            )
+        }))
+    }
+
+    fn plan_time(provider: &AtlasProvider, config: &Value) -> Vec<String> {
+        let mut diags = Diagnostics::new();
+        provider.validate(config, &mut diags);
+        diags.iter().map(|diagnostic| diagnostic.summary.clone()).collect()
+    }
+
+    fn configure_time(provider: &AtlasProvider, config: &Value) -> Result<atlas::Client, Vec<Diagnostic>> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        runtime
+            .block_on(provider.configure(config, "1.11.4"))
+            .map_err(|diags| diags.into_iter().collect())
+    }
+
+    #[test]
+    fn each_credential_method_builds_its_credentials_from_its_settings() {
+        use atlas::{Credentials, ExposeSecret};
+        let built: Vec<Credentials> = CREDENTIAL_METHODS
+            .iter()
+            .map(|method| {
+                let values = method
+                    .settings
+                    .iter()
+                    .map(|(attribute, _)| format!("{attribute}-value"));
+                (method.build)(values.collect())
+            })
+            .collect();
+        assert!(matches!(&built[0], Credentials::Digest { public_key, private_key }
+            if public_key == "public_key-value" && private_key.expose_secret() == "private_key-value"));
+        assert!(
+            matches!(&built[1], Credentials::ServiceAccount { client_id, client_secret }
+            if client_id == "client_id-value" && client_secret.expose_secret() == "client_secret-value")
+        );
+        assert!(matches!(&built[2], Credentials::AccessToken(token) if token.expose_secret() == "access_token-value"));
+        assert_eq!(built.len(), 3);
+    }
+
+    #[test]
+    fn credentials_help_names_every_setting() {
+        for method in CREDENTIAL_METHODS {
+            for (attribute, env) in method.settings {
+                assert!(CREDENTIALS_HELP.contains(attribute), "{attribute}");
+                for name in *env {
+                    assert!(CREDENTIALS_HELP.contains(name), "{name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_method_alone_configures_from_block_or_environment() {
+        for method in CREDENTIAL_METHODS {
+            let pairs: Vec<(&str, Value)> = method
+                .settings
+                .iter()
+                .map(|(attribute, _)| (*attribute, Value::string("x")))
+                .collect();
+            let from_block = configure_time(&AtlasProvider::with_env(vec![]), &block(&pairs));
+            assert!(from_block.is_ok(), "{}: {:?}", method.name, from_block.err());
+            let env = method
+                .settings
+                .iter()
+                .map(|(_, env)| (env[0].to_owned(), "x".to_owned()))
+                .collect();
+            let from_env = configure_time(&AtlasProvider::with_env(env), &block(&[]));
+            assert!(from_env.is_ok(), "{}: {:?}", method.name, from_env.err());
+        }
+    }
+
+    #[test]
+    fn conflicting_credentials_are_a_plan_time_error_and_missing_ones_wait_for_configure() {
+        let env = vec![("MONGODB_ATLAS_ACCESS_TOKEN".to_owned(), "token".to_owned())];
+        let provider = AtlasProvider::with_env(env);
+        let both = block(&[
+            ("client_id", Value::string("id")),
+            ("client_secret", Value::string("s")),
+        ]);
+        assert_eq!(plan_time(&provider, &both), ["Conflicting Atlas credentials"]);
+
+        let provider = AtlasProvider::with_env(vec![]);
+        assert!(plan_time(&provider, &block(&[])).is_empty());
+        let missing = configure_time(&provider, &block(&[])).unwrap_err();
+        assert_eq!(missing[0].summary, "Missing Atlas credentials");
+
+        let half = block(&[("client_id", Value::string("id"))]);
+        assert_eq!(plan_time(&provider, &half), ["Incomplete Atlas credentials"]);
+        let half = configure_time(&provider, &half).unwrap_err();
+        assert_eq!(half[0].attribute, Some(AttributePath::attr("client_secret")));
+    }
+
+    #[test]
+    fn credentials_not_yet_known_pass_plan_time_checks_and_fail_configure_at_the_argument() {
+        let provider = AtlasProvider::with_env(vec![]);
+        let config = block(&[("public_key", Value::Unknown), ("private_key", Value::string("p"))]);
+        assert!(plan_time(&provider, &config).is_empty());
+        let diagnostics = configure_time(&provider, &config).unwrap_err();
+        assert_eq!(diagnostics[0].summary, "Provider configuration not yet known");
+        assert_eq!(diagnostics[0].attribute, Some(AttributePath::attr("public_key")));
+    }
+
+    #[test]
+    fn limits_out_of_range_are_reported_together() {
+        let provider = AtlasProvider::with_env(vec![("MONGODB_ATLAS_ACCESS_TOKEN".to_owned(), "t".to_owned())]);
+        let config = block(&[
+            ("max_retries", Value::Number(101_u64.into())),
+            ("max_concurrent_requests", Value::Number(0_u64.into())),
+        ]);
+        assert_eq!(plan_time(&provider, &config).len(), 2);
+        let paths: Vec<_> = configure_time(&provider, &config)
+            .unwrap_err()
+            .into_iter()
+            .map(|diagnostic| diagnostic.attribute)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                Some(AttributePath::attr("max_retries")),
+                Some(AttributePath::attr("max_concurrent_requests"))
+            ]
         );
     }
 

@@ -1,12 +1,194 @@
 //! Conversions between protocol messages and framework types, one function per message.
 //!
 //! Generated types stop here: everything above this module sees `Value`, `Schema` and
-//! `Diagnostics` only.
+//! `Diagnostics` only. Each RPC's response is built by one `*_response` function from the
+//! call's [`Answer`], and [`settle`] is the one place an answer's diagnostics reach the wire.
 
 use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting};
 use crate::framework::{Diagnostic, Diagnostics, Schema, Severity};
 use crate::tfplugin::proto::tfplugin6 as pb;
 use crate::value::{self, AttributePath, PathStep, Type, Value};
+
+/// What one framework call produced: `Ok` with its result and the diagnostics that go with it
+/// (warnings, or errors alongside a state Terraform must keep), or `Err` with only
+/// diagnostics, when there is no result to send (unknown type, undecodable value, a call
+/// before ConfigureProvider, a failed data source read).
+pub type Answer<T> = Result<(T, Diagnostics), Diagnostics>;
+
+/// Splits an answer into the result, if any, and the diagnostics as Terraform expects them.
+fn settle<T>(answer: Answer<T>) -> (Option<T>, Vec<pb::Diagnostic>) {
+    match answer {
+        Ok((result, diags)) => (Some(result), diagnostics(diags)),
+        Err(diags) => (None, diagnostics(diags)),
+    }
+}
+
+/// What the server can do beyond the base protocol: destroy plans, and no schema call needed
+/// before the others (Terraform then caches the schema), as terraform-plugin-go advertises.
+fn server_capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: true,
+        get_provider_schema_optional: true,
+        move_resource_state: false,
+    }
+}
+
+/// `GetMetadata`: the full type names this provider serves.
+pub fn metadata_response<'a>(
+    resources: impl Iterator<Item = &'a String>,
+    data_sources: impl Iterator<Item = &'a String>,
+) -> pb::get_metadata::Response {
+    pb::get_metadata::Response {
+        server_capabilities: Some(server_capabilities()),
+        diagnostics: Vec::new(),
+        data_sources: data_sources
+            .map(|type_name| pb::get_metadata::DataSourceMetadata {
+                type_name: type_name.clone(),
+            })
+            .collect(),
+        resources: resources
+            .map(|type_name| pb::get_metadata::ResourceMetadata {
+                type_name: type_name.clone(),
+            })
+            .collect(),
+        functions: Vec::new(),
+        ephemeral_resources: Vec::new(),
+    }
+}
+
+/// `GetProviderSchema`: the provider's schema and each type's under its full type name.
+pub fn schema_response<'a>(
+    provider: &Schema,
+    resources: impl Iterator<Item = (&'a String, &'a Schema)>,
+    data_sources: impl Iterator<Item = (&'a String, &'a Schema)>,
+) -> pb::get_provider_schema::Response {
+    pb::get_provider_schema::Response {
+        provider: Some(schema(provider)),
+        resource_schemas: resources.map(|(name, s)| (name.clone(), schema(s))).collect(),
+        data_source_schemas: data_sources.map(|(name, s)| (name.clone(), schema(s))).collect(),
+        diagnostics: Vec::new(),
+        provider_meta: None,
+        server_capabilities: Some(server_capabilities()),
+        functions: Default::default(),
+        ephemeral_resource_schemas: Default::default(),
+    }
+}
+
+/// The response of a call that answers with diagnostics only: `ValidateProviderConfig`,
+/// `ValidateResourceConfig`, `ValidateDataResourceConfig` and `ConfigureProvider`.
+pub fn diagnostics_response<R: From<Vec<pb::Diagnostic>>>(answer: Answer<()>) -> R {
+    let (_, diagnostics) = settle(answer);
+    R::from(diagnostics)
+}
+
+/// Responses whose only field is `diagnostics`.
+macro_rules! diagnostics_only {
+    ($($response:ty),* $(,)?) => {$(
+        impl From<Vec<pb::Diagnostic>> for $response {
+            fn from(diagnostics: Vec<pb::Diagnostic>) -> Self {
+                Self { diagnostics }
+            }
+        }
+    )*};
+}
+
+diagnostics_only!(
+    pb::validate_provider_config::Response,
+    pb::validate_resource_config::Response,
+    pb::validate_data_resource_config::Response,
+    pb::configure_provider::Response,
+);
+
+/// `UpgradeResourceState`: the state in the current schema, absent on errors.
+pub fn upgrade_resource_state_response(answer: Answer<pb::DynamicValue>) -> pb::upgrade_resource_state::Response {
+    let (upgraded_state, diagnostics) = settle(answer);
+    pb::upgrade_resource_state::Response {
+        upgraded_state,
+        diagnostics,
+    }
+}
+
+/// `ReadResource`: the refreshed state, or the current state unchanged when nothing could be
+/// read; private data passes through.
+pub fn read_resource_response(
+    answer: Answer<pb::DynamicValue>,
+    request: &pb::read_resource::Request,
+) -> pb::read_resource::Response {
+    let (new_state, diagnostics) = settle(answer);
+    pb::read_resource::Response {
+        new_state: new_state.or_else(|| request.current_state.clone()),
+        diagnostics,
+        private: request.private.clone(),
+        deferred: None,
+    }
+}
+
+/// `PlanResourceChange`: the planned state, the paths that force replacement and the prior
+/// private data; only diagnostics when there is no plan.
+pub fn plan_resource_change_response(
+    answer: Answer<(pb::DynamicValue, Vec<AttributePath>)>,
+    request: &pb::plan_resource_change::Request,
+) -> pb::plan_resource_change::Response {
+    match settle(answer) {
+        (Some((planned_state, requires_replace)), diagnostics) => pb::plan_resource_change::Response {
+            planned_state: Some(planned_state),
+            requires_replace: requires_replace.iter().map(attribute_path).collect(),
+            planned_private: request.prior_private.clone(),
+            diagnostics,
+            legacy_type_system: false,
+            deferred: None,
+        },
+        (None, diagnostics) => pb::plan_resource_change::Response {
+            diagnostics,
+            ..Default::default()
+        },
+    }
+}
+
+/// `ApplyResourceChange`: the state to keep, or the prior state when nothing was applied; the
+/// planned private data passes through.
+pub fn apply_resource_change_response(
+    answer: Answer<pb::DynamicValue>,
+    request: &pb::apply_resource_change::Request,
+) -> pb::apply_resource_change::Response {
+    let (new_state, diagnostics) = settle(answer);
+    pb::apply_resource_change::Response {
+        new_state: new_state.or_else(|| request.prior_state.clone()),
+        private: request.planned_private.clone(),
+        diagnostics,
+        legacy_type_system: false,
+    }
+}
+
+/// `ImportResourceState`: one imported resource of the requested type, or none.
+pub fn import_resource_state_response(
+    answer: Answer<pb::DynamicValue>,
+    request: &pb::import_resource_state::Request,
+) -> pb::import_resource_state::Response {
+    let (state, diagnostics) = settle(answer);
+    pb::import_resource_state::Response {
+        imported_resources: state
+            .map(|state| pb::import_resource_state::ImportedResource {
+                type_name: request.type_name.clone(),
+                state: Some(state),
+                private: Vec::new(),
+            })
+            .into_iter()
+            .collect(),
+        diagnostics,
+        deferred: None,
+    }
+}
+
+/// `ReadDataSource`: the data source's state, absent on errors.
+pub fn read_data_source_response(answer: Answer<pb::DynamicValue>) -> pb::read_data_source::Response {
+    let (state, diagnostics) = settle(answer);
+    pb::read_data_source::Response {
+        state,
+        diagnostics,
+        deferred: None,
+    }
+}
 
 /// A framework schema as Terraform expects it.
 pub fn schema(schema: &Schema) -> pb::Schema {
@@ -117,6 +299,21 @@ pub fn dynamic_value(dynamic: Option<&pb::DynamicValue>, ty: &Type, what: &str) 
         }
     };
     decoded.map_err(|err| Diagnostic::bug(format!("Could not decode the {what}"), err))
+}
+
+/// Decodes the state Terraform stored (`RawState`) as `ty`.
+///
+/// Terraform 0.12 and later store JSON; the flatmap format of 0.11 and older cannot be
+/// upgraded. Errors are diagnostics; an absent `RawState` is empty JSON and fails to decode.
+pub fn raw_state(raw: Option<&pb::RawState>, ty: &Type) -> Result<Value, Diagnostic> {
+    let json = raw.map_or(&[][..], |raw| raw.json.as_slice());
+    if json.is_empty() && raw.is_some_and(|raw| !raw.flatmap.is_empty()) {
+        return Err(Diagnostic::error(
+            "Unsupported state format",
+            "This state uses the flatmap format of Terraform 0.11 and older; it cannot be upgraded by this provider.",
+        ));
+    }
+    value::json::decode(json, ty).map_err(|err| Diagnostic::error("Could not read the stored state", err.to_string()))
 }
 
 /// Encodes a value as msgpack, which Terraform always accepts.

@@ -158,7 +158,7 @@ fn failure_in_the_middle_of_assignments_keeps_the_key_tracked() {
     let run = world.terraform(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(run.code, 1, "the assignment failed:\n{}", run.output());
     assert!(
-        run.output().contains("Could not assign the new project API key"),
+        run.output().contains("Could not assign the project API key"),
         "{}",
         run.output()
     );

@@ -248,10 +248,26 @@ fn project_api_key_updates_touch_only_what_changed() {
         private_key
     );
 
-    // A different project_id replaces the key.
+    // A different project_id never replaces the key: the key is an organization object, so the
+    // change is an unassignment of the old projects and an assignment of the new one.
     world.write(&multi(p1, "renamed", &[(p1, r#"["GROUP_OWNER"]"#)]));
     let plan = world.plan();
-    assert!(plan.stdout.contains("forces replacement"), "{}", plan.output());
+    assert_eq!(plan.code, 2, "{}", plan.output());
+    assert!(!plan.stdout.contains("forces replacement"), "{}", plan.output());
+    assert!(plan.stdout.contains("will be updated in-place"), "{}", plan.output());
+    world.clear_requests();
+    world.apply();
+    let mut mutations = world.mutations();
+    mutations.sort();
+    let mut expected = vec![
+        format!("DELETE /api/atlas/v2/groups/{p0}/apiKeys/{id}"),
+        format!("DELETE /api/atlas/v2/groups/{p2}/apiKeys/{id}"),
+        format!("POST /api/atlas/v2/groups/{p1}/apiKeys/{id}"),
+    ];
+    expected.sort();
+    assert_eq!(mutations, expected);
+    assert_eq!(key_id(&world, "mongodbatlas_project_api_key.k"), id);
+    world.assert_converged();
 }
 
 #[test]
@@ -272,14 +288,32 @@ fn project_api_key_imports_both_formats_and_detects_outside_changes() {
                 let run = world.terraform_in(fresh.path(), &["import", "-no-color", &target, &import_id]);
                 assert_eq!(run.code, 0, "import {import_id}:\n{}", run.output());
                 assert!(run.output().contains("Private key not imported"), "{}", run.output());
+                // At most an in-place update that makes no API call (a one-project form or
+                // another block order), never a replacement.
+                let target_flag = format!("-target={target}");
+                let run = world.terraform_in(fresh.path(), &["plan", "-detailed-exitcode", "-no-color", &target_flag]);
+                assert!(
+                    run.code == 0 || run.code == 2,
+                    "{address} as {import_id}:\n{}",
+                    run.output()
+                );
+                assert!(
+                    !run.stdout.contains("replace"),
+                    "{address} as {import_id}:\n{}",
+                    run.output()
+                );
+                world.clear_requests();
                 let run = world.terraform_in(
                     fresh.path(),
-                    &["plan", "-detailed-exitcode", "-no-color", &format!("-target={target}")],
+                    &["apply", "-auto-approve", "-no-color", "-input=false", &target_flag],
                 );
+                assert_eq!(run.code, 0, "{}", run.output());
+                assert_eq!(world.mutations(), Vec::<String>::new(), "{address} as {import_id}");
+                let run = world.terraform_in(fresh.path(), &["plan", "-detailed-exitcode", "-no-color", &target_flag]);
                 assert_eq!(
                     run.code,
                     0,
-                    "{address} imported as {import_id} should converge:\n{}",
+                    "{address} imported as {import_id} converges:\n{}",
                     run.output()
                 );
             }
@@ -323,11 +357,19 @@ fn project_api_key_rules_fail_at_plan_time() {
     let p = projects(&world);
     let (p0, p1) = (p[0].as_str(), p[1].as_str());
     let cases = [
-        (multi(p0, "d", &[(p1, r#"["GROUP_OWNER"]"#)]), "must name the resource's project_id"),
+        (multi(p0, "d", &[(p1, r#"["GROUP_OWNER"]"#)]), "must name the project of the first"),
+        (
+            "resource \"mongodbatlas_project_api_key\" \"k\" {\n  description = \"d\"\n  role_names = [\"GROUP_OWNER\"]\n}\n".to_string(),
+            "role_names gives the key's roles in project_id",
+        ),
         (multi(p0, "d", &[(p0, r#"["GROUP_OWNER"]"#), (p1, r#"["ORG_BILLING_ADMIN"]"#)]), "only in the first"),
         (multi(p0, "d", &[(p0, r#"["ORG_READ_ONLY", "GROUP_OWNER"]"#)]), "ORG_READ_ONLY is not allowed"),
         (multi(p0, "d", &[(p0, r#"["GROUP_OWNER"]"#), (p0, r#"["GROUP_READ_ONLY"]"#)]), "already assigned"),
         (multi(p0, "d", &[]), "Set either role_names"),
+        (
+            format!("resource \"mongodbatlas_project_api_key\" \"k\" {{\n  project_id  = \"{p0}\"\n  description = \"d\"\n  role_names = [\"ORG_READ_ONLY\", \"GROUP_OWNER\"]\n}}\n"),
+            "mongodbatlas_api_key_project_assignment",
+        ),
         (
             format!("resource \"mongodbatlas_project_api_key\" \"k\" {{\n  project_id  = \"{p0}\"\n  description = \"d\"\n  role_names = [\"GROUP_OWNER\"]\n{}}}\n", blocks(&[(p0, r#"["GROUP_OWNER"]"#)])),
             "cannot both be set",

@@ -4,6 +4,11 @@
 //! Terraform runs with `TF_CLI_CONFIG_FILE` pointing at a dev_overrides config,
 //! `CHECKPOINT_DISABLE=1` and no `terraform init`. A missing `terraform` fails the test with
 //! a message saying how to install it; nothing is skipped.
+//!
+//! [`scripted`] is a hand-written HTTP server with canned answers, for tests that need exact
+//! control of each response (retries, Digest challenges, token refresh).
+
+pub mod scripted;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -7,15 +7,19 @@
 //! description, delete everywhere).
 //! Import ID: `<org_id>-<api_key_id>` or `<project_id>-<api_key_id>` (also with `/`).
 //!
-//! Quirks handled here:
-//! - Atlas gives a key created through a project an implicit organization role (ORG_MEMBER).
-//!   Read reports only the organization roles configured in the first assignment, so the
-//!   implicit one never shows as drift; ORG_READ_ONLY is refused at plan time for the same
-//!   reason (the seed document's rule).
-//! - `project_assignment` is an ordered list: Read keeps the prior order and appends
-//!   projects assigned elsewhere; reordering blocks makes no API call.
-//! - A failure half-way through create or update returns what was done with the error, so the
-//!   key is never orphaned.
+//! Three configuration forms work: `project_id` + `role_names` (one project); blocks with a
+//! top-level `project_id` equal to the first block's; blocks alone (the official provider's
+//! form), where `project_id` is computed from the first block. Nothing replaces the key: it
+//! is an organization object, and every change is an assignment, a role change, an
+//! unassignment or a description.
+//!
+//! State is what Atlas reports: every project the key is assigned to (configured blocks in
+//! configuration order, then any other assigned project, sorted) with exactly the roles Atlas
+//! lists; the first block also holds every organization role, except the implicit one
+//! (`ORG_MEMBER`) Atlas gives a key created through a project when the configuration names
+//! none. Create and update compute the changes purely ([`changes`]) and run them with one
+//! executor that records what Atlas holds after each step, so a failure half-way keeps
+//! exactly what was done.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,6 +27,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
+use crate::framework::plan::Plan;
 use crate::framework::schema::{Block, NestedBlock};
 use crate::framework::{
     count, length, string, string_set, Applied, Cx, Diagnostic, Diagnostics, Failed, Resource, Schema, Sensitive,
@@ -38,7 +43,8 @@ pub struct ProjectApiKey;
 /// State and configuration of a project API key.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ProjectApiKeyState {
-    project_id: String,
+    id: Option<String>,
+    project_id: Option<String>,
     description: Option<String>,
     role_names: Option<BTreeSet<String>>,
     #[serde(default)]
@@ -67,7 +73,7 @@ impl Resource for ProjectApiKey {
     const NAME: &'static str = "project_api_key";
 
     fn schema() -> Schema {
-        let assignment = Block::new("A project the key is assigned to, with its roles there. The first block is the project the key is created through.")
+        let assignment = Block::new("A project the key is assigned to, with its roles there. The first block is the project the key is created through, and holds the key's organization roles.")
             .attributes([
                 string("project_id")
                     .required()
@@ -84,11 +90,15 @@ impl Resource for ProjectApiKey {
              Atlas shows the private key once, when the key is created; it is kept in Terraform state, so protect the state.",
         )
         .attributes([
+            string("id")
+                .computed()
+                .use_state_for_unknown()
+                .doc("The import ID, `{org_id}-{api_key_id}`."),
             string("project_id")
-                .required()
-                .requires_replace()
+                .optional()
+                .computed()
                 .validate(validators::object_id())
-                .doc("Unique 24-hexadecimal digit string that identifies the project through which the key is created. Changing it replaces the key."),
+                .doc("The project the key is created through. Required with `role_names`; with `project_assignment` blocks it may be left out and is then the first block's project, and if set it must equal it. Changing it never replaces the key."),
             string("description")
                 .required()
                 .validate(length(1..=250))
@@ -123,94 +133,73 @@ impl Resource for ProjectApiKey {
         validate_rules(config, diags);
     }
 
+    fn modify_plan(_prior: &Value, config: &Value, plan: &mut Plan, _diags: &mut Diagnostics) {
+        // Without a top-level project_id, the key's project is the first block's.
+        if !config.get("project_id").is_null() {
+            return;
+        }
+        let first_block_project = config
+            .get("project_assignment")
+            .as_elements()
+            .and_then(|blocks| blocks.first())
+            .map(|first| first.get("project_id").clone());
+        if let (Some(project), Some(planned)) = (first_block_project, plan.planned.get_mut("project_id")) {
+            *planned = if project.is_null() { Value::Unknown } else { project };
+        }
+    }
+
     async fn create(&self, cx: &Cx<atlas::Client>, planned: ProjectApiKeyState) -> Applied<ProjectApiKeyState> {
         let desired = desired_assignments(&planned);
-        let Some((first, rest)) = desired.split_first() else {
+        let Some(first) = desired.first() else {
             return Err(Diagnostic::bug("Could not create project API key", "no project to create it in").into());
         };
         let group = cx
             .client
-            .get_group(&planned.project_id)
+            .get_group(&first.project_id)
             .await
             .or_diagnose("Could not create project API key", ERROR_ATTRS)?;
         let (org_roles, project_roles) = split_roles(&first.role_names);
         // Atlas needs at least one role in the create call; a first block of only
         // organization roles sends those, which the project endpoint accepts.
         let create_roles = if project_roles.is_empty() {
-            org_roles.clone()
+            org_roles
         } else {
-            project_roles.clone()
+            project_roles
         };
         let request = atlas::CreateProjectApiKey {
             desc: planned.description.clone().unwrap_or_default(),
-            roles: create_roles.iter().cloned().collect(),
+            roles: create_roles.into_iter().collect(),
         };
-        let project_id = planned.project_id.clone();
+        let project_id = first.project_id.clone();
         let created = recover::create_or_adopt(
             cx,
             &RECOVERY,
             "Could not create project API key",
             ERROR_ATTRS,
-            cx.client.create_project_api_key(&planned.project_id, &request),
+            cx.client.create_project_api_key(&first.project_id, &request),
             |client| async move { client.list_project_api_keys(&project_id).await },
-            |key: &atlas::ApiKey| matches_request(&planned.project_id, &request, key),
-            |id| format!("{}-{id}", planned.project_id),
+            |key: &atlas::ApiKey| matches_request(&first.project_id, &request, key),
+            |id| format!("{}-{id}", first.project_id),
         )
         .await?;
 
-        // From here on the key exists: every failure keeps the state reached so far.
-        let blocks_form = !planned.project_assignment.is_empty();
-        let mut state = ProjectApiKeyState {
-            project_id: planned.project_id.clone(),
-            description: planned.description.clone(),
-            role_names: None,
-            project_assignment: Vec::new(),
-            org_id: Some(group.org_id.clone()),
-            api_key_id: Some(created.id.clone()),
+        // From here on the key exists: every failure keeps what Atlas holds so far.
+        let key = KeyFacts {
+            org_id: group.org_id.clone(),
+            api_key_id: created.id.clone(),
             public_key: created.public_key.clone(),
             private_key: created.private_key.as_ref().map(secret::sensitive),
         };
-        let mut done = vec![Assignment {
-            project_id: first.project_id.clone(),
-            role_names: create_roles.clone(),
-        }];
-        let keep = |mut state: ProjectApiKeyState, done: Vec<Assignment>, diagnostic: Diagnostic| {
-            store_assignments(&mut state, blocks_form, done);
-            Failed::keeping(state, diagnostic)
-        };
-        if !org_roles.is_empty() && !project_roles.is_empty() {
-            let request = atlas::UpdateApiKey {
-                desc: None,
-                roles: Some(org_roles.iter().cloned().collect()),
-            };
-            if let Err(diagnostic) = cx
-                .client
-                .update_api_key(&group.org_id, &created.id, &request)
-                .await
-                .or_diagnose(
-                    "Could not set the organization roles of the new project API key",
-                    ERROR_ATTRS,
-                )
-            {
-                return Err(keep(state, done, diagnostic));
-            }
-            done[0].role_names = first.role_names.clone();
+        let mut held = Held::from_key(&group.org_id, &created);
+        let mut description = created.desc.clone();
+        let steps = changes(&held, &desired, None);
+        if let Err(diagnostic) = run(cx, &key, &mut held, &mut description, steps).await {
+            return Err(Failed::keeping(
+                state_from_held(&planned, &key, description, &held, false),
+                diagnostic,
+            ));
         }
-        for (index, assignment) in rest.iter().enumerate() {
-            let roles: Vec<String> = assignment.role_names.iter().cloned().collect();
-            if let Err(diagnostic) = cx
-                .client
-                .add_project_api_key(&assignment.project_id, &created.id, &roles)
-                .await
-                .or_diagnose("Could not assign the new project API key", ERROR_ATTRS)
-            {
-                let diagnostic = diagnostic.at(AttributePath::attr("project_assignment").then_index(index + 1));
-                return Err(keep(state, done, diagnostic));
-            }
-            done.push(assignment.clone());
-        }
-        store_assignments(&mut state, blocks_form, done);
-        Ok(state)
+        Ok(state_from_held(&planned, &key, description, &held, false))
     }
 
     async fn read(
@@ -228,7 +217,13 @@ impl Resource for ProjectApiKey {
             return Ok(None);
         };
         recover::claim(&key.id);
-        Ok(Some(state_from_atlas(prior, &org_id, key)))
+        Ok(Some(state_from_atlas(
+            &prior,
+            &org_id,
+            key,
+            prior.private_key.clone(),
+            false,
+        )))
     }
 
     async fn update(
@@ -237,117 +232,28 @@ impl Resource for ProjectApiKey {
         prior: ProjectApiKeyState,
         planned: ProjectApiKeyState,
     ) -> Applied<ProjectApiKeyState> {
-        let org_id = org_of(cx, &prior).await?;
-        let api_key_id = prior.api_key_id().to_string();
-        recover::claim(&api_key_id);
-        let before: BTreeMap<String, BTreeSet<String>> = desired_assignments(&prior)
-            .into_iter()
-            .map(|a| (a.project_id, a.role_names))
-            .collect();
-        let after = desired_assignments(&planned);
-        // What Atlas holds, updated step by step, so a failure reports exactly what was done.
-        let mut current = before.clone();
-        let mut state = ProjectApiKeyState {
-            org_id: Some(org_id.clone()),
-            ..planned
+        recover::claim(prior.api_key_id());
+        let key = KeyFacts {
+            org_id: org_of(cx, &prior).await?,
+            api_key_id: prior.api_key_id().to_string(),
+            public_key: prior.public_key.clone(),
+            private_key: prior.private_key.clone(),
         };
-        let keep = |mut state: ProjectApiKeyState, current: &BTreeMap<String, BTreeSet<String>>, diagnostic| {
-            let reached: Vec<Assignment> = ordered(current, &desired_assignments(&state));
-            let blocks_form = !state.project_assignment.is_empty();
-            store_assignments(&mut state, blocks_form, reached);
-            Failed::keeping(state, diagnostic)
-        };
-
-        let wanted: BTreeSet<&str> = after.iter().map(|a| a.project_id.as_str()).collect();
-        for project_id in before.keys().filter(|p| !wanted.contains(p.as_str())) {
-            match cx.client.remove_project_api_key(project_id, &api_key_id).await {
-                // A project or assignment that no longer exists counts as unassigned.
-                Err(err) if err.is_not_found() || err.error_code() == Some("GROUP_NOT_FOUND") => {}
-                Err(err) => {
-                    let diagnostic = errors::diagnose(&err, "Could not unassign the project API key", ERROR_ATTRS);
-                    return Err(keep(state, &current, diagnostic));
-                }
-                Ok(()) => {}
-            }
-            current.remove(project_id);
+        // The refreshed prior state is what Atlas holds; the plan is what it should hold.
+        let mut held = Held::from_state(&prior);
+        let mut description = prior.description.clone();
+        let wanted_description = planned
+            .description
+            .as_deref()
+            .filter(|d| Some(*d) != description.as_deref());
+        let steps = changes(&held, &desired_assignments(&planned), wanted_description);
+        if let Err(diagnostic) = run(cx, &key, &mut held, &mut description, steps).await {
+            return Err(Failed::keeping(
+                state_from_held(&planned, &key, description, &held, false),
+                diagnostic,
+            ));
         }
-
-        let mut org_roles_wanted = None;
-        for (index, assignment) in after.iter().enumerate() {
-            let (org_roles, project_roles) = split_roles(&assignment.role_names);
-            if index == 0 {
-                let (prior_org_roles, _) = split_roles(before.get(&assignment.project_id).unwrap_or(&BTreeSet::new()));
-                if org_roles != prior_org_roles {
-                    org_roles_wanted = Some(org_roles.clone());
-                }
-            }
-            let prior_roles = current.get(&assignment.project_id).map(|roles| split_roles(roles).1);
-            let result = match prior_roles {
-                None => {
-                    let roles: Vec<String> = project_roles.iter().cloned().collect();
-                    cx.client
-                        .add_project_api_key(&assignment.project_id, &api_key_id, &roles)
-                        .await
-                        .or_diagnose("Could not assign the project API key", ERROR_ATTRS)
-                }
-                Some(prior_project_roles) if prior_project_roles != project_roles => {
-                    let request = atlas::UpdateProjectApiKey {
-                        desc: None,
-                        roles: Some(project_roles.iter().cloned().collect()),
-                    };
-                    cx.client
-                        .update_project_api_key_roles(&assignment.project_id, &api_key_id, &request)
-                        .await
-                        .map(|_| ())
-                        .or_diagnose("Could not change the roles of the project API key", ERROR_ATTRS)
-                }
-                Some(_) => Ok(()),
-            };
-            if let Err(diagnostic) = result {
-                let diagnostic = diagnostic.at(block_path(&state, index));
-                return Err(keep(state, &current, diagnostic));
-            }
-            let mut roles = project_roles;
-            roles.extend(
-                current
-                    .get(&assignment.project_id)
-                    .map(|r| split_roles(r).0)
-                    .unwrap_or_default(),
-            );
-            current.insert(assignment.project_id.clone(), roles);
-        }
-
-        let description_changed = prior.description != state.description;
-        if description_changed || org_roles_wanted.is_some() {
-            let roles = org_roles_wanted.clone().map(|roles| {
-                if roles.is_empty() {
-                    vec![IMPLICIT_ORG_ROLE.to_string()]
-                } else {
-                    roles.into_iter().collect()
-                }
-            });
-            let request = atlas::UpdateApiKey {
-                desc: if description_changed {
-                    state.description.clone()
-                } else {
-                    None
-                },
-                roles,
-            };
-            if let Err(diagnostic) = cx
-                .client
-                .update_api_key(&org_id, &api_key_id, &request)
-                .await
-                .or_diagnose("Could not update the project API key", ERROR_ATTRS)
-            {
-                if description_changed {
-                    state.description = prior.description.clone();
-                }
-                return Err(keep(state, &current, diagnostic));
-            }
-        }
-        state.private_key = prior.private_key;
-        Ok(state)
+        Ok(state_from_held(&planned, &key, description, &held, false))
     }
 
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: ProjectApiKeyState) -> Result<(), Diagnostics> {
@@ -365,7 +271,7 @@ impl Resource for ProjectApiKey {
         const SUMMARY: &str = "Could not import project API key";
         let (first, api_key_id) = import_id::object_id_pair(id, FORMATS)?;
         // The first part is a project when Atlas knows it as one, otherwise an organization.
-        let (org_id, project_id) = match cx.client.get_group(&first).await {
+        let (org_id, named_project) = match cx.client.get_group(&first).await {
             Ok(group) => (group.org_id, Some(first)),
             Err(err) if err.is_not_found() => (first, None),
             Err(err) => return Err(errors::diagnose(&err, SUMMARY, &[]).into()),
@@ -382,45 +288,27 @@ impl Resource for ProjectApiKey {
             )
             .into());
         };
-        let projects: BTreeSet<String> = key.roles.iter().filter_map(|r| r.group_id.clone()).collect();
-        let project_id = match (project_id, projects.iter().next()) {
-            (Some(project_id), _) => project_id,
-            (None, Some(lowest)) => {
-                if projects.len() > 1 {
-                    cx.warn(Diagnostic::warning(
-                        "Project chosen for the imported key",
-                        format!(
-                            "The key is assigned to {} projects; project_id was set to {lowest}. If your configuration \
-                             names another project first, import with `{{project_id}}-{api_key_id}` instead.",
-                            projects.len()
-                        ),
-                    ));
-                }
-                lowest.clone()
-            }
-            (None, None) => {
-                return Err(Diagnostic::error(
-                    SUMMARY,
-                    format!(
-                        "The API key {api_key_id} is not assigned to any project; manage it with mongodbatlas_api_key \
-                         instead."
-                    ),
-                )
-                .into())
-            }
+        let held = Held::from_key(&org_id, &key);
+        // The project named in the ID first; for the organization form, the lowest project id.
+        let Some(first_project) = named_project.or_else(|| held.projects.keys().next().cloned()) else {
+            return Err(Diagnostic::error(
+                SUMMARY,
+                format!(
+                    "The API key {api_key_id} is not assigned to any project; manage it with mongodbatlas_api_key \
+                     instead."
+                ),
+            )
+            .into());
         };
         cx.warn(secret::not_imported("private_key"));
-        let stub = ProjectApiKeyState {
-            project_id,
-            description: None,
-            role_names: None,
-            project_assignment: Vec::new(),
-            org_id: Some(org_id.clone()),
-            api_key_id: Some(api_key_id),
-            public_key: None,
-            private_key: None,
+        let template = ProjectApiKeyState {
+            project_assignment: vec![Assignment {
+                project_id: first_project,
+                role_names: BTreeSet::new(),
+            }],
+            ..ProjectApiKeyState::empty()
         };
-        Ok(state_from_atlas(stub, &org_id, key))
+        Ok(state_from_atlas(&template, &org_id, key, None, true))
     }
 }
 
@@ -428,6 +316,21 @@ impl ProjectApiKeyState {
     /// The key's id; empty only in a state that was never created.
     fn api_key_id(&self) -> &str {
         self.api_key_id.as_deref().unwrap_or_default()
+    }
+
+    /// A state with nothing set.
+    fn empty() -> Self {
+        ProjectApiKeyState {
+            id: None,
+            project_id: None,
+            description: None,
+            role_names: None,
+            project_assignment: Vec::new(),
+            org_id: None,
+            api_key_id: None,
+            public_key: None,
+            private_key: None,
+        }
     }
 }
 
@@ -478,6 +381,13 @@ fn validate_rules(config: &Value, diags: &mut Diagnostics) {
             _ => {}
         }
     }
+    if !role_names.is_null() && role_names.is_known() && config.get("project_id").is_null() {
+        diags.attribute_error(
+            AttributePath::attr("project_id"),
+            "Missing project",
+            "role_names gives the key's roles in project_id, so project_id must be set with it.",
+        );
+    }
     check_roles(role_names, true, &AttributePath::attr("role_names"), diags);
 
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
@@ -488,10 +398,11 @@ fn validate_rules(config: &Value, diags: &mut Diagnostics) {
             if let (Some(first), Some(resource_project)) = (block_project.as_str(), config.get("project_id").as_str()) {
                 if first != resource_project {
                     diags.attribute_error(
-                        path.clone().then_attr("project_id"),
-                        "First assignment must be the key's project",
+                        AttributePath::attr("project_id"),
+                        "project_id must be the first assignment's project",
                         format!(
-                            "The first project_assignment block must name the resource's project_id ({}), through which the key is created; it names {}.",
+                            "project_id ({}) must name the project of the first project_assignment block ({}), \
+                             through which the key is created. Leave project_id out to take the first block's.",
                             Quoted(resource_project),
                             Quoted(first)
                         ),
@@ -534,8 +445,10 @@ fn check_roles(roles: &Value, org_roles_allowed: bool, path: &AttributePath, dia
                 Some((
                     "ORG_READ_ONLY is not allowed here",
                     "Atlas gives a key created through a project an organization role of its own, so configuring \
-                     ORG_READ_ONLY could never match what Atlas reports. Leave it out; to give the key other \
-                     organization roles, list them in the first project_assignment block."
+                     ORG_READ_ONLY here could never match what Atlas reports. To give a key ORG_READ_ONLY, create \
+                     it with mongodbatlas_api_key and assign it to projects with \
+                     mongodbatlas_api_key_project_assignment; to give this key other organization roles, list them \
+                     in the first project_assignment block."
                         .to_string(),
                 ))
             } else if role.starts_with("ORG_") && !org_roles_allowed {
@@ -556,15 +469,320 @@ fn check_roles(roles: &Value, org_roles_allowed: bool, path: &AttributePath, dia
     }
 }
 
-/// The assignments a state asks for, in order: the blocks, or `role_names` in `project_id`.
+/// What every state of one key shares, whatever Atlas holds.
+struct KeyFacts {
+    org_id: String,
+    api_key_id: String,
+    public_key: Option<String>,
+    private_key: Option<Sensitive>,
+}
+
+/// What Atlas holds for a key: its organization roles and its roles in each assigned project.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Held {
+    org_roles: BTreeSet<String>,
+    /// Project id to the key's project roles there (never empty: a project without roles is
+    /// not assigned).
+    projects: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Held {
+    /// The roles of `key` as Atlas lists them: organization roles of `org_id`, project roles
+    /// by project.
+    fn from_key(org_id: &str, key: &atlas::ApiKey) -> Held {
+        let mut held = Held::default();
+        for role in &key.roles {
+            match (&role.group_id, &role.org_id) {
+                (Some(group_id), _) => {
+                    held.projects
+                        .entry(group_id.clone())
+                        .or_default()
+                        .insert(role.role_name.clone());
+                }
+                (None, Some(role_org)) if role_org == org_id => {
+                    held.org_roles.insert(role.role_name.clone());
+                }
+                _ => {}
+            }
+        }
+        held
+    }
+
+    /// What a refreshed state says Atlas holds. A state whose first block shows no
+    /// organization role hides the implicit one, so it is assumed.
+    fn from_state(state: &ProjectApiKeyState) -> Held {
+        let assignments = desired_assignments(state);
+        let mut held = Held::default();
+        for (index, assignment) in assignments.iter().enumerate() {
+            let (org_roles, project_roles) = split_roles(&assignment.role_names);
+            if index == 0 {
+                held.org_roles = org_roles;
+            }
+            if !project_roles.is_empty() {
+                held.projects.insert(assignment.project_id.clone(), project_roles);
+            }
+        }
+        if held.org_roles.is_empty() {
+            held.org_roles.insert(IMPLICIT_ORG_ROLE.to_string());
+        }
+        held
+    }
+}
+
+/// One call that moves what Atlas holds towards what the configuration asks.
+#[derive(Clone, Debug, PartialEq)]
+enum Change {
+    /// `DELETE /groups/{project_id}/apiKeys/{id}`.
+    Unassign { project_id: String },
+    /// `POST /groups/{project_id}/apiKeys/{id}` with the project roles; `index` is the block's.
+    Assign {
+        index: usize,
+        project_id: String,
+        roles: BTreeSet<String>,
+    },
+    /// `PATCH /groups/{project_id}/apiKeys/{id}` with the project roles; `index` is the block's.
+    SetProjectRoles {
+        index: usize,
+        project_id: String,
+        roles: BTreeSet<String>,
+    },
+    /// `PATCH /orgs/{org}/apiKeys/{id}` with the description and/or the organization roles.
+    UpdateKey {
+        description: Option<String>,
+        org_roles: Option<BTreeSet<String>>,
+    },
+}
+
+/// The calls that turn `current` into `desired` (blocks in order, the first holding the
+/// organization roles), plus a new `description` if one is given: unassignments first, then
+/// assignments and role changes in block order, then one update of the key itself. Empty when
+/// Atlas already holds what is asked, whatever the block order or form.
+fn changes(current: &Held, desired: &[Assignment], description: Option<&str>) -> Vec<Change> {
+    let mut steps = Vec::new();
+    let wanted: BTreeSet<&str> = desired.iter().map(|a| a.project_id.as_str()).collect();
+    for project_id in current.projects.keys().filter(|p| !wanted.contains(p.as_str())) {
+        steps.push(Change::Unassign {
+            project_id: project_id.clone(),
+        });
+    }
+    let mut org_roles = BTreeSet::new();
+    for (index, assignment) in desired.iter().enumerate() {
+        let (org, project_roles) = split_roles(&assignment.role_names);
+        if index == 0 {
+            org_roles = org;
+        }
+        let project_id = assignment.project_id.clone();
+        match current.projects.get(&assignment.project_id) {
+            // A block of only organization roles assigns nothing in its project.
+            _ if project_roles.is_empty() => {}
+            None => steps.push(Change::Assign {
+                index,
+                project_id,
+                roles: project_roles,
+            }),
+            Some(held) if *held != project_roles => steps.push(Change::SetProjectRoles {
+                index,
+                project_id,
+                roles: project_roles,
+            }),
+            Some(_) => {}
+        }
+    }
+    if org_roles.is_empty() {
+        org_roles.insert(IMPLICIT_ORG_ROLE.to_string());
+    }
+    let org_roles = (org_roles != current.org_roles).then_some(org_roles);
+    if description.is_some() || org_roles.is_some() {
+        steps.push(Change::UpdateKey {
+            description: description.map(str::to_string),
+            org_roles,
+        });
+    }
+    steps
+}
+
+/// Runs `steps` in order, updating `held` and `description` after each one Atlas accepted, so
+/// that on error they say exactly what Atlas holds. The error points at the block involved.
+async fn run(
+    cx: &Cx<atlas::Client>,
+    key: &KeyFacts,
+    held: &mut Held,
+    description: &mut Option<String>,
+    steps: Vec<Change>,
+) -> Result<(), Diagnostic> {
+    let id = key.api_key_id.as_str();
+    for step in steps {
+        match step {
+            Change::Unassign { project_id } => {
+                match cx.client.remove_project_api_key(&project_id, id).await {
+                    // A project or assignment that no longer exists counts as unassigned.
+                    Err(err) if err.is_not_found() || err.error_code() == Some("GROUP_NOT_FOUND") => {}
+                    Err(err) => {
+                        return Err(errors::diagnose(
+                            &err,
+                            "Could not unassign the project API key",
+                            ERROR_ATTRS,
+                        ))
+                    }
+                    Ok(()) => {}
+                }
+                held.projects.remove(&project_id);
+            }
+            Change::Assign {
+                index,
+                project_id,
+                roles,
+            } => {
+                let list: Vec<String> = roles.iter().cloned().collect();
+                cx.client
+                    .add_project_api_key(&project_id, id, &list)
+                    .await
+                    .or_diagnose("Could not assign the project API key", ERROR_ATTRS)
+                    .map_err(|diagnostic| diagnostic.at(block_path(index)))?;
+                held.projects.insert(project_id, roles);
+            }
+            Change::SetProjectRoles {
+                index,
+                project_id,
+                roles,
+            } => {
+                let request = atlas::UpdateProjectApiKey {
+                    desc: None,
+                    roles: Some(roles.iter().cloned().collect()),
+                };
+                cx.client
+                    .update_project_api_key_roles(&project_id, id, &request)
+                    .await
+                    .or_diagnose("Could not change the roles of the project API key", ERROR_ATTRS)
+                    .map_err(|diagnostic| diagnostic.at(block_path(index)))?;
+                held.projects.insert(project_id, roles);
+            }
+            Change::UpdateKey {
+                description: new_description,
+                org_roles,
+            } => {
+                let request = atlas::UpdateApiKey {
+                    desc: new_description.clone(),
+                    roles: org_roles.as_ref().map(|roles| roles.iter().cloned().collect()),
+                };
+                cx.client
+                    .update_api_key(&key.org_id, id, &request)
+                    .await
+                    .or_diagnose("Could not update the project API key", ERROR_ATTRS)?;
+                if let Some(new_description) = new_description {
+                    *description = Some(new_description);
+                }
+                if let Some(org_roles) = org_roles {
+                    held.org_roles = org_roles;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where an error about assignment `index` points: the block, or `role_names` in the
+/// one-project form (which has a single assignment).
+fn block_path(index: usize) -> AttributePath {
+    AttributePath::attr("project_assignment").then_index(index)
+}
+
+/// The state for a key as Atlas reports it, with `prior`'s private key (Atlas masks it after
+/// creation). `template` gives the form and the block order; `imported` shows every
+/// organization role but the implicit one.
+fn state_from_atlas(
+    template: &ProjectApiKeyState,
+    org_id: &str,
+    key: atlas::ApiKey,
+    private_key: Option<Sensitive>,
+    imported: bool,
+) -> ProjectApiKeyState {
+    let held = Held::from_key(org_id, &key);
+    let facts = KeyFacts {
+        org_id: org_id.to_string(),
+        api_key_id: key.id,
+        public_key: key.public_key,
+        private_key,
+    };
+    state_from_held(template, &facts, key.desc, &held, imported)
+}
+
+/// The state that shows `held`: the blocks of `template` in order with exactly the roles Atlas
+/// lists (a configured block whose project is not assigned is left out, except the first,
+/// which carries the organization roles), then every other assigned project, sorted. The first
+/// block's organization roles are all that Atlas lists, less the implicit role when `template`
+/// names no organization role (or the key is being imported). The one-project form is kept
+/// when `template` uses it and Atlas holds nothing beyond that project.
+fn state_from_held(
+    template: &ProjectApiKeyState,
+    key: &KeyFacts,
+    description: Option<String>,
+    held: &Held,
+    imported: bool,
+) -> ProjectApiKeyState {
+    let configured = desired_assignments(template);
+    let names_org_roles = configured
+        .first()
+        .is_some_and(|first| !split_roles(&first.role_names).0.is_empty());
+    let mut shown_org_roles = held.org_roles.clone();
+    if imported || !names_org_roles {
+        shown_org_roles.remove(IMPLICIT_ORG_ROLE);
+    }
+    let mut blocks: Vec<Assignment> = Vec::new();
+    for (index, assignment) in configured.iter().enumerate() {
+        let project_roles = held.projects.get(&assignment.project_id);
+        if index == 0 || project_roles.is_some() {
+            blocks.push(Assignment {
+                project_id: assignment.project_id.clone(),
+                role_names: project_roles.cloned().unwrap_or_default(),
+            });
+        }
+    }
+    let placed: BTreeSet<String> = blocks.iter().map(|a| a.project_id.clone()).collect();
+    for (project_id, roles) in &held.projects {
+        if !placed.contains(project_id) {
+            blocks.push(Assignment {
+                project_id: project_id.clone(),
+                role_names: roles.clone(),
+            });
+        }
+    }
+    if let Some(first) = blocks.first_mut() {
+        first.role_names.extend(shown_org_roles);
+    }
+    let one_project_form = template.project_assignment.is_empty() && template.role_names.is_some() && blocks.len() == 1;
+    let project_id = blocks.first().map(|first| first.project_id.clone());
+    let (role_names, project_assignment) = if one_project_form {
+        (blocks.pop().map(|only| only.role_names), Vec::new())
+    } else {
+        (None, blocks)
+    };
+    ProjectApiKeyState {
+        id: Some(format!("{}-{}", key.org_id, key.api_key_id)),
+        project_id,
+        description,
+        role_names,
+        project_assignment,
+        org_id: Some(key.org_id.clone()),
+        api_key_id: Some(key.api_key_id.clone()),
+        public_key: key.public_key.clone(),
+        private_key: key.private_key.clone(),
+    }
+}
+
+/// The assignments a state or plan asks for, in order: the blocks, or `role_names` in
+/// `project_id`.
 fn desired_assignments(state: &ProjectApiKeyState) -> Vec<Assignment> {
     if !state.project_assignment.is_empty() {
         return state.project_assignment.clone();
     }
-    vec![Assignment {
-        project_id: state.project_id.clone(),
-        role_names: state.role_names.clone().unwrap_or_default(),
-    }]
+    match (&state.project_id, &state.role_names) {
+        (Some(project_id), Some(role_names)) => vec![Assignment {
+            project_id: project_id.clone(),
+            role_names: role_names.clone(),
+        }],
+        _ => Vec::new(),
+    }
 }
 
 /// Splits roles into (organization roles, project roles).
@@ -572,137 +790,22 @@ fn split_roles(roles: &BTreeSet<String>) -> (BTreeSet<String>, BTreeSet<String>)
     roles.iter().cloned().partition(|role| role.starts_with("ORG_"))
 }
 
-/// Stores `reached` in the form the configuration uses: blocks, or `role_names` holding the
-/// roles in `project_id`.
-fn store_assignments(state: &mut ProjectApiKeyState, blocks_form: bool, reached: Vec<Assignment>) {
-    if blocks_form {
-        state.role_names = None;
-        state.project_assignment = reached;
-    } else {
-        state.role_names = reached
-            .into_iter()
-            .find(|a| a.project_id == state.project_id)
-            .map(|a| a.role_names);
-        state.project_assignment = Vec::new();
-    }
-}
-
-/// `current` in the order of `preferred`, then the rest by project id.
-fn ordered(current: &BTreeMap<String, BTreeSet<String>>, preferred: &[Assignment]) -> Vec<Assignment> {
-    let mut out: Vec<Assignment> = preferred
-        .iter()
-        .filter_map(|a| {
-            current.get(&a.project_id).map(|roles| Assignment {
-                project_id: a.project_id.clone(),
-                role_names: roles.clone(),
-            })
-        })
-        .collect();
-    let placed: BTreeSet<String> = out.iter().map(|a| a.project_id.clone()).collect();
-    for (project_id, roles) in current {
-        if !placed.contains(project_id) {
-            out.push(Assignment {
-                project_id: project_id.clone(),
-                role_names: roles.clone(),
-            });
-        }
-    }
-    out
-}
-
-fn block_path(state: &ProjectApiKeyState, index: usize) -> AttributePath {
-    if state.project_assignment.is_empty() {
-        AttributePath::attr("role_names")
-    } else {
-        AttributePath::attr("project_assignment").then_index(index)
-    }
-}
-
 /// The organization of the key: from state, else from the project.
 async fn org_of(cx: &Cx<atlas::Client>, state: &ProjectApiKeyState) -> Result<String, Diagnostics> {
     if let Some(org_id) = state.org_id.as_ref().filter(|o| !o.is_empty()) {
         return Ok(org_id.clone());
     }
+    let project_id = desired_assignments(state)
+        .first()
+        .map(|first| first.project_id.clone())
+        .or_else(|| state.project_id.clone())
+        .unwrap_or_default();
     let group = cx
         .client
-        .get_group(&state.project_id)
+        .get_group(&project_id)
         .await
         .or_diagnose("Could not find the project's organization", ERROR_ATTRS)?;
     Ok(group.org_id)
-}
-
-/// Rebuilds the state from the key as Atlas reports it, keeping the prior form: the prior
-/// block order (new projects appended by id), only the organization roles configured in the
-/// first assignment, and the private key Atlas no longer shows. A prior state with no
-/// description is an import stub, which takes `role_names` form for a single project and
-/// block form for several.
-fn state_from_atlas(prior: ProjectApiKeyState, org_id: &str, key: atlas::ApiKey) -> ProjectApiKeyState {
-    let mut by_project: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut org_roles = BTreeSet::new();
-    for role in &key.roles {
-        match (&role.group_id, &role.org_id) {
-            (Some(group_id), _) => {
-                by_project
-                    .entry(group_id.clone())
-                    .or_default()
-                    .insert(role.role_name.clone());
-            }
-            (None, Some(role_org)) if role_org == org_id => {
-                org_roles.insert(role.role_name.clone());
-            }
-            _ => {}
-        }
-    }
-    let imported = prior.description.is_none();
-    let configured_org_roles: BTreeSet<String> = if imported {
-        org_roles
-            .iter()
-            .filter(|r| *r != IMPLICIT_ORG_ROLE && *r != ORG_READ_ONLY)
-            .cloned()
-            .collect()
-    } else {
-        let first = desired_assignments(&prior)
-            .into_iter()
-            .next()
-            .map(|a| a.role_names)
-            .unwrap_or_default();
-        split_roles(&first).0.intersection(&org_roles).cloned().collect()
-    };
-    let mut preferred = desired_assignments(&prior);
-    if imported {
-        preferred = vec![Assignment {
-            project_id: prior.project_id.clone(),
-            role_names: BTreeSet::new(),
-        }];
-    }
-    let mut assignments = ordered(&by_project, &preferred);
-    if let Some(first) = assignments.iter_mut().find(|a| a.project_id == prior.project_id) {
-        first.role_names.extend(configured_org_roles.iter().cloned());
-    }
-    let blocks_form = if imported {
-        assignments.len() > 1
-    } else {
-        !prior.project_assignment.is_empty()
-    };
-    let (role_names, project_assignment) = if blocks_form {
-        (None, assignments)
-    } else {
-        let roles = assignments
-            .into_iter()
-            .find(|a| a.project_id == prior.project_id)
-            .map(|a| a.role_names);
-        (Some(roles.unwrap_or_default()), Vec::new())
-    };
-    ProjectApiKeyState {
-        project_id: prior.project_id,
-        description: key.desc,
-        role_names,
-        project_assignment,
-        org_id: Some(org_id.to_string()),
-        api_key_id: Some(key.id),
-        public_key: key.public_key,
-        private_key: prior.private_key,
-    }
 }
 
 #[cfg(test)]
@@ -761,5 +864,255 @@ mod tests {
             &org_only,
             &key("twin", &[("ORG_READ_ONLY", None)])
         ));
+    }
+
+    fn set(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn block(project_id: &str, roles: &[&str]) -> Assignment {
+        Assignment {
+            project_id: project_id.to_string(),
+            role_names: set(roles),
+        }
+    }
+
+    fn held(org_roles: &[&str], projects: &[(&str, &[&str])]) -> Held {
+        Held {
+            org_roles: set(org_roles),
+            projects: projects.iter().map(|(p, roles)| (p.to_string(), set(roles))).collect(),
+        }
+    }
+
+    const P1: &str = "5d09d6a59ccf6445652a4441";
+    const P2: &str = "5d09d6a59ccf6445652a4442";
+    const P3: &str = "5d09d6a59ccf6445652a4443";
+
+    #[test]
+    fn changes_table() {
+        let assign = |index, project_id: &str, roles: &[&str]| Change::Assign {
+            index,
+            project_id: project_id.to_string(),
+            roles: set(roles),
+        };
+        type Case<'a> = (&'a str, Held, Vec<Assignment>, Option<&'a str>, Vec<Change>);
+        let cases: Vec<Case> = vec![
+            (
+                "nothing to do",
+                held(&["ORG_MEMBER"], &[(P1, &["GROUP_OWNER"])]),
+                vec![block(P1, &["GROUP_OWNER"])],
+                None,
+                vec![],
+            ),
+            (
+                "reordering blocks costs nothing",
+                held(
+                    &["ORG_BILLING_ADMIN"],
+                    &[(P1, &["GROUP_OWNER"]), (P2, &["GROUP_READ_ONLY"])],
+                ),
+                vec![
+                    block(P2, &["GROUP_READ_ONLY", "ORG_BILLING_ADMIN"]),
+                    block(P1, &["GROUP_OWNER"]),
+                ],
+                None,
+                vec![],
+            ),
+            (
+                "unassigned outside terraform: assigned again with one POST",
+                held(&["ORG_MEMBER"], &[]),
+                vec![block(P1, &["GROUP_OWNER"])],
+                None,
+                vec![assign(0, P1, &["GROUP_OWNER"])],
+            ),
+            (
+                "an outside organization role is removed",
+                held(&["ORG_MEMBER", "ORG_OWNER"], &[(P1, &["GROUP_OWNER"])]),
+                vec![block(P1, &["GROUP_OWNER"])],
+                None,
+                vec![Change::UpdateKey {
+                    description: None,
+                    org_roles: Some(set(&["ORG_MEMBER"])),
+                }],
+            ),
+            (
+                "unassign first, then assign and change roles in block order, then the key",
+                held(&["ORG_MEMBER"], &[(P1, &["GROUP_OWNER"]), (P3, &["GROUP_OWNER"])]),
+                vec![
+                    block(P1, &["GROUP_READ_ONLY", "ORG_BILLING_ADMIN"]),
+                    block(P2, &["GROUP_OWNER"]),
+                ],
+                Some("renamed"),
+                vec![
+                    Change::Unassign {
+                        project_id: P3.to_string(),
+                    },
+                    Change::SetProjectRoles {
+                        index: 0,
+                        project_id: P1.to_string(),
+                        roles: set(&["GROUP_READ_ONLY"]),
+                    },
+                    assign(1, P2, &["GROUP_OWNER"]),
+                    Change::UpdateKey {
+                        description: Some("renamed".to_string()),
+                        org_roles: Some(set(&["ORG_BILLING_ADMIN"])),
+                    },
+                ],
+            ),
+            (
+                "a first block of only organization roles assigns nothing",
+                held(&["ORG_BILLING_ADMIN"], &[]),
+                vec![block(P1, &["ORG_BILLING_ADMIN"])],
+                None,
+                vec![],
+            ),
+        ];
+        for (name, current, desired, description, expected) in cases {
+            assert_eq!(changes(&current, &desired, description), expected, "{name}");
+        }
+    }
+
+    fn facts() -> KeyFacts {
+        KeyFacts {
+            org_id: "5d09d6a59ccf6445652a444a".to_string(),
+            api_key_id: "6576974933969669aaaaaaaa".to_string(),
+            public_key: Some("zmmrboas".to_string()),
+            private_key: None,
+        }
+    }
+
+    fn one_project(project_id: &str, roles: &[&str]) -> ProjectApiKeyState {
+        ProjectApiKeyState {
+            project_id: Some(project_id.to_string()),
+            role_names: Some(set(roles)),
+            ..ProjectApiKeyState::empty()
+        }
+    }
+
+    fn blocks(assignments: Vec<Assignment>) -> ProjectApiKeyState {
+        ProjectApiKeyState {
+            project_assignment: assignments,
+            ..ProjectApiKeyState::empty()
+        }
+    }
+
+    #[test]
+    fn state_from_held_table() {
+        type Case<'a> = (
+            &'a str,
+            ProjectApiKeyState,
+            Held,
+            bool,
+            Option<Vec<&'a str>>,
+            Vec<Assignment>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "one project, implicit role hidden",
+                one_project(P1, &["GROUP_OWNER"]),
+                held(&["ORG_MEMBER"], &[(P1, &["GROUP_OWNER"])]),
+                false,
+                Some(vec!["GROUP_OWNER"]),
+                vec![],
+            ),
+            (
+                "one project with an outside organization role shows it",
+                one_project(P1, &["GROUP_OWNER"]),
+                held(&["ORG_MEMBER", "ORG_OWNER"], &[(P1, &["GROUP_OWNER"])]),
+                false,
+                Some(vec!["GROUP_OWNER", "ORG_OWNER"]),
+                vec![],
+            ),
+            (
+                "one project unassigned outside terraform",
+                one_project(P1, &["GROUP_OWNER"]),
+                held(&["ORG_MEMBER"], &[]),
+                false,
+                Some(vec![]),
+                vec![],
+            ),
+            (
+                "one project assigned elsewhere too becomes blocks",
+                one_project(P1, &["GROUP_OWNER"]),
+                held(&["ORG_MEMBER"], &[(P1, &["GROUP_OWNER"]), (P2, &["GROUP_READ_ONLY"])]),
+                false,
+                None,
+                vec![block(P1, &["GROUP_OWNER"]), block(P2, &["GROUP_READ_ONLY"])],
+            ),
+            (
+                "configured order first, then others sorted; configured org roles shown whole",
+                blocks(vec![
+                    block(P3, &["GROUP_OWNER", "ORG_BILLING_ADMIN"]),
+                    block(P1, &["GROUP_OWNER"]),
+                ]),
+                held(
+                    &["ORG_BILLING_ADMIN", "ORG_OWNER"],
+                    &[
+                        (P1, &["GROUP_OWNER"]),
+                        (P2, &["GROUP_OWNER"]),
+                        (P3, &["GROUP_READ_ONLY"]),
+                    ],
+                ),
+                false,
+                None,
+                vec![
+                    block(P3, &["GROUP_READ_ONLY", "ORG_BILLING_ADMIN", "ORG_OWNER"]),
+                    block(P1, &["GROUP_OWNER"]),
+                    block(P2, &["GROUP_OWNER"]),
+                ],
+            ),
+            (
+                "a configured project that lost its assignment is left out",
+                blocks(vec![block(P1, &["GROUP_OWNER"]), block(P2, &["GROUP_OWNER"])]),
+                held(&["ORG_MEMBER"], &[(P1, &["GROUP_OWNER"])]),
+                false,
+                None,
+                vec![block(P1, &["GROUP_OWNER"])],
+            ),
+            (
+                "import: the named project first, the rest sorted, implicit role hidden",
+                blocks(vec![block(P2, &[])]),
+                held(
+                    &["ORG_MEMBER", "ORG_OWNER"],
+                    &[(P1, &["GROUP_OWNER"]), (P2, &["GROUP_READ_ONLY"])],
+                ),
+                true,
+                None,
+                vec![
+                    block(P2, &["GROUP_READ_ONLY", "ORG_OWNER"]),
+                    block(P1, &["GROUP_OWNER"]),
+                ],
+            ),
+        ];
+        for (name, template, held, imported, role_names, expected_blocks) in cases {
+            let state = state_from_held(&template, &facts(), Some("d".to_string()), &held, imported);
+            assert_eq!(state.role_names, role_names.map(|roles| set(&roles)), "{name}");
+            assert_eq!(state.project_assignment, expected_blocks, "{name}");
+            assert_eq!(
+                state.id.as_deref(),
+                Some("5d09d6a59ccf6445652a444a-6576974933969669aaaaaaaa"),
+                "{name}"
+            );
+            let first = state.project_assignment.first().map(|b| b.project_id.clone());
+            assert_eq!(state.project_id, first.or(template.project_id.clone()), "{name}");
+        }
+    }
+
+    #[test]
+    fn held_from_state_assumes_the_hidden_implicit_role() {
+        let state = one_project(P1, &["GROUP_OWNER"]);
+        assert_eq!(
+            Held::from_state(&state),
+            held(&["ORG_MEMBER"], &[(P1, &["GROUP_OWNER"])])
+        );
+        let state = blocks(vec![block(P1, &["ORG_OWNER"]), block(P2, &["GROUP_OWNER"])]);
+        assert_eq!(
+            Held::from_state(&state),
+            held(&["ORG_OWNER"], &[(P2, &["GROUP_OWNER"])])
+        );
+        // What a refresh shows, read back, plans no change.
+        let atlas = held(&["ORG_MEMBER"], &[(P1, &["GROUP_OWNER"]), (P2, &["GROUP_READ_ONLY"])]);
+        let template = blocks(vec![block(P2, &["GROUP_READ_ONLY"]), block(P1, &["GROUP_OWNER"])]);
+        let shown = state_from_held(&template, &facts(), None, &atlas, false);
+        assert!(changes(&Held::from_state(&shown), &desired_assignments(&template), None).is_empty());
     }
 }
