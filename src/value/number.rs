@@ -154,6 +154,12 @@ impl From<i64> for Number {
     }
 }
 
+impl From<u64> for Number {
+    fn from(uint: u64) -> Number {
+        Number::UInt(uint)
+    }
+}
+
 fn float_to_int(float: f64) -> Option<i128> {
     // Every f64 with no fraction below 2^127 converts exactly.
     if float.fract() == 0.0 && float.abs() < 1.7e38 {
