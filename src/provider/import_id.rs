@@ -31,7 +31,14 @@ pub fn object_id_slash_name(id: &str, formats: &str) -> Result<(String, String),
         {
             Ok((first.to_string(), second.to_string()))
         }
-        _ => Err(malformed(id, formats)),
+        _ => Err(Diagnostic::error(
+            "Invalid import ID",
+            format!(
+                "The import ID {} is not in the expected format. Use {formats}, where the project ID is 24 \
+                 hexadecimal characters.",
+                Quoted(id)
+            ),
+        )),
     }
 }
 

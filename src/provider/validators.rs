@@ -25,7 +25,7 @@ pub fn roles_with_prefix(prefix: &'static str, why: &'static str) -> Validator {
     Validator::new(RolePrefix { prefix, why })
 }
 
-/// Every element of a set is a role name: a non-empty word without spaces.
+/// Every element of a set is a role name: an upper-case word such as `GROUP_OWNER`.
 pub fn role_names() -> Validator {
     Validator::new(RoleNames)
 }
@@ -78,18 +78,26 @@ struct RoleNames;
 
 impl Check for RoleNames {
     fn describe(&self) -> String {
-        "each value is a role name without spaces".to_string()
+        "each value is an upper-case role name such as `GROUP_OWNER`".to_string()
     }
 
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
-        let offending = strings(value).filter(|text| text.is_empty() || text.chars().any(char::is_whitespace));
+        let offending = strings(value).filter(|text| !is_role_name(text));
         report_elements(offending, path, "Invalid role", diags, |text| {
             format!(
-                "{} in {path} is not a role name: role names are words like GROUP_OWNER, without spaces.",
+                "{} in {path} is not a role name: role names are upper-case words like GROUP_OWNER, without spaces.",
                 Quoted(text)
             )
         });
     }
+}
+
+/// True for Atlas's role-name shape: upper-case letters, digits and `_`, starting with a letter.
+fn is_role_name(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_uppercase())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// The string elements of a list or set.
@@ -141,10 +149,11 @@ mod tests {
             (
                 "a role name with a space",
                 &names,
-                roles(&["A B", ""]),
+                roles(&["A B", "", "group_owner"]),
                 vec![
-                    "\"A B\" in role_names is not a role name: role names are words like GROUP_OWNER, without spaces.",
-                    "\"\" in role_names is not a role name: role names are words like GROUP_OWNER, without spaces.",
+                    "\"A B\" in role_names is not a role name: role names are upper-case words like GROUP_OWNER, without spaces.",
+                    "\"\" in role_names is not a role name: role names are upper-case words like GROUP_OWNER, without spaces.",
+                    "\"group_owner\" in role_names is not a role name: role names are upper-case words like GROUP_OWNER, without spaces.",
                 ],
             ),
         ];
@@ -178,6 +187,9 @@ mod tests {
             roles_with_prefix("ORG_", "x").describe(),
             "each value starts with `ORG_`"
         );
-        assert_eq!(role_names().describe(), "each value is a role name without spaces");
+        assert_eq!(
+            role_names().describe(),
+            "each value is an upper-case role name such as `GROUP_OWNER`"
+        );
     }
 }

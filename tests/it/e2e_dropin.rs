@@ -132,6 +132,25 @@ fn a_two_project_key_imported_converges_with_blocks_in_another_order() {
 }
 
 #[test]
+fn importing_through_a_project_the_key_is_not_assigned_to_is_refused() {
+    let world = World::new();
+    let mut p: Vec<String> = (0..3).map(|i| world.project_id(i)).collect();
+    p.sort();
+    world.write(&official_form("lonely", &[(&p[0], r#"["GROUP_OWNER"]"#)]));
+    world.apply();
+    let id = values(&world)["api_key_id"].as_str().expect("api_key_id").to_string();
+    let fresh = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(world.dir.path().join("main.tf"), fresh.path().join("main.tf")).expect("copy main.tf");
+    let import_id = format!("{}-{id}", p[2]);
+    let run = world.terraform_in(
+        fresh.path(),
+        &["import", "-no-color", "mongodbatlas_project_api_key.k", &import_id],
+    );
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert!(run.output().contains("is not assigned to project"), "{}", run.output());
+}
+
+#[test]
 fn a_one_project_key_unassigned_outside_is_assigned_again_with_one_post() {
     let world = World::new();
     let p0 = world.project_id(0);

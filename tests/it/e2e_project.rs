@@ -359,6 +359,8 @@ fn project_api_key_rules_fail_at_plan_time() {
             "role_names gives the key's roles in project_id",
         ),
         (multi(p0, "d", &[(p0, r#"["GROUP_OWNER"]"#), (p1, r#"["ORG_BILLING_ADMIN"]"#)]), "only in the first"),
+        (multi(p0, "d", &[(p0, r#"["ORG_BILLING_ADMIN"]"#)]), "A project role is needed"),
+        (multi(p0, "d", &[(p0, r#"["group_owner"]"#)]), "upper-case words"),
         (multi(p0, "d", &[(p0, r#"["ORG_READ_ONLY", "GROUP_OWNER"]"#)]), "ORG_READ_ONLY is not allowed"),
         (multi(p0, "d", &[(p0, r#"["GROUP_OWNER"]"#), (p0, r#"["GROUP_READ_ONLY"]"#)]), "already assigned"),
         (multi(p0, "d", &[]), "Set either role_names"),

@@ -289,6 +289,16 @@ impl Resource for ProjectApiKey {
             .into());
         };
         let held = Held::from_key(&org_id, &key);
+        if let Some(project) = named_project.as_ref().filter(|p| !held.projects.contains_key(*p)) {
+            return Err(Diagnostic::error(
+                SUMMARY,
+                format!(
+                    "The API key {api_key_id} is not assigned to project {project}. Import it with \
+                     `{org_id}-{api_key_id}` or with a project it is assigned to."
+                ),
+            )
+            .into());
+        }
         // The project named in the ID first; for the organization form, the lowest project id.
         let Some(first_project) = named_project.or_else(|| held.projects.keys().next().cloned()) else {
             return Err(Diagnostic::error(
@@ -435,6 +445,24 @@ fn validate_rules(config: &Value, diags: &mut Diagnostics) {
 const ROLE_ERRORS_REPORTED: usize = 10;
 
 fn check_roles(roles: &Value, org_roles_allowed: bool, path: &AttributePath, diags: &mut Diagnostics) {
+    let names: Vec<&str> = roles
+        .as_elements()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let all_known = roles
+        .as_elements()
+        .is_some_and(|elements| elements.iter().all(Value::is_known));
+    if all_known && !names.is_empty() && names.iter().all(|role| role.starts_with("ORG_")) {
+        diags.attribute_error(
+            path.clone(),
+            "A project role is needed",
+            "Atlas assigns a key to a project only with at least one project role (such as GROUP_READ_ONLY), so \
+             every set of roles here needs one besides any organization roles. To give a key organization roles \
+             only, use mongodbatlas_api_key.",
+        );
+    }
     let problems = roles
         .as_elements()
         .unwrap_or_default()
@@ -446,8 +474,9 @@ fn check_roles(roles: &Value, org_roles_allowed: bool, path: &AttributePath, dia
                     "ORG_READ_ONLY is not allowed here",
                     "Atlas gives a key created through a project an organization role of its own, so configuring \
                      ORG_READ_ONLY here could never match what Atlas reports. To give a key ORG_READ_ONLY, create \
-                     it with mongodbatlas_api_key and assign it to projects with \
-                     mongodbatlas_api_key_project_assignment; to give this key other organization roles, list them \
+                     it with mongodbatlas_api_key (project assignments for such keys get their own resource, \
+                     mongodbatlas_api_key_project_assignment, in a coming release); to give this key other \
+                     organization roles, list them \
                      in the first project_assignment block."
                         .to_string(),
                 ))
