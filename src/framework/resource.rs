@@ -545,8 +545,8 @@ mod tests {
     use super::*;
     use crate::framework::schema::{string, Block, NestedBlock};
 
-    /// A resource whose only behaviour is its upgrade: `UPGRADE` renames `legacy` to `name`
-    /// when the state is from version 0.
+    /// A resource whose only behaviour is its upgrade: a version-0 state keeps the name in
+    /// `note`, and the upgrade moves it to `name`.
     struct Fake;
 
     #[derive(Serialize, Deserialize)]
