@@ -3,8 +3,9 @@
 //! Resources work on typed state (serde structs, null and unknown as `None`); the
 //! adapters here turn them into the value-level [`DynResource`] and [`DynDataSource`]
 //! the protocol layer calls, adding schema validation, the generic plan rules and the
-//! "never lose what was created" rule for applies. Import is an optional capability:
-//! the default `import` says the type cannot be imported.
+//! "never lose what was created" rule for applies. Import and state upgrade are optional
+//! capabilities: the default `import` says the type cannot be imported, and the default
+//! `upgrade` keeps the stored state as it is.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::plan::{plan_change, Plan};
-use crate::framework::schema::{validate_config, Schema};
+use crate::framework::schema::{validate_config, Nesting, Schema};
 use crate::value::{self, AttributePath, Type, Value};
 
 /// Per-call context: the configured provider client, the call's cancellation, and the
@@ -120,7 +121,7 @@ pub type Applied<S> = Result<S, Failed<S>>;
 /// A managed resource with typed state.
 ///
 /// Optional capabilities have defaults: `validate` and `modify_plan` do nothing more than the
-/// schema declares, and `import` is unsupported.
+/// schema declares, `import` is unsupported, and `upgrade` keeps the stored state.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
     type Client: Send + Sync + 'static;
@@ -156,6 +157,24 @@ pub trait Resource: Send + Sync + 'static {
         )
         .into())
     }
+
+    /// Brings a stored state into the current schema's shape. Terraform asks for it for every
+    /// resource in state on every run, also when nothing changed, before the first `read`, so
+    /// it must leave a state already in the current shape as it is.
+    ///
+    /// `stored` is the JSON Terraform kept in `terraform.tfstate`, decoded as the current
+    /// schema's type the lenient way: attributes the type lacks are dropped, missing ones are
+    /// null, and a list or set of blocks is never null (empty instead). `version` is the schema
+    /// version it was written under, never above [`Schema::version`]. States another provider
+    /// wrote under the same type name (the official provider's) arrive here too; fill what can
+    /// be computed from the state alone and leave the rest null for `read`.
+    ///
+    /// Pure: no remote calls (Terraform may ask before the provider is configured). The result
+    /// must decode as [`Resource::State`], or the upgrade fails with a diagnostic. The default
+    /// keeps `stored`.
+    fn upgrade(_version: i64, stored: Value) -> Result<Value, Diagnostics> {
+        Ok(stored)
+    }
 }
 
 /// A data source with typed config and state.
@@ -186,6 +205,10 @@ pub trait DynResource<C>: Send + Sync {
     /// The refreshed state; null when the object is gone; `prior` on errors.
     async fn read(&self, cx: &Cx<C>, prior: &Value) -> (Value, Diagnostics);
     async fn import(&self, cx: &Cx<C>, id: &str) -> (Value, Diagnostics);
+    /// The stored state `stored` (Terraform's JSON decoded leniently as [`DynResource::value_type`],
+    /// written under schema `version`) in the current schema; see [`Resource::upgrade`]. A null
+    /// `stored` stays null. Errors when the upgraded state does not fit the state type.
+    fn upgrade(&self, version: i64, stored: Value) -> Result<Value, Diagnostics>;
 }
 
 /// The value-level view of a data source.
@@ -337,6 +360,28 @@ impl<R: Resource> DynResource<R::Client> for ResourceAdapter<R> {
             Err(diags) => self.encode(cx, None, diags, &Value::Null),
         }
     }
+
+    fn upgrade(&self, version: i64, stored: Value) -> Result<Value, Diagnostics> {
+        if stored.is_null() {
+            return Ok(stored);
+        }
+        let upgraded = R::upgrade(version, with_empty_blocks(&self.schema, stored))?;
+        // Checked here, so a state that cannot work fails now with its path rather than at
+        // the first read as "Could not decode the prior state".
+        if let Err(err) = value::from_value::<R::State>(&upgraded) {
+            return Err(Diagnostic::error(
+                "Could not upgrade the stored state",
+                format!(
+                    "The stored state of this {} (schema version {version}) does not fit this provider's schema: {err}. \
+                     If it was edited by hand or written by another provider, remove it with `terraform state rm` \
+                     and import the object again.",
+                    R::NAME
+                ),
+            )
+            .into());
+        }
+        Ok(upgraded)
+    }
 }
 
 impl<R: Resource> ResourceAdapter<R> {
@@ -416,6 +461,25 @@ fn validate_with(schema: &Schema, config: &Value, checks: fn(&Value, &mut Diagno
     diags
 }
 
+/// `stored` with every null list or set of blocks made empty: Terraform wants "no blocks" as an
+/// empty collection, never null, and a state written without the block has none.
+fn with_empty_blocks(schema: &Schema, mut stored: Value) -> Value {
+    if let Value::Object(fields) = &mut stored {
+        for block in &schema.block.blocks {
+            let empty = match block.nesting {
+                Nesting::List => Value::List(Vec::new()),
+                Nesting::Set => Value::Set(Vec::new()),
+                Nesting::Single => continue,
+            };
+            let slot = fields.entry(block.name.clone()).or_default();
+            if slot.is_null() {
+                *slot = empty;
+            }
+        }
+    }
+    stored
+}
+
 fn decode<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T, Diagnostic> {
     value::from_value(value).map_err(|err| Diagnostic::bug(format!("Could not decode the {what}"), err))
 }
@@ -473,5 +537,117 @@ fn sample(ty: &Type) -> Value {
         ),
         #[allow(unreachable_patterns)]
         _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::schema::{string, Block, NestedBlock};
+
+    /// A resource whose only behaviour is its upgrade: a version-0 state keeps the name in
+    /// `note`, and the upgrade moves it to `name`.
+    struct Fake;
+
+    #[derive(Serialize, Deserialize)]
+    struct FakeState {
+        name: String,
+        #[serde(default)]
+        items: Vec<FakeItem>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct FakeItem {
+        key: String,
+    }
+
+    fn unused<T>() -> T {
+        unreachable!("only upgrade is exercised")
+    }
+
+    #[async_trait]
+    impl Resource for Fake {
+        type Client = ();
+        type State = FakeState;
+        const NAME: &'static str = "fake";
+
+        fn schema() -> Schema {
+            let mut schema = Schema::new("fake")
+                .attributes([string("name").required(), string("note").optional()])
+                .block(NestedBlock::list(
+                    "items",
+                    Block::new("item").attributes([string("key").required()]),
+                ));
+            schema.version = 1;
+            schema
+        }
+
+        fn upgrade(version: i64, mut stored: Value) -> Result<Value, Diagnostics> {
+            if version == 0 {
+                let note = stored.get("note").clone();
+                if let Some(name) = stored.get_mut("name") {
+                    *name = note;
+                }
+            }
+            Ok(stored)
+        }
+
+        async fn create(&self, _: &Cx<()>, _: FakeState) -> Applied<FakeState> {
+            unused()
+        }
+        async fn read(&self, _: &Cx<()>, _: FakeState) -> Result<Option<FakeState>, Diagnostics> {
+            unused()
+        }
+        async fn update(&self, _: &Cx<()>, _: FakeState, _: FakeState) -> Applied<FakeState> {
+            unused()
+        }
+        async fn delete(&self, _: &Cx<()>, _: FakeState) -> Result<(), Diagnostics> {
+            unused()
+        }
+    }
+
+    fn stored(name: Value, note: Value, items: Value) -> Value {
+        Value::object([("name", name), ("note", note), ("items", items)])
+    }
+
+    #[test]
+    fn upgrade_runs_the_resources_rule_for_its_version() {
+        let fake = resource(Fake);
+        let old = stored(Value::string("old"), Value::string("new"), Value::List(Vec::new()));
+        let upgraded = fake.upgrade(0, old.clone()).unwrap();
+        assert_eq!(upgraded.get("name"), &Value::string("new"));
+        assert_eq!(
+            fake.upgrade(1, old.clone()).unwrap(),
+            old,
+            "the current version is kept"
+        );
+    }
+
+    #[test]
+    fn upgrade_makes_null_blocks_empty_and_keeps_null_state_null() {
+        let fake = resource(Fake);
+        let without_blocks = Value::object([("name", Value::string("n"))]);
+        let upgraded = fake.upgrade(1, without_blocks).unwrap();
+        assert_eq!(upgraded.get("items"), &Value::List(Vec::new()));
+        let null_blocks = stored(Value::string("n"), Value::Null, Value::Null);
+        assert_eq!(
+            fake.upgrade(1, null_blocks).unwrap().get("items"),
+            &Value::List(Vec::new())
+        );
+        assert_eq!(fake.upgrade(1, Value::Null).unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn upgrade_fails_with_the_path_when_the_result_is_no_state() {
+        let fake = resource(Fake);
+        // Version 0 moves the null note into the required name.
+        let diags = fake
+            .upgrade(0, stored(Value::string("n"), Value::Null, Value::List(Vec::new())))
+            .unwrap_err();
+        let diagnostic = diags.iter().next().expect("one diagnostic");
+        assert_eq!(diagnostic.summary, "Could not upgrade the stored state");
+        assert!(diagnostic.detail.contains("name"), "{}", diagnostic.detail);
+        assert!(diagnostic.detail.contains("schema version 0"), "{}", diagnostic.detail);
+        assert!(diags.has_errors());
     }
 }

@@ -210,8 +210,10 @@ impl<P: Provider> ProviderService<P> {
         off_runtime(move || validated(request.config.as_ref(), source.value_type(), |c| source.validate(c))).await
     }
 
-    /// Reads stored state in this provider's schema. No type has needed a migration yet, so the
-    /// JSON Terraform stored decodes as it is, unless a newer provider wrote it.
+    /// The stored state in the current schema: the JSON Terraform kept, decoded leniently as the
+    /// current type, then brought into shape by the resource's upgrade (states the official
+    /// provider wrote under the same type name included). A state from a newer schema version
+    /// is refused, as is Terraform 0.11's flatmap.
     async fn upgrade(&self, request: Arc<pb::upgrade_resource_state::Request>) -> Answer<pb::DynamicValue> {
         let resource = self.resource(&request.type_name)?;
         let version = resource.schema().version;
@@ -226,7 +228,8 @@ impl<P: Provider> ProviderService<P> {
             .into());
         }
         off_runtime(move || {
-            let state = convert::raw_state(request.raw_state.as_ref(), resource.value_type())?;
+            let stored = convert::raw_state(request.raw_state.as_ref(), resource.value_type())?;
+            let state = resource.upgrade(request.version, stored)?;
             let upgraded = convert::to_dynamic_value(&state, resource.value_type(), "upgraded state")?;
             Ok((upgraded, Diagnostics::new()))
         })

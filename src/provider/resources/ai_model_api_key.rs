@@ -6,6 +6,8 @@
 //! Atlas returns `secret` only in the create response, so it is kept from then on and is
 //! null after an import. Unlike the official provider, only a 404 removes the key from state
 //! and only a 404 on delete counts as already deleted: every other failure is an error.
+//! The official provider's state (plugin framework, schema version 0, no `id`) has exactly
+//! these attributes, so the default upgrade, which keeps the stored state, takes it over.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

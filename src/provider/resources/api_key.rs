@@ -5,6 +5,11 @@
 //! Atlas returns the private key only from POST, so Read keeps the value already in state,
 //! and an imported key has a null private key. A key may also hold project roles (it can be
 //! assigned to projects elsewhere); `role_names` holds only this organization's roles.
+//!
+//! State written by the official provider (SDKv2, schema version 0, the same attributes plus
+//! `id` in its encoded form) upgrades in place: [`upgraded`] replaces that `id` with ours,
+//! `{org_id}-{api_key_id}`, taking either part from the encoded one when the attribute is
+//! missing. Our own states from before the `id` attribute get it the same way.
 
 use std::collections::BTreeSet;
 
@@ -16,6 +21,9 @@ use crate::framework::{count, length, string, string_set, Applied, Cx, Diagnosti
 use crate::provider::errors::OrDiagnose;
 use crate::provider::validators::{self, MAX_ROLES};
 use crate::provider::{import_id, recover, secret};
+use crate::value::Value;
+
+use super::upgrade;
 
 /// The resource type.
 pub struct ApiKey;
@@ -81,6 +89,10 @@ impl Resource for ApiKey {
                 .use_state_for_unknown()
                 .doc("Private part of the key. Atlas returns it only when the key is created; it is null for imported keys."),
         ])
+    }
+
+    fn upgrade(_version: i64, stored: Value) -> Result<Value, Diagnostics> {
+        Ok(upgraded(stored))
     }
 
     async fn create(&self, cx: &Cx<atlas::Client>, planned: ApiKeyState) -> Applied<ApiKeyState> {
@@ -220,6 +232,25 @@ fn state_from_atlas(org_id: &str, key: atlas::ApiKey, private_key: Option<Sensit
     }
 }
 
+/// A stored state in the current shape (every version so far is 0, so shapes differ only by
+/// content): `api_key_id` and `org_id` as stored, or taken from the official provider's encoded
+/// `id` when missing, and `id` set to ours, `{org_id}-{api_key_id}` (null when a part is still
+/// unknown). Attributes the official provider has and we do not were already dropped.
+fn upgraded(mut stored: Value) -> Value {
+    let stored_id = upgrade::text(&stored, "id");
+    let from_id = |key| stored_id.as_deref().and_then(|id| upgrade::official_id_part(id, key));
+    let api_key_id = upgrade::text(&stored, "api_key_id").or_else(|| from_id("api_key_id"));
+    let org_id = upgrade::text(&stored, "org_id").or_else(|| from_id("org_id"));
+    let id = upgrade::key_id(org_id.as_deref(), api_key_id.as_deref());
+    for (name, value) in [("api_key_id", api_key_id), ("org_id", org_id)] {
+        if let Some(value) = value {
+            upgrade::set(&mut stored, name, Value::string(value));
+        }
+    }
+    upgrade::set(&mut stored, "id", id);
+    stored
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +327,82 @@ mod tests {
             &request,
             &key("twin", vec![role("ORG_MEMBER", Some("aaaaaaaaaaaaaaaaaaaaaaaa"), None)])
         ));
+    }
+
+    const KEY: &str = "6576974933969669aaaaaaaa";
+    /// What the official provider keeps in `id` for `{api_key_id: KEY, org_id: ORG}`.
+    const OFFICIAL_ID: &str =
+        "YXBpX2tleV9pZA==:NjU3Njk3NDkzMzk2OTY2OWFhYWFhYWFh-b3JnX2lk:NWQwOWQ2YTU5Y2NmNjQ0NTY1MmE0NDRh";
+
+    /// A stored state as the lenient decode hands it over: every attribute of the schema, null
+    /// unless given in `pairs`.
+    fn stored(pairs: &[(&str, Value)]) -> Value {
+        let crate::value::Type::Object(fields) = ApiKey::schema().value_type() else {
+            panic!("object type")
+        };
+        let mut state: std::collections::BTreeMap<String, Value> =
+            fields.keys().map(|name| (name.clone(), Value::Null)).collect();
+        for (name, value) in pairs {
+            state.insert(name.to_string(), value.clone());
+        }
+        Value::Object(state)
+    }
+
+    fn official(id: &str, api_key_id: &str, org_id: &str) -> Value {
+        stored(&[
+            ("id", Value::string(id)),
+            ("org_id", Value::string(org_id)),
+            ("api_key_id", Value::string(api_key_id)),
+            ("description", Value::string("d")),
+            ("role_names", Value::Set(vec![Value::string("ORG_MEMBER")])),
+            ("public_key", Value::string("zmmrboas")),
+            ("private_key", Value::string("secret")),
+        ])
+    }
+
+    #[test]
+    fn upgrade_table() {
+        let ours = format!("{ORG}-{KEY}");
+        let with_id = |state: &Value, id: Value| {
+            let mut state = state.clone();
+            upgrade::set(&mut state, "id", id);
+            state
+        };
+        let cases: Vec<(&str, Value, Value)> = vec![
+            (
+                "official state: the encoded id becomes ours, nothing else changes",
+                official(OFFICIAL_ID, KEY, ORG),
+                official(&ours, KEY, ORG),
+            ),
+            (
+                "official state with parts missing or empty: taken from the encoded id",
+                official(OFFICIAL_ID, "", ""),
+                official(&ours, KEY, ORG),
+            ),
+            (
+                "our own state from before the id attribute",
+                with_id(&official("", KEY, ORG), Value::Null),
+                official(&ours, KEY, ORG),
+            ),
+            (
+                "our current state stays as it is",
+                official(&ours, KEY, ORG),
+                official(&ours, KEY, ORG),
+            ),
+            (
+                "an id in no known form is replaced",
+                official("legacy", KEY, ORG),
+                official(&ours, KEY, ORG),
+            ),
+            (
+                "no way to know the key: id null, for the decode check to report",
+                official("legacy", "", ORG),
+                with_id(&official("", "", ORG), Value::Null),
+            ),
+        ];
+        for (name, input, expected) in cases {
+            assert_eq!(upgraded(input), expected, "{name}");
+        }
     }
 
     #[test]

@@ -20,6 +20,14 @@
 //! none. Create and update compute the changes purely ([`changes`]) and run them with one
 //! executor that records what Atlas holds after each step, so a failure half-way keeps
 //! exactly what was done.
+//!
+//! State written by the official provider (SDKv2, schema version 0: blocks and an encoded
+//! `id`, no `org_id`; before its v1.16.0 also a top-level `project_id`, and before v1.12.0
+//! `role_names`) and our own states from before the `id` attribute upgrade in place
+//! ([`upgraded`]): the blocks keep the state's order (the next plan restores the
+//! configuration's, without an Atlas call when only the order differs), `project_id` becomes
+//! the first block's, and `org_id` and `id` are left for `read` when the state does not hold
+//! the organization.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +44,8 @@ use crate::provider::errors::{self, OrDiagnose};
 use crate::provider::validators::{self, MAX_ROLES};
 use crate::provider::{import_id, recover, secret};
 use crate::value::{AttributePath, Quoted, Value};
+
+use super::upgrade;
 
 /// The resource type.
 pub struct ProjectApiKey;
@@ -133,19 +143,23 @@ impl Resource for ProjectApiKey {
         validate_rules(config, diags);
     }
 
-    fn modify_plan(_prior: &Value, config: &Value, plan: &mut Plan, _diags: &mut Diagnostics) {
+    fn modify_plan(prior: &Value, config: &Value, plan: &mut Plan, _diags: &mut Diagnostics) {
         // Without a top-level project_id, the key's project is the first block's.
-        if !config.get("project_id").is_null() {
-            return;
+        if config.get("project_id").is_null() {
+            let first_block_project = config
+                .get("project_assignment")
+                .as_elements()
+                .and_then(|blocks| blocks.first())
+                .map(|first| first.get("project_id").clone());
+            if let (Some(project), Some(planned)) = (first_block_project, plan.planned.get_mut("project_id")) {
+                *planned = if project.is_null() { Value::Unknown } else { project };
+            }
         }
-        let first_block_project = config
-            .get("project_assignment")
-            .as_elements()
-            .and_then(|blocks| blocks.first())
-            .map(|first| first.get("project_id").clone());
-        if let (Some(project), Some(planned)) = (first_block_project, plan.planned.get_mut("project_id")) {
-            *planned = if project.is_null() { Value::Unknown } else { project };
-        }
+        unknown_until_learnt(prior, plan);
+    }
+
+    fn upgrade(_version: i64, stored: Value) -> Result<Value, Diagnostics> {
+        Ok(upgraded(stored))
     }
 
     async fn create(&self, cx: &Cx<atlas::Client>, planned: ProjectApiKeyState) -> Applied<ProjectApiKeyState> {
@@ -799,6 +813,57 @@ fn state_from_held(
     }
 }
 
+/// A stored state in the current shape (every version so far is 0, so shapes differ only by
+/// content): `api_key_id` as stored or from the official provider's encoded `id`; the blocks in
+/// the state's order, with `project_id` the first one's and an empty top-level `role_names`
+/// (the official provider's unset deprecated attribute) null; `id` ours,
+/// `{org_id}-{api_key_id}`, when the state holds `org_id` (ours do, the official provider's do
+/// not), else null until `read` learns the organization. Attributes the official provider has
+/// and we do not were already dropped.
+fn upgraded(mut stored: Value) -> Value {
+    let stored_id = upgrade::text(&stored, "id");
+    let api_key_id = upgrade::text(&stored, "api_key_id").or_else(|| {
+        stored_id
+            .as_deref()
+            .and_then(|id| upgrade::official_id_part(id, "api_key_id"))
+    });
+    let org_id = upgrade::text(&stored, "org_id");
+    let blocks = stored.get("project_assignment").as_elements().unwrap_or_default();
+    if let Some(first) = blocks.first() {
+        let first_project = first.get("project_id").clone();
+        let no_roles = stored.get("role_names").as_elements().is_some_and(<[Value]>::is_empty);
+        upgrade::set(&mut stored, "project_id", first_project);
+        if no_roles {
+            upgrade::set(&mut stored, "role_names", Value::Null);
+        }
+    }
+    if let Some(api_key_id) = &api_key_id {
+        upgrade::set(&mut stored, "api_key_id", Value::string(api_key_id));
+    }
+    let id = upgrade::key_id(org_id.as_deref(), api_key_id.as_deref());
+    upgrade::set(&mut stored, "id", id);
+    stored
+}
+
+/// In an update planned from a state that lacks `org_id` or `id` (one upgraded from the
+/// official provider's and not refreshed, as with `-refresh=false`), those two are unknown
+/// rather than kept null: the update learns them, and Terraform rejects a value that was
+/// planned null and is then set.
+fn unknown_until_learnt(prior: &Value, plan: &mut Plan) {
+    if prior.is_null() || plan.planned.is_null() || plan.planned == *prior {
+        return;
+    }
+    for name in ["org_id", "id"] {
+        if prior.get(name).is_null() {
+            if let Some(planned) = plan.planned.get_mut(name) {
+                if planned.is_null() {
+                    *planned = Value::Unknown;
+                }
+            }
+        }
+    }
+}
+
 /// The assignments a state or plan asks for, in order: the blocks, or `role_names` in
 /// `project_id`.
 fn desired_assignments(state: &ProjectApiKeyState) -> Vec<Assignment> {
@@ -1124,6 +1189,178 @@ mod tests {
             let first = state.project_assignment.first().map(|b| b.project_id.clone());
             assert_eq!(state.project_id, first.or(template.project_id.clone()), "{name}");
         }
+    }
+
+    const ORG: &str = "5d09d6a59ccf6445652a444a";
+    const KEY: &str = "6576974933969669aaaaaaaa";
+    /// What the official provider keeps in `id` since v1.16.0: `{api_key_id: KEY}` encoded.
+    const OFFICIAL_ID: &str = "YXBpX2tleV9pZA==:NjU3Njk3NDkzMzk2OTY2OWFhYWFhYWFh";
+    /// Before v1.16.0: `{api_key_id: KEY, project_id: P1}` encoded.
+    const OLDER_OFFICIAL_ID: &str =
+        "YXBpX2tleV9pZA==:NjU3Njk3NDkzMzk2OTY2OWFhYWFhYWFh-cHJvamVjdF9pZA==:NWQwOWQ2YTU5Y2NmNjQ0NTY1MmE0NDQx";
+
+    /// A stored state as the lenient decode hands it over: every attribute of the schema, null
+    /// unless given in `pairs`, and no blocks unless given.
+    fn stored(pairs: &[(&str, Value)]) -> Value {
+        let crate::value::Type::Object(fields) = ProjectApiKey::schema().value_type() else {
+            panic!("object type")
+        };
+        let mut state: BTreeMap<String, Value> = fields.keys().map(|name| (name.clone(), Value::Null)).collect();
+        state.insert("project_assignment".to_string(), Value::List(Vec::new()));
+        for (name, value) in pairs {
+            state.insert(name.to_string(), value.clone());
+        }
+        Value::Object(state)
+    }
+
+    fn roles_value(roles: &[&str]) -> Value {
+        Value::Set(roles.iter().map(|role| Value::string(*role)).collect())
+    }
+
+    fn blocks_value(assignments: &[(&str, &[&str])]) -> Value {
+        Value::List(
+            assignments
+                .iter()
+                .map(|(project_id, roles)| {
+                    Value::object([
+                        ("project_id", Value::string(*project_id)),
+                        ("role_names", roles_value(roles)),
+                    ])
+                })
+                .collect(),
+        )
+    }
+
+    /// What every key state shares.
+    fn key_attributes() -> Vec<(&'static str, Value)> {
+        vec![
+            ("api_key_id", Value::string(KEY)),
+            ("description", Value::string("d")),
+            ("public_key", Value::string("zmmrboas")),
+            ("private_key", Value::string("secret")),
+        ]
+    }
+
+    fn with(extra: &[(&'static str, Value)]) -> Value {
+        let mut pairs = key_attributes();
+        pairs.extend(extra.iter().cloned());
+        stored(&pairs)
+    }
+
+    #[test]
+    fn upgrade_table() {
+        let ours = Value::string(format!("{ORG}-{KEY}"));
+        let two_blocks = || blocks_value(&[(P2, &["GROUP_READ_ONLY"]), (P1, &["GROUP_OWNER"])]);
+        let cases: Vec<(&str, Value, Value)> = vec![
+            (
+                "official (v1.16.0 on): project_id from the first block in state order, id left for read",
+                with(&[("id", Value::string(OFFICIAL_ID)), ("project_assignment", two_blocks())]),
+                with(&[("project_id", Value::string(P2)), ("project_assignment", two_blocks())]),
+            ),
+            (
+                "official with an empty api_key_id: taken from the encoded id",
+                with(&[
+                    ("id", Value::string(OFFICIAL_ID)),
+                    ("api_key_id", Value::string("")),
+                    ("project_assignment", two_blocks()),
+                ]),
+                with(&[("project_id", Value::string(P2)), ("project_assignment", two_blocks())]),
+            ),
+            (
+                "official before v1.16.0: top-level project_id and an empty role_names",
+                with(&[
+                    ("id", Value::string(OLDER_OFFICIAL_ID)),
+                    ("project_id", Value::string(P1)),
+                    ("role_names", roles_value(&[])),
+                    ("project_assignment", two_blocks()),
+                ]),
+                with(&[("project_id", Value::string(P2)), ("project_assignment", two_blocks())]),
+            ),
+            (
+                "official before v1.12.0 in the one-project form: kept",
+                with(&[
+                    ("id", Value::string(OLDER_OFFICIAL_ID)),
+                    ("project_id", Value::string(P1)),
+                    ("role_names", roles_value(&["GROUP_OWNER"])),
+                ]),
+                with(&[
+                    ("project_id", Value::string(P1)),
+                    ("role_names", roles_value(&["GROUP_OWNER"])),
+                ]),
+            ),
+            (
+                "our own state from before the id attribute",
+                with(&[
+                    ("org_id", Value::string(ORG)),
+                    ("project_id", Value::string(P2)),
+                    ("project_assignment", two_blocks()),
+                ]),
+                with(&[
+                    ("id", ours.clone()),
+                    ("org_id", Value::string(ORG)),
+                    ("project_id", Value::string(P2)),
+                    ("project_assignment", two_blocks()),
+                ]),
+            ),
+            (
+                "our current state stays as it is",
+                with(&[
+                    ("id", ours.clone()),
+                    ("org_id", Value::string(ORG)),
+                    ("project_id", Value::string(P2)),
+                    ("project_assignment", two_blocks()),
+                ]),
+                with(&[
+                    ("id", ours.clone()),
+                    ("org_id", Value::string(ORG)),
+                    ("project_id", Value::string(P2)),
+                    ("project_assignment", two_blocks()),
+                ]),
+            ),
+        ];
+        for (name, input, expected) in cases {
+            let output = upgraded(input);
+            assert_eq!(output, expected, "{name}");
+            assert!(
+                crate::value::from_value::<ProjectApiKeyState>(&output).is_ok(),
+                "{name}: decodes as the state"
+            );
+        }
+    }
+
+    #[test]
+    fn an_update_from_a_state_without_org_id_learns_it() {
+        let prior = with(&[
+            ("project_id", Value::string(P1)),
+            ("project_assignment", blocks_value(&[(P1, &["GROUP_OWNER"])])),
+        ]);
+        let plan_of = |planned: Value| Plan {
+            planned,
+            requires_replace: Vec::new(),
+        };
+        let mut changed = prior.clone();
+        upgrade::set(&mut changed, "description", Value::string("new"));
+        let mut plan = plan_of(changed.clone());
+        unknown_until_learnt(&prior, &mut plan);
+        assert_eq!(plan.planned.get("org_id"), &Value::Unknown);
+        assert_eq!(plan.planned.get("id"), &Value::Unknown);
+
+        // No change, a create, or a prior that knows them: nothing to learn.
+        let mut plan = plan_of(prior.clone());
+        unknown_until_learnt(&prior, &mut plan);
+        assert_eq!(plan.planned, prior);
+        let mut plan = plan_of(changed.clone());
+        unknown_until_learnt(&Value::Null, &mut plan);
+        assert_eq!(plan.planned, changed);
+        let mut known = prior.clone();
+        upgrade::set(&mut known, "org_id", Value::string(ORG));
+        upgrade::set(&mut known, "id", Value::string(format!("{ORG}-{KEY}")));
+        let mut changed_known = changed.clone();
+        upgrade::set(&mut changed_known, "org_id", Value::string(ORG));
+        upgrade::set(&mut changed_known, "id", Value::string(format!("{ORG}-{KEY}")));
+        let mut plan = plan_of(changed_known.clone());
+        unknown_until_learnt(&known, &mut plan);
+        assert_eq!(plan.planned, changed_known);
     }
 
     #[test]
