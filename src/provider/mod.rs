@@ -509,15 +509,16 @@ fn not_yet_known_error(attributes: &[&str]) -> Diagnostic {
             "This operation must call Atlas, but the provider {names} {verb} on values known only after apply. \
              Plans that need no Atlas call (creating a resource) go on, and Terraform configures the provider again \
              with the known values when it applies them. To refresh, import or read objects through this provider \
-             now, apply the resources those values come from first (terraform apply -target=...), or set the \
-             arguments from variables or environment variables."
+             now, apply the resources those values come from first (terraform apply -target=...), plan without \
+             refreshing (-refresh=false), or set the arguments from variables or environment variables."
         ),
     )
 }
 
 /// A warning for each argument of [`UNUSED`] that is set (an `assume_role` block counts when
-/// present), at its path.
-fn unused_arguments(config: &Value) -> Diagnostics {
+/// present), at its path unless `schema` marks it sensitive: Terraform prints the configuration
+/// line a diagnostic points at, and that line may hold the secret.
+fn unused_arguments(config: &Value, schema: &Schema) -> Diagnostics {
     UNUSED
         .iter()
         .filter(|(name, _)| {
@@ -528,15 +529,19 @@ fn unused_arguments(config: &Value) -> Diagnostics {
                     .map_or(!value.is_null(), |blocks| !blocks.is_empty())
         })
         .map(|(name, what)| {
-            Diagnostic::warning(
+            let warning = Diagnostic::warning(
                 "Argument not used by this provider",
                 format!(
                     "{name} ({what}) is accepted so that provider blocks written for the official MongoDB Atlas \
                      provider keep working, but it is not used by this provider: it never reads credentials from \
                      AWS Secrets Manager. It takes them from the provider block or the environment instead."
                 ),
-            )
-            .at(AttributePath::attr(name))
+            );
+            if schema.attribute(name).is_some_and(|attribute| attribute.sensitive) {
+                warning
+            } else {
+                warning.at(AttributePath::attr(name))
+            }
         })
         .collect()
 }
@@ -675,7 +680,7 @@ impl Provider for AtlasProvider {
                 max_items: 1,
                 ..NestedBlock::list(
                     "assume_role",
-                    Block::new(&unused("assume_role")).attributes([string("role_arn")
+                    Block::new(&format!("{} At most one block.", unused("assume_role"))).attributes([string("role_arn")
                         .optional()
                         .doc("The ARN of the role; not used by this provider.")]),
                 )
@@ -702,7 +707,7 @@ impl Provider for AtlasProvider {
         if let Err(CredentialsError::Invalid(diagnostic)) = self.credentials(config) {
             diags.push(diagnostic);
         }
-        diags.extend(unused_arguments(config));
+        diags.extend(unused_arguments(config, &self.schema()));
     }
 
     async fn configure(
@@ -733,7 +738,7 @@ impl Provider for AtlasProvider {
             }
             Ok(None) => {
                 let mut detail = format!("The provider needs credentials to call Atlas. {CREDENTIALS_HELP}");
-                if !unused_arguments(config).is_empty() {
+                if !unused_arguments(config, &self.schema()).is_empty() {
                     detail.push_str(" This provider does not read credentials from AWS Secrets Manager.");
                 }
                 errors.push(Diagnostic::error("Missing Atlas credentials", detail));
@@ -1301,11 +1306,13 @@ mod tests {
         let mut diags = Diagnostics::new();
         provider.validate(&config, &mut diags);
         let paths: Vec<Option<AttributePath>> = diags.iter().map(|d| d.attribute.clone()).collect();
-        let expected: Vec<Option<AttributePath>> =
-            UNUSED.iter().map(|(name, _)| Some(AttributePath::attr(name))).collect();
+        let expected: Vec<Option<AttributePath>> = UNUSED
+            .iter()
+            .map(|(name, _)| (!name.starts_with("aws_s")).then(|| AttributePath::attr(name)))
+            .collect();
         assert_eq!(
             paths, expected,
-            "one warning per unused argument, none for realm_base_url"
+            "one warning per unused argument, none for realm_base_url, and no path to a secret's line"
         );
         for diagnostic in diags.iter() {
             assert_eq!(diagnostic.severity, crate::framework::Severity::Warning);
