@@ -349,12 +349,7 @@ impl AtlasProvider {
             .map(|((attribute, _), _)| *attribute)
             .collect();
         if let Some(first_missing) = missing.first() {
-            let set: Vec<String> = method
-                .settings
-                .iter()
-                .zip(values)
-                .filter_map(|(setting, value)| source(setting, value))
-                .collect();
+            let set = sources(method, values);
             return Err(CredentialsError::Invalid(
                 Diagnostic::error(
                     "Incomplete Atlas credentials",
@@ -369,23 +364,10 @@ impl AtlasProvider {
             ));
         }
         let warning = (!others.is_empty()).then(|| {
-            let used: Vec<String> = method
-                .settings
-                .iter()
-                .zip(values)
-                .filter_map(|(setting, value)| source(setting, value))
-                .collect();
+            let used = sources(method, values);
             let ignored: Vec<String> = others
                 .iter()
-                .map(|(other, values)| {
-                    let set: Vec<String> = other
-                        .settings
-                        .iter()
-                        .zip(values)
-                        .filter_map(|(setting, value)| source(setting, value))
-                        .collect();
-                    format!("{} ({})", other.name, set.join(", "))
-                })
+                .map(|(other, values)| format!("{} ({})", other.name, sources(other, values).join(", ")))
                 .collect();
             Diagnostic::warning(
                 "Several Atlas credentials are set",
@@ -493,6 +475,16 @@ fn source((attribute, _): &Setting, found: &Found) -> Option<String> {
         Found::Block(_) | Found::NotYetKnown => Some(format!("{attribute} in the provider block")),
         Found::Env(name, _) => Some((*name).to_owned()),
     }
+}
+
+/// Where each set setting of `method` came from, in order; `values` are its settings' values.
+fn sources(method: &CredentialMethod, values: &[Found]) -> Vec<String> {
+    method
+        .settings
+        .iter()
+        .zip(values)
+        .filter_map(|(setting, value)| source(setting, value))
+        .collect()
 }
 
 /// The error of a call that needs Atlas while the provider arguments `attributes` are not yet
