@@ -4,37 +4,48 @@
 //! ObjectId, `createdAt`). To ask "was this made since my request?" the caller needs Atlas's
 //! time at the moment it sent the request, not its own. Every answer carries a `Date` header
 //! (RFC 9110 IMF-fixdate, whole seconds), so the client records the offset between that header
-//! and the local clock at arrival. The offset is accurate to the header's one-second
-//! resolution plus the one-way network delay.
+//! and the local clock at arrival. `Date` is truncated to the second and stamped before the
+//! answer arrives, so each such offset is a lower bound of the true one, short by up to a
+//! second plus the network delay; the client keeps the largest it has seen, which tightens as
+//! answers arrive at different fractions of a second.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The offset of Atlas's clock from ours, learnt from `Date` headers; shared by clones of a client.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ServerClock {
-    /// Atlas time minus local time, in milliseconds, from the newest `Date` header.
+    /// Atlas time minus local time, in milliseconds: the largest lower bound seen, or
+    /// [`UNKNOWN`] before any `Date` header.
     offset_ms: AtomicI64,
-    known: AtomicBool,
+}
+
+/// `offset_ms` before any answer carried a `Date` header.
+const UNKNOWN: i64 = i64::MIN;
+
+impl Default for ServerClock {
+    fn default() -> Self {
+        ServerClock {
+            offset_ms: AtomicI64::new(UNKNOWN),
+        }
+    }
 }
 
 impl ServerClock {
-    /// Records the `Date` header of an answer that arrived at local time `received`. Headers that
-    /// do not parse are ignored.
+    /// Records the `Date` header of an answer that arrived at local time `received`, keeping the
+    /// largest offset seen (each one is a lower bound). Headers that do not parse are ignored.
     pub(crate) fn observe(&self, date: Option<&str>, received: SystemTime) {
         let Some(server) = date.and_then(|text| httpdate::parse_http_date(text.trim()).ok()) else {
             return;
         };
-        self.offset_ms
-            .store(millis(server) - millis(received), Ordering::Relaxed);
-        self.known.store(true, Ordering::Release);
+        let offset = (millis(server) - millis(received)).max(i64::MIN + 1);
+        self.offset_ms.fetch_max(offset, Ordering::AcqRel);
     }
 
     /// Atlas time minus local time, once an answer with a `Date` header has been seen.
     pub(crate) fn offset(&self) -> Option<SignedDuration> {
-        self.known
-            .load(Ordering::Acquire)
-            .then(|| SignedDuration::from_millis(self.offset_ms.load(Ordering::Relaxed)))
+        let offset = self.offset_ms.load(Ordering::Acquire);
+        (offset != UNKNOWN).then(|| SignedDuration::from_millis(offset))
     }
 }
 
@@ -96,6 +107,9 @@ mod tests {
         clock.observe(Some("Sun, 06 Nov 1994 08:49:37 GMT"), received);
         assert_eq!(clock.offset(), Some(SignedDuration::from_millis(-500)));
         clock.observe(Some("Sun, 06 Nov 1994 08:50:37 GMT"), received);
+        assert_eq!(clock.offset(), Some(SignedDuration::from_millis(59_500)));
+        // A later, looser bound does not lower the estimate.
+        clock.observe(Some("Sun, 06 Nov 1994 08:50:36 GMT"), received);
         assert_eq!(clock.offset(), Some(SignedDuration::from_millis(59_500)));
     }
 

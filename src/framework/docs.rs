@@ -185,12 +185,10 @@ fn type_name(ty: &Type) -> String {
         Type::Bool => "Boolean".to_string(),
         Type::Number => "Number".to_string(),
         Type::String => "String".to_string(),
-        Type::Dynamic => "Dynamic".to_string(),
         Type::List(inner) => format!("List of {}", type_name(inner)),
         Type::Set(inner) => format!("Set of {}", type_name(inner)),
         Type::Map(inner) => format!("Map of {}", type_name(inner)),
         Type::Object(_) => "Object".to_string(),
-        Type::Tuple(_) => "Tuple".to_string(),
     }
 }
 

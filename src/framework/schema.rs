@@ -401,6 +401,27 @@ impl Check for OneOf {
     }
 }
 
+/// A whole number in a range.
+#[derive(Debug)]
+struct WholeNumber(RangeInclusive<i64>);
+
+impl Check for WholeNumber {
+    fn describe(&self) -> String {
+        format!("a whole number from {} to {}", self.0.start(), self.0.end())
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(number) = value.as_number() else { return };
+        if !number.as_i64().is_some_and(|n| self.0.contains(&n)) {
+            diags.attribute_error(
+                path.clone(),
+                "Invalid attribute value",
+                format!("Attribute {path} must be {}.", self.describe()),
+            );
+        }
+    }
+}
+
 /// Most elements of one list or set that get a diagnostic each; the rest are counted in one more.
 pub const MAX_ELEMENT_DIAGNOSTICS: usize = 10;
 
@@ -444,6 +465,11 @@ pub fn count(range: RangeInclusive<usize>) -> Validator {
 /// A validator for lists and sets with at least `min` elements.
 pub fn at_least(min: usize) -> Validator {
     Validator::new(Count(min..=usize::MAX))
+}
+
+/// A validator for whole numbers in `range`.
+pub fn whole_number(range: RangeInclusive<i64>) -> Validator {
+    Validator::new(WholeNumber(range))
 }
 
 /// A validator for strings that must be one of `choices`.
@@ -533,6 +559,18 @@ mod tests {
                 Some("Attribute attr must be one of `ANY`, got \"GCP\"."),
             ),
             ("other types are skipped", length(1..=3), Value::Bool(true), None),
+            (
+                "a number in range",
+                whole_number(1..=500),
+                Value::Number(500i64.into()),
+                None,
+            ),
+            (
+                "a number out of range",
+                whole_number(1..=500),
+                Value::Number(0i64.into()),
+                Some("Attribute attr must be a whole number from 1 to 500."),
+            ),
         ];
         for (name, validator, value, expected) in cases {
             let got = check(&validator, value);

@@ -46,7 +46,7 @@ use crate::provider::errors;
 /// Widening of the window's end when Atlas's clock is known: one second for the resolution of
 /// the `Date` header and one for that of ObjectIds. The start needs none: `Date` is truncated
 /// to the second and arrives after it was stamped, so the learnt offset is never ahead of
-/// Atlas's clock, and an ObjectId second is truncated too.
+/// Atlas's clock (it may lag by up to a second), and an ObjectId second is truncated too.
 pub const MARGIN: Duration = Duration::from_secs(2);
 
 /// Widening of the window on each side before any answer told us Atlas's clock.

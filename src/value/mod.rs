@@ -3,10 +3,12 @@
 //! Terraform sends every config, plan and state as a `DynamicValue`: msgpack (or, as a
 //! fallback, JSON) shaped by the schema's implied [`Type`]. This module holds
 //! [`Value`] (with Terraform's null and unknown), [`Type`], [`AttributePath`] for
-//! pointing at parts of a value, the [`msgpack`] and [`json`] codecs, and a serde
-//! bridge ([`from_value`], [`to_value`]) so resources work with plain structs.
-//! It knows nothing of the remote API, gRPC or the framework.
+//! pointing at parts of a value, the [`msgpack`] codec, the [`json`] decoder for raw
+//! state, and a serde bridge ([`from_value`], [`to_value`]) so resources work with plain
+//! structs. It knows nothing of the remote API, gRPC or the framework.
 //!
+//! JSON, both from Terraform and from serde, is read by `serde_json` into a loose tree and
+//! then shaped by the [`Type`] in one place ([`json::decode`] and the bridge share it).
 //! Codec errors carry the [`AttributePath`] where they happened; set elements have no
 //! address, so a path stops at the set.
 
@@ -25,7 +27,7 @@ use number::NumberKey;
 pub use number::{InvalidNumber, Number};
 pub use path::{AttributePath, PathStep, PATH_MAX_CHARS};
 pub use serde_bridge::{from_value, to_value, SerdeError};
-pub use types::{Type, TypeError};
+pub use types::Type;
 
 /// A Terraform value. Which variant is valid depends on the [`Type`] it is read or
 /// written with; the codecs check that.
@@ -48,8 +50,6 @@ pub enum Value {
     List(Vec<Value>),
     /// Elements of a set, in no particular order.
     Set(Vec<Value>),
-    /// Elements of a tuple.
-    Tuple(Vec<Value>),
     /// Entries of a map.
     Map(BTreeMap<String, Value>),
     /// Attributes of an object (a block, or an object-typed attribute).
@@ -94,9 +94,7 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown => false,
-            Value::List(elements) | Value::Set(elements) | Value::Tuple(elements) => {
-                elements.iter().all(Value::is_wholly_known)
-            }
+            Value::List(elements) | Value::Set(elements) => elements.iter().all(Value::is_wholly_known),
             Value::Map(entries) | Value::Object(entries) => entries.values().all(Value::is_wholly_known),
             _ => true,
         }
@@ -142,10 +140,10 @@ impl Value {
         }
     }
 
-    /// The elements, if this is a list, set or tuple.
+    /// The elements, if this is a list or set.
     pub fn as_elements(&self) -> Option<&[Value]> {
         match self {
-            Value::List(elements) | Value::Set(elements) | Value::Tuple(elements) => Some(elements),
+            Value::List(elements) | Value::Set(elements) => Some(elements),
             _ => None,
         }
     }
@@ -167,7 +165,7 @@ impl Value {
     }
 
     /// The value at `path`: attributes of objects, keys of maps (and objects),
-    /// indexes of lists and tuples. Null when any step is absent; sets cannot be
+    /// indexes of lists. Null when any step is absent; sets cannot be
     /// indexed, so a step into a set gives null too.
     pub fn at(&self, path: &AttributePath) -> &Value {
         let mut current = self;
@@ -179,8 +177,7 @@ impl Value {
                     Some(value) => value,
                     None => return &NULL,
                 },
-                (Value::List(elements), PathStep::ElementKeyInt(index))
-                | (Value::Tuple(elements), PathStep::ElementKeyInt(index)) => {
+                (Value::List(elements), PathStep::ElementKeyInt(index)) => {
                     match usize::try_from(*index).ok().and_then(|i| elements.get(i)) {
                         Some(value) => value,
                         None => return &NULL,
@@ -198,7 +195,6 @@ impl Value {
             Value::Unknown => Value::Null,
             Value::List(elements) => Value::List(elements.iter().map(Value::null_unknowns).collect()),
             Value::Set(elements) => Value::Set(elements.iter().map(Value::null_unknowns).collect()),
-            Value::Tuple(elements) => Value::Tuple(elements.iter().map(Value::null_unknowns).collect()),
             Value::Map(entries) => Value::Map(entries.iter().map(|(k, v)| (k.clone(), v.null_unknowns())).collect()),
             Value::Object(attributes) => {
                 Value::Object(attributes.iter().map(|(k, v)| (k.clone(), v.null_unknowns())).collect())
@@ -217,7 +213,6 @@ impl Value {
             Value::String(_) => "string",
             Value::List(_) => "list",
             Value::Set(_) => "set",
-            Value::Tuple(_) => "tuple",
             Value::Map(_) => "map",
             Value::Object(_) => "object",
         }
@@ -231,7 +226,7 @@ impl PartialEq for Value {
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (Value::Number(a), Value::Number(b)) => a == b,
             (Value::String(a), Value::String(b)) => a == b,
-            (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => a == b,
+            (Value::List(a), Value::List(b)) => a == b,
             (Value::Set(a), Value::Set(b)) => multiset_eq(a, b),
             (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => a == b,
             _ => false,
@@ -268,7 +263,6 @@ enum SortKey<'a> {
     List(Vec<SortKey<'a>>),
     /// Sorted, so that the order of elements does not matter.
     Set(Vec<SortKey<'a>>),
-    Tuple(Vec<SortKey<'a>>),
     Map(Vec<(&'a str, SortKey<'a>)>),
     Object(Vec<(&'a str, SortKey<'a>)>),
 }
@@ -289,7 +283,6 @@ impl<'a> SortKey<'a> {
             Value::String(text) => SortKey::String(text),
             Value::List(elements) => SortKey::List(elements.iter().map(SortKey::of).collect()),
             Value::Set(elements) => SortKey::Set(SortKey::sorted(elements)),
-            Value::Tuple(elements) => SortKey::Tuple(elements.iter().map(SortKey::of).collect()),
             Value::Map(map) => SortKey::Map(entries(map)),
             Value::Object(attributes) => SortKey::Object(entries(attributes)),
         }
@@ -304,7 +297,7 @@ impl<'a> SortKey<'a> {
     fn has_nan(&self) -> bool {
         match self {
             SortKey::Number(NumberKey::NaN) => true,
-            SortKey::List(keys) | SortKey::Set(keys) | SortKey::Tuple(keys) => keys.iter().any(SortKey::has_nan),
+            SortKey::List(keys) | SortKey::Set(keys) => keys.iter().any(SortKey::has_nan),
             SortKey::Map(entries) | SortKey::Object(entries) => entries.iter().any(|(_, key)| key.has_nan()),
             _ => false,
         }
@@ -385,26 +378,12 @@ pub enum DecodeErrorKind {
     /// A map or object key is not a string.
     #[error("map keys must be strings")]
     NonStringKey,
-    /// A tuple has the wrong number of elements.
-    #[error("tuple needs {expected} elements, found {found}")]
-    TupleLength {
-        /// Elements in the type.
-        expected: usize,
-        /// Elements in the input.
-        found: usize,
-    },
     /// A string in a number position is not a decimal number.
     #[error("invalid decimal number")]
     InvalidNumber,
     /// A string is not valid UTF-8.
     #[error("string is not valid UTF-8")]
     InvalidUtf8,
-    /// A dynamic value is not a `[type, value]` pair (`{"type","value"}` in JSON).
-    #[error("invalid dynamic value: {0}")]
-    DynamicShape(&'static str),
-    /// A dynamic value's type JSON is not a type.
-    #[error("invalid type in dynamic value: {0}")]
-    DynamicType(TypeError),
 }
 
 impl DecodeError {
@@ -442,26 +421,9 @@ pub enum EncodeErrorKind {
     /// 200 characters of the name).
     #[error("unsupported attribute {}", Quoted(.0))]
     UnsupportedAttribute(String),
-    /// A tuple value has the wrong number of elements.
-    #[error("tuple needs {expected} elements, found {found}")]
-    TupleLength {
-        /// Elements in the type.
-        expected: usize,
-        /// Elements in the value.
-        found: usize,
-    },
     /// A `Number::Big` whose text is not a decimal number.
     #[error("invalid decimal number")]
     InvalidNumber,
-    /// NaN or infinity, which JSON cannot hold.
-    #[error("number is not finite")]
-    NonFiniteNumber,
-    /// An unknown value, which JSON cannot hold.
-    #[error("unknown values cannot be encoded as JSON")]
-    Unknown,
-    /// A value in a dynamic position whose type cannot be inferred (a set of mixed types).
-    #[error("cannot infer a type for a dynamic value")]
-    NoImpliedType,
     /// The underlying writer failed.
     #[error("write failed: {0}")]
     Write(String),
@@ -531,7 +493,6 @@ mod tests {
             &Value::List(strings(&["b", "a"])),
             false,
         );
-        check(&Value::List(strings(&["a"])), &Value::Tuple(strings(&["a"])), false);
         check(&Value::from(1), &Value::Number(Number::Float(1.0)), true);
         check(&Value::from(1), &Value::Number(Number::UInt(1)), true);
         check(&Value::from(1), &Value::string("1"), false);
@@ -600,12 +561,7 @@ mod tests {
             &set(vec![object("q", &[]), object("p", &["y", "x"])]),
             true,
         );
-        // Kinds never mix: a list is not a tuple, a map is not an object.
-        check(
-            &set(vec![Value::List(vec![]), Value::Tuple(vec![])]),
-            &set(vec![Value::Tuple(vec![]), Value::Tuple(vec![])]),
-            false,
-        );
+        // Kinds never mix: a map is not an object.
         check(
             &set(vec![Value::Map(BTreeMap::new()), Value::Object(BTreeMap::new())]),
             &set(vec![Value::Object(BTreeMap::new()), Value::Map(BTreeMap::new())]),
@@ -677,7 +633,7 @@ mod tests {
             },
         );
         assert_eq!(err.to_string(), "at role_names[1]: expected string, found integer");
-        let err = EncodeError::new(&AttributePath::root(), EncodeErrorKind::Unknown);
-        assert_eq!(err.to_string(), "unknown values cannot be encoded as JSON");
+        let err = EncodeError::new(&AttributePath::root(), EncodeErrorKind::InvalidNumber);
+        assert_eq!(err.to_string(), "invalid decimal number");
     }
 }

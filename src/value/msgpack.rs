@@ -3,8 +3,8 @@
 //! The layout follows go-cty's `cty/msgpack` as described in Terraform's
 //! `docs/plugin-protocol/object-wire-format.md`: nil is null, any extension is
 //! unknown (Terraform writes `d4 00 00`; refined unknowns use extension type 12),
-//! numbers are ints, floats or decimal strings, objects are maps with every
-//! attribute present, and `dynamic` is a `[type JSON, value]` pair.
+//! numbers are ints, floats or decimal strings, and objects are maps with every
+//! attribute present.
 //!
 //! Decoding first reads the bytes with `rmpv` (bounded depth, no allocation from
 //! untrusted lengths), then walks the result guided by the [`Type`].
@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use rmpv::Value as Raw;
 
 use super::path::Tracker;
-use super::types::implied_type;
 use super::{AttributePath, DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Number, PathStep, Type, Value};
 
 /// Maximum nesting `rmpv` may read. Every array or map level uses two of these,
@@ -106,9 +105,8 @@ fn reserved_marker(bytes: &[u8]) -> Option<usize> {
 ///
 /// Objects are written with every attribute of `ty` in sorted order, null for
 /// those the value lacks. Errors when the value does not fit `ty`: a wrong kind,
-/// an object attribute `ty` does not declare, a tuple of the wrong length, or
-/// invalid `Number::Big` text. Lists, sets and tuples are interchangeable as
-/// values (all are arrays), as are maps and objects.
+/// an object attribute `ty` does not declare, or invalid `Number::Big` text. Lists
+/// and sets are interchangeable as values (both are arrays), as are maps and objects.
 pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, EncodeError> {
     let raw = encode_raw(value, ty, &mut Tracker::new())?;
     let mut out = Vec::new();
@@ -136,24 +134,6 @@ fn decode_raw(raw: Raw, ty: &Type, tracker: &mut Tracker) -> Result<Value, Decod
         _ => {}
     }
     match ty {
-        Type::Dynamic => {
-            let items = match raw {
-                Raw::Array(items) => items,
-                other => return Err(wrong_type(&other, tracker)),
-            };
-            let [type_raw, value_raw]: [Raw; 2] = items
-                .try_into()
-                .map_err(|_| fail(DecodeErrorKind::DynamicShape("expected a [type, value] pair"), tracker))?;
-            let type_bytes = match type_raw {
-                Raw::Binary(bytes) => bytes,
-                Raw::String(text) => text.into_bytes(),
-                _ => return Err(fail(DecodeErrorKind::DynamicShape("type must be bin or str"), tracker)),
-            };
-            let type_json: serde_json::Value = serde_json::from_slice(&type_bytes)
-                .map_err(|_| fail(DecodeErrorKind::DynamicShape("type is not JSON"), tracker))?;
-            let inner = Type::from_json(&type_json).map_err(|err| fail(DecodeErrorKind::DynamicType(err), tracker))?;
-            decode_raw(value_raw, &inner, tracker)
-        }
         Type::Bool => match raw {
             Raw::Boolean(b) => Ok(Value::Bool(b)),
             other => Err(wrong_type(&other, tracker)),
@@ -199,26 +179,6 @@ fn decode_raw(raw: Raw, ty: &Type, tracker: &mut Tracker) -> Result<Value, Decod
                 out.push(tracker.element(is_set, index, |t| decode_raw(item, element, t))?);
             }
             Ok(if is_set { Value::Set(out) } else { Value::List(out) })
-        }
-        Type::Tuple(elements) => {
-            let items = match raw {
-                Raw::Array(items) => items,
-                other => return Err(wrong_type(&other, tracker)),
-            };
-            if items.len() != elements.len() {
-                return Err(fail(
-                    DecodeErrorKind::TupleLength {
-                        expected: elements.len(),
-                        found: items.len(),
-                    },
-                    tracker,
-                ));
-            }
-            let mut out = Vec::with_capacity(items.len());
-            for (index, (item, element)) in items.into_iter().zip(elements).enumerate() {
-                out.push(tracker.element(false, index, |t| decode_raw(item, element, t))?);
-            }
-            Ok(Value::Tuple(out))
         }
         Type::Map(element) => {
             let entries = match raw {
@@ -300,13 +260,6 @@ fn encode_raw(value: &Value, ty: &Type, tracker: &mut Tracker) -> Result<Raw, En
     }
     let fail = |kind, tracker: &Tracker| EncodeError::new(tracker.path(), kind);
     match (ty, value) {
-        (Type::Dynamic, _) => {
-            let implied = implied_type(value).ok_or_else(|| fail(EncodeErrorKind::NoImpliedType, tracker))?;
-            let type_json = serde_json::to_vec(&implied.to_json())
-                .map_err(|err| fail(EncodeErrorKind::Write(err.to_string()), tracker))?;
-            let inner = encode_raw(value, &implied, tracker)?;
-            Ok(Raw::Array(vec![Raw::Binary(type_json), inner]))
-        }
         (Type::Bool, Value::Bool(b)) => Ok(Raw::Boolean(*b)),
         (Type::Number, Value::Number(number)) => match number {
             Number::Int(int) => Ok(Raw::from(*int)),
@@ -322,27 +275,11 @@ fn encode_raw(value: &Value, ty: &Type, tracker: &mut Tracker) -> Result<Raw, En
             },
         },
         (Type::String, Value::String(s)) => Ok(Raw::from(s.as_str())),
-        (Type::List(element) | Type::Set(element), Value::List(items) | Value::Set(items) | Value::Tuple(items)) => {
+        (Type::List(element) | Type::Set(element), Value::List(items) | Value::Set(items)) => {
             let is_set = matches!(ty, Type::Set(_));
             let mut out = Vec::with_capacity(items.len());
             for (index, item) in items.iter().enumerate() {
                 out.push(tracker.element(is_set, index, |t| encode_raw(item, element, t))?);
-            }
-            Ok(Raw::Array(out))
-        }
-        (Type::Tuple(elements), Value::List(items) | Value::Set(items) | Value::Tuple(items)) => {
-            if items.len() != elements.len() {
-                return Err(fail(
-                    EncodeErrorKind::TupleLength {
-                        expected: elements.len(),
-                        found: items.len(),
-                    },
-                    tracker,
-                ));
-            }
-            let mut out = Vec::with_capacity(items.len());
-            for (index, (item, element)) in items.iter().zip(elements).enumerate() {
-                out.push(tracker.element(false, index, |t| encode_raw(item, element, t))?);
             }
             Ok(Raw::Array(out))
         }
@@ -574,57 +511,6 @@ mod tests {
                 Both,
             ),
             (
-                "tuple",
-                Type::Tuple(vec![Type::String, Type::Number, Type::Bool]),
-                "93 a161 01 c3",
-                Value::Tuple(vec![s("a"), n(1), Value::Bool(true)]),
-                Both,
-            ),
-            (
-                "dynamic",
-                Type::Dynamic,
-                "92 c40822737472696e6722 a26869",
-                s("hi"),
-                Both,
-            ),
-            (
-                "dynamic-type-as-str",
-                Type::Dynamic,
-                "92 a822737472696e6722 a26869",
-                s("hi"),
-                DecodeOnly,
-            ),
-            (
-                "dynamic-object",
-                Type::Dynamic,
-                "92 c4175b226f626a656374222c7b2261223a22626f6f6c227d5d 81 a161 c3",
-                Value::object([("a", Value::Bool(true))]),
-                Both,
-            ),
-            (
-                "dynamic-list",
-                Type::Dynamic,
-                "92 c4115b226c697374222c22737472696e67225d 92 a161 c0",
-                Value::List(vec![s("a"), Value::Null]),
-                Both,
-            ),
-            (
-                "dynamic-tuple",
-                Type::Dynamic,
-                "92 c41d5b227475706c65222c5b22737472696e67222c226e756d626572225d5d 92 a161 01",
-                Value::Tuple(vec![s("a"), n(1)]),
-                Both,
-            ),
-            (
-                "dynamic-map",
-                Type::Dynamic,
-                "92 c4105b226d6170222c226e756d626572225d 81 a178 01",
-                Value::Map([("x".to_owned(), n(1))].into()),
-                Both,
-            ),
-            ("dynamic-null", Type::Dynamic, "c0", Value::Null, Both),
-            ("dynamic-unknown", Type::Dynamic, "d40000", Value::Unknown, Both),
-            (
                 "refined-unknown ext12",
                 Type::String,
                 "c7030c8101c2",
@@ -689,25 +575,11 @@ mod tests {
                 "cannot encode string as bool",
             ),
             (
-                "tuple length",
-                Type::Tuple(vec![Type::String]),
-                Value::Tuple(vec![]),
-                "",
-                "tuple needs 1 elements, found 0",
-            ),
-            (
                 "invalid big number",
                 Type::Number,
                 Value::Number(Number::Big("12abc".into())),
                 "",
                 "invalid decimal number",
-            ),
-            (
-                "mixed set under dynamic",
-                Type::Dynamic,
-                Value::Set(vec![s("a"), n(1)]),
-                "",
-                "cannot infer a type",
             ),
         ];
         for (name, ty, value, path, message) in cases {
@@ -797,13 +669,6 @@ mod tests {
                 "",
                 "expected list of string",
             ),
-            (
-                "tuple too short",
-                Type::Tuple(vec![Type::String, Type::String]),
-                "91a161",
-                "",
-                "tuple needs 2",
-            ),
             ("invalid utf-8", Type::String, "a2fffe", "", "not valid UTF-8"),
             ("truncated string", Type::String, "a568", "", "malformed msgpack"),
             ("truncated map", roles.clone(), "81 aa726f6c65", "", "malformed msgpack"),
@@ -866,35 +731,6 @@ mod tests {
                 "at offset 5",
             ),
             ("trailing bytes", Type::String, "c0c0", "", "trailing bytes"),
-            ("dynamic not a pair", Type::Dynamic, "91 c0", "", "[type, value] pair"),
-            (
-                "dynamic type not JSON",
-                Type::Dynamic,
-                "92 c403666f6f c0",
-                "",
-                "type is not JSON",
-            ),
-            (
-                "dynamic unknown type",
-                Type::Dynamic,
-                "92 c40522666f6f22 c0",
-                "",
-                "unknown primitive type",
-            ),
-            (
-                "dynamic type wrong kind",
-                Type::Dynamic,
-                "92 01 c0",
-                "",
-                "type must be bin or str",
-            ),
-            (
-                "dynamic inner mismatch",
-                Type::object([("d", Type::Dynamic)]),
-                "81 a164 92 c40822737472696e6722 c3",
-                "d",
-                "expected string, found bool",
-            ),
         ];
         for (name, ty, hex, path, message) in &cases {
             check_error(name, ty, &bytes(hex), path, message);
@@ -954,10 +790,9 @@ mod tests {
         let mut input = vec![0x91; 100_000];
         input.push(0xc0);
         check_error("deep arrays", &deep_type, &input, "", "depth");
-        check_error("deep arrays dynamic", &Type::Dynamic, &input, "", "depth");
         let mut maps = [0x81, 0xa1, 0x61].repeat(50_000);
         maps.push(0xc0);
-        check_error("deep maps", &Type::map(Type::Dynamic), &maps, "", "depth");
+        check_error("deep maps", &Type::map(Type::String), &maps, "", "depth");
     }
 
     #[test]
@@ -1003,12 +838,15 @@ mod tests {
                 ]),
             ),
             (
-                Type::map(Type::Dynamic),
+                Type::map(Type::object([("x", Type::Number), ("y", Type::set(Type::String))])),
                 Value::Map(
                     [
                         ("a".to_owned(), Value::object([("x", n(1)), ("y", Value::Null)])),
                         ("b".to_owned(), Value::Unknown),
-                        ("c".to_owned(), Value::Set(strings(&["p", "q"]))),
+                        (
+                            "c".to_owned(),
+                            Value::object([("x", Value::Null), ("y", Value::Set(strings(&["p", "q"])))]),
+                        ),
                     ]
                     .into(),
                 ),

@@ -5,7 +5,6 @@
 //! so a `Number` keeps whichever of those it got, and compares numerically.
 
 use std::fmt;
-use std::str::FromStr;
 
 /// A cty number. Equality is numeric: `Int(1) == UInt(1) == Float(1.0) == Big("1.0")`.
 #[derive(Clone, Debug)]
@@ -83,14 +82,6 @@ impl Number {
         }
     }
 
-    /// Whether `Big` text is a valid decimal (other forms are always valid).
-    pub fn is_valid(&self) -> bool {
-        match self {
-            Number::Big(text) => Canonical::parse(text).is_some(),
-            _ => true,
-        }
-    }
-
     /// A key whose order agrees with `==`: numbers that are equal have equal keys, whatever
     /// form they are in, so sorting by it groups equal numbers. NaN has a key of its own,
     /// although it equals nothing, so callers still compare with `==` after sorting.
@@ -144,14 +135,6 @@ pub(crate) enum NumberKey<'a> {
     NaN,
 }
 
-impl FromStr for Number {
-    type Err = InvalidNumber;
-
-    fn from_str(text: &str) -> Result<Number, InvalidNumber> {
-        Number::parse(text)
-    }
-}
-
 /// Decimal text: integers as digits, floats in Rust's shortest round-trip form,
 /// `Big` as its text.
 impl fmt::Display for Number {
@@ -174,12 +157,6 @@ impl From<i64> for Number {
 impl From<u64> for Number {
     fn from(uint: u64) -> Number {
         Number::UInt(uint)
-    }
-}
-
-impl From<f64> for Number {
-    fn from(float: f64) -> Number {
-        Number::Float(float)
     }
 }
 

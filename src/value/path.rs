@@ -19,7 +19,7 @@ pub enum PathStep {
     Attribute(String),
     /// A map key (tfplugin6 `element_key_string`).
     ElementKeyString(String),
-    /// A list or tuple index (tfplugin6 `element_key_int`).
+    /// A list index (tfplugin6 `element_key_int`).
     ElementKeyInt(i64),
 }
 
@@ -40,7 +40,7 @@ impl AttributePath {
         self
     }
 
-    /// This path followed by a list or tuple index step.
+    /// This path followed by a list index step.
     pub fn then_index(mut self, index: usize) -> Self {
         // Indexes come from in-memory vectors, so they always fit an i64.
         self.0
@@ -67,11 +67,6 @@ impl AttributePath {
     /// Appends a step in place.
     pub fn push(&mut self, step: PathStep) {
         self.0.push(step);
-    }
-
-    /// Puts `step` in front, for errors that learn their location while unwinding.
-    pub(crate) fn prepend(&mut self, step: PathStep) {
-        self.0.insert(0, step);
     }
 }
 
@@ -143,18 +138,14 @@ impl Tracker {
         result
     }
 
-    /// Runs `visit` on a set element, which adds no step.
-    pub(crate) fn set_element<R>(&mut self, visit: impl FnOnce(&mut Tracker) -> R) -> R {
-        self.set_depth += 1;
-        let result = visit(self);
-        self.set_depth -= 1;
-        result
-    }
-
-    /// Runs `visit` on element `index` of a list, set or tuple, per `is_set`.
+    /// Runs `visit` on element `index` of a list, or of a set when `is_set`.
     pub(crate) fn element<R>(&mut self, is_set: bool, index: usize, visit: impl FnOnce(&mut Tracker) -> R) -> R {
         if is_set {
-            self.set_element(visit)
+            // A set element has no address, so nothing below it adds a step.
+            self.set_depth += 1;
+            let result = visit(self);
+            self.set_depth -= 1;
+            result
         } else {
             let index = i64::try_from(index).unwrap_or(i64::MAX);
             self.step(PathStep::ElementKeyInt(index), visit)

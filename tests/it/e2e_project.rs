@@ -257,15 +257,11 @@ fn project_api_key_updates_touch_only_what_changed() {
     assert!(plan.stdout.contains("will be updated in-place"), "{}", plan.output());
     world.clear_requests();
     world.apply();
-    let mut mutations = world.mutations();
-    mutations.sort();
-    let mut expected = vec![
+    world.assert_mutations_in_any_order(vec![
         format!("DELETE /api/atlas/v2/groups/{p0}/apiKeys/{id}"),
         format!("DELETE /api/atlas/v2/groups/{p2}/apiKeys/{id}"),
         format!("POST /api/atlas/v2/groups/{p1}/apiKeys/{id}"),
-    ];
-    expected.sort();
-    assert_eq!(mutations, expected);
+    ]);
     assert_eq!(key_id(&world, "mongodbatlas_project_api_key.k"), id);
     world.assert_converged();
 }
@@ -428,7 +424,10 @@ data "mongodbatlas_project_api_key" "one" {{
 output "org_count" {{ value = length(data.mongodbatlas_api_keys.all.results) }}
 output "project_count" {{ value = length(data.mongodbatlas_project_api_keys.all.results) }}
 output "one" {{ value = data.mongodbatlas_api_key.one }}
-output "one_project" {{ value = data.mongodbatlas_project_api_key.one }}
+output "one_project" {{
+  value     = data.mongodbatlas_project_api_key.one
+  sensitive = true # its private_key, masked as it is, is sensitive
+}}
 "#
     ));
     world.apply();

@@ -319,6 +319,14 @@ impl World {
             .collect()
     }
 
+    /// Asserts the mutating requests since the last `clear_requests` are `expected`, in any order.
+    pub fn assert_mutations_in_any_order(&self, mut expected: Vec<String>) {
+        let mut mutations = self.mutations();
+        mutations.sort();
+        expected.sort();
+        assert_eq!(mutations, expected);
+    }
+
     /// Calls an emulator admin route and returns its JSON answer (null for an empty body).
     pub fn admin(&self, method: &str, path: &str, body: Option<Json>) -> Json {
         let url = format!("{}{}", self.emulator.seed.base_url, path);

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::atlas;
 use crate::framework::{attribute, string, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Schema};
+use crate::provider::data_sources::{paging_attributes, requested_page};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::validators;
 use crate::value::{AttributePath, Quoted, Type};
@@ -39,6 +40,8 @@ pub struct AiModelApiKeyFields {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AiModelApiKeysDataState {
     project_id: String,
+    page_num: Option<u32>,
+    items_per_page: Option<u32>,
     results: Option<Vec<AiModelApiKeyFields>>,
 }
 
@@ -144,7 +147,7 @@ impl DataSource for AiModelApiKeysData {
         for attribute in computed_attributes() {
             result.insert(attribute.name, attribute.ty);
         }
-        Schema::new("Every AI Model API key of a project, read across all pages, without secrets.").attributes([
+        Schema::new("Every AI Model API key of a project, read across all pages (or one page, with `page_num` or `items_per_page`), without secrets.").attributes([
             string("project_id")
                 .required()
                 .validate(validators::object_id())
@@ -153,6 +156,7 @@ impl DataSource for AiModelApiKeysData {
                 .computed()
                 .doc("The keys, each with `project_id`, `api_key_id` and every attribute of the singular data source."),
         ])
+        .attributes(paging_attributes())
     }
 
     async fn read(
@@ -160,11 +164,15 @@ impl DataSource for AiModelApiKeysData {
         cx: &Cx<atlas::Client>,
         config: AiModelApiKeysDataState,
     ) -> Result<AiModelApiKeysDataState, Diagnostics> {
-        let keys = cx
-            .client
-            .list_ai_model_api_keys(&config.project_id)
-            .await
-            .or_diagnose("Could not list AI model API keys", ERROR_ATTRS)?;
+        let keys = match requested_page(config.page_num, config.items_per_page) {
+            None => cx.client.list_ai_model_api_keys(&config.project_id).await,
+            Some((page, size)) => cx
+                .client
+                .list_ai_model_api_keys_page(&config.project_id, page, size)
+                .await
+                .map(|page| page.results),
+        }
+        .or_diagnose("Could not list AI model API keys", ERROR_ATTRS)?;
         let results = keys.into_iter().map(|key| fields(&config.project_id, key)).collect();
         Ok(AiModelApiKeysDataState {
             results: Some(results),

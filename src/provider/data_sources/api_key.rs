@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::atlas;
 use crate::framework::{attribute, string, string_set, Cx, DataSource, Diagnostic, Diagnostics, Schema};
-use crate::provider::data_sources::org_role_names;
+use crate::provider::data_sources::{org_role_names, paging_attributes, requested_page};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::validators;
 use crate::value::{AttributePath, Quoted, Type};
@@ -34,6 +34,8 @@ pub struct ApiKeyDataState {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ApiKeysDataState {
     org_id: String,
+    page_num: Option<u32>,
+    items_per_page: Option<u32>,
     results: Option<Vec<ApiKeyResult>>,
 }
 
@@ -113,20 +115,25 @@ impl DataSource for ApiKeysData {
     const NAME: &'static str = "api_keys";
 
     fn schema() -> Schema {
-        Schema::new("Every programmatic API key of an organization, read across all pages, without private keys.").attributes([
+        Schema::new("Every programmatic API key of an organization, read across all pages (or one page, with `page_num` or `items_per_page`), without private keys.").attributes([
             string("org_id").required().validate(validators::object_id()).doc("Organization whose keys to list."),
             attribute("results", Type::List(Box::new(api_key_result_type())))
                 .computed()
                 .doc("The keys, in the order Atlas lists them: `api_key_id`, `description`, `public_key` and `role_names` (organization roles)."),
         ])
+        .attributes(paging_attributes())
     }
 
     async fn read(&self, cx: &Cx<atlas::Client>, config: ApiKeysDataState) -> Result<ApiKeysDataState, Diagnostics> {
-        let keys = cx
-            .client
-            .list_api_keys(&config.org_id)
-            .await
-            .or_diagnose("Could not list API keys", ERROR_ATTRS)?;
+        let keys = match requested_page(config.page_num, config.items_per_page) {
+            None => cx.client.list_api_keys(&config.org_id).await,
+            Some((page, size)) => cx
+                .client
+                .list_api_keys_page(&config.org_id, page, size)
+                .await
+                .map(|page| page.results),
+        }
+        .or_diagnose("Could not list API keys", ERROR_ATTRS)?;
         let results = keys
             .into_iter()
             .map(|key| ApiKeyResult {

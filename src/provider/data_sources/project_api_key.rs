@@ -3,7 +3,8 @@
 //!
 //! Atlas: `GET /groups/{groupId}` then `GET /orgs/{orgId}/apiKeys/{apiUserId}` for one key;
 //! `GET /groups/{groupId}/apiKeys` (all pages; each key lists all its roles) for every key.
-//! No private key.
+//! `private_key` holds what Atlas returns in these reads: the masked key (such as
+//! `********-****-****-c4e26334754f`), never the usable one.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,9 +12,10 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::{attribute, string, Cx, DataSource, Diagnostic, Diagnostics, Schema};
-use crate::provider::data_sources::assignment_type;
+use crate::framework::{attribute, string, Cx, DataSource, Diagnostic, Diagnostics, Schema, Sensitive};
+use crate::provider::data_sources::{assignment_type, paging_attributes, requested_page};
 use crate::provider::errors::OrDiagnose;
+use crate::provider::secret;
 use crate::provider::validators;
 use crate::value::{AttributePath, Quoted, Type};
 
@@ -29,12 +31,15 @@ pub struct ProjectApiKeyDataState {
     api_key_id: String,
     description: Option<String>,
     public_key: Option<String>,
+    private_key: Option<Sensitive>,
     project_assignment: Option<Vec<AssignmentData>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ProjectApiKeysDataState {
     project_id: String,
+    page_num: Option<u32>,
+    items_per_page: Option<u32>,
     results: Option<Vec<ProjectApiKeyResult>>,
 }
 
@@ -43,6 +48,7 @@ pub struct ProjectApiKeyResult {
     api_key_id: String,
     description: Option<String>,
     public_key: Option<String>,
+    private_key: Option<Sensitive>,
     project_assignment: Vec<AssignmentData>,
 }
 
@@ -63,7 +69,7 @@ impl DataSource for ProjectApiKeyData {
     const NAME: &'static str = "project_api_key";
 
     fn schema() -> Schema {
-        Schema::new("One programmatic API key assigned to a project, without its private key.").attributes([
+        Schema::new("One programmatic API key assigned to a project. Its `private_key` is masked: Atlas shows the usable one only when the key is created.").attributes([
             string("project_id")
                 .required()
                 .validate(validators::object_id())
@@ -74,6 +80,10 @@ impl DataSource for ProjectApiKeyData {
                 .doc("Unique 24-hexadecimal digit string that identifies the key."),
             string("description").computed().doc("Description of the key."),
             string("public_key").computed().doc("Public part of the key."),
+            string("private_key")
+                .computed()
+                .sensitive()
+                .doc("The private key as Atlas returns it here: masked, such as `********-****-****-c4e26334754f`. It cannot be used to authenticate."),
             attribute("project_assignment", Type::List(Box::new(assignment_type())))
                 .computed()
                 .doc(ASSIGNMENT_DOC),
@@ -113,6 +123,7 @@ impl DataSource for ProjectApiKeyData {
             })?;
         Ok(ProjectApiKeyDataState {
             project_assignment: Some(assignments(&key, &config.project_id)),
+            private_key: key.private_key.as_ref().map(secret::sensitive),
             description: key.desc,
             public_key: key.public_key,
             ..config
@@ -125,6 +136,7 @@ fn result_type() -> Type {
         ("api_key_id".to_string(), Type::String),
         ("description".to_string(), Type::String),
         ("public_key".to_string(), Type::String),
+        ("private_key".to_string(), Type::String),
         (
             "project_assignment".to_string(),
             Type::List(Box::new(assignment_type())),
@@ -139,12 +151,13 @@ impl DataSource for ProjectApiKeysData {
     const NAME: &'static str = "project_api_keys";
 
     fn schema() -> Schema {
-        Schema::new("Every programmatic API key assigned to a project, read across all pages, without private keys.").attributes([
+        Schema::new("Every programmatic API key assigned to a project, read across all pages (or one page, with `page_num` or `items_per_page`). Private keys are masked.").attributes([
             string("project_id").required().validate(validators::object_id()).doc("Project whose keys to list."),
             attribute("results", Type::List(Box::new(result_type())))
                 .computed()
-                .doc("The keys: `api_key_id`, `description`, `public_key` and `project_assignment` (as in the singular data source)."),
+                .doc("The keys: `api_key_id`, `description`, `public_key`, `private_key` (masked, sensitive) and `project_assignment` (as in the singular data source)."),
         ])
+        .attributes(paging_attributes())
     }
 
     async fn read(
@@ -152,15 +165,20 @@ impl DataSource for ProjectApiKeysData {
         cx: &Cx<atlas::Client>,
         config: ProjectApiKeysDataState,
     ) -> Result<ProjectApiKeysDataState, Diagnostics> {
-        let keys = cx
-            .client
-            .list_project_api_keys(&config.project_id)
-            .await
-            .or_diagnose("Could not list project API keys", ERROR_ATTRS)?;
+        let keys = match requested_page(config.page_num, config.items_per_page) {
+            None => cx.client.list_project_api_keys(&config.project_id).await,
+            Some((page, size)) => cx
+                .client
+                .list_project_api_keys_page(&config.project_id, page, size)
+                .await
+                .map(|page| page.results),
+        }
+        .or_diagnose("Could not list project API keys", ERROR_ATTRS)?;
         let results = keys
             .into_iter()
             .map(|key| ProjectApiKeyResult {
                 project_assignment: assignments(&key, &config.project_id),
+                private_key: key.private_key.as_ref().map(secret::sensitive),
                 api_key_id: key.id,
                 description: key.desc,
                 public_key: key.public_key,

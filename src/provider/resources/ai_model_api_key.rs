@@ -181,11 +181,21 @@ impl Resource for AiModelApiKey {
         let (project_id, api_key_id) = import_id::object_id_slash_name(id, "`PROJECT_ID/API_KEY_ID`")?;
         cx.warn(secret::not_imported("secret"));
         Ok(AiModelApiKeyState {
+            api_key_id: Some(api_key_id),
+            ..AiModelApiKeyState::empty(project_id)
+        })
+    }
+}
+
+impl AiModelApiKeyState {
+    /// A state of `project_id` with nothing else set.
+    fn empty(project_id: String) -> Self {
+        AiModelApiKeyState {
             project_id,
             name: None,
             cloud: None,
             geography: None,
-            api_key_id: Some(api_key_id),
+            api_key_id: None,
             created_at: None,
             created_by: None,
             last_used_at: None,
@@ -193,11 +203,9 @@ impl Resource for AiModelApiKey {
             secret: None,
             status: None,
             endpoint: None,
-        })
+        }
     }
-}
 
-impl AiModelApiKeyState {
     /// The key's id; empty only in a state that was never created.
     fn api_key_id(&self) -> &str {
         self.api_key_id.as_deref().unwrap_or_default()
@@ -241,18 +249,10 @@ mod tests {
 
     fn planned() -> AiModelApiKeyState {
         AiModelApiKeyState {
-            project_id: PROJECT.to_string(),
             name: Some("embeddings".to_string()),
             cloud: Some(ANY.to_string()),
             geography: Some(ANY.to_string()),
-            api_key_id: None,
-            created_at: None,
-            created_by: None,
-            last_used_at: None,
-            masked_secret: None,
-            secret: None,
-            status: None,
-            endpoint: None,
+            ..AiModelApiKeyState::empty(PROJECT.to_string())
         }
     }
 

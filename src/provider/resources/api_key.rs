@@ -23,6 +23,7 @@ pub struct ApiKey;
 /// State and configuration of one organization API key.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ApiKeyState {
+    id: Option<String>,
     org_id: String,
     description: Option<String>,
     role_names: Option<BTreeSet<String>>,
@@ -48,6 +49,10 @@ impl Resource for ApiKey {
              it is kept in Terraform state, so protect the state.",
         )
         .attributes([
+            string("id")
+                .computed()
+                .use_state_for_unknown()
+                .doc("The import ID, `{org_id}-{api_key_id}`."),
             string("org_id")
                 .required()
                 .requires_replace()
@@ -137,6 +142,7 @@ impl Resource for ApiKey {
         // Read fills in the rest; the private key cannot be recovered and stays null.
         cx.warn(secret::not_imported("private_key"));
         Ok(ApiKeyState {
+            id: Some(format!("{org_id}-{api_key_id}")),
             org_id,
             description: None,
             role_names: None,
@@ -204,6 +210,7 @@ fn state_from_atlas(org_id: &str, key: atlas::ApiKey, private_key: Option<Sensit
         .map(|role| role.role_name.clone())
         .collect();
     ApiKeyState {
+        id: Some(format!("{org_id}-{}", key.id)),
         org_id: org_id.to_string(),
         description: key.desc,
         role_names: Some(role_names),
@@ -249,6 +256,7 @@ mod tests {
         assert_eq!(state.role_names, Some(BTreeSet::from(["ORG_OWNER".to_string()])));
         assert_eq!(state.private_key.as_ref().map(Sensitive::expose), Some("kept"));
         assert_eq!(state.public_key.as_deref(), Some("zmmrboas"));
+        assert_eq!(state.id, Some(format!("{ORG}-6576974933969669aaaaaaaa")));
         assert_eq!(format!("{:?}", state.private_key), "Some(<redacted>)");
     }
 
@@ -293,6 +301,7 @@ mod tests {
     #[test]
     fn create_request_sends_description_and_roles() {
         let planned = ApiKeyState {
+            id: None,
             org_id: ORG.to_string(),
             description: Some("My API Key".to_string()),
             role_names: Some(BTreeSet::from(["ORG_OWNER".to_string(), "ORG_READ_ONLY".to_string()])),
