@@ -1,7 +1,8 @@
 //! The request log: one entry per `/api/` request (Atlas and OAuth), for tests to assert call
 //! sequences, auth schemes and injected faults. Admin routes (`/__emulator/`) are not logged.
 //!
-//! Entries keep method, path, raw query, status, auth scheme and fault; never a header value.
+//! Entries keep method, path, raw query, status, auth scheme, fault and the `User-Agent`; no
+//! other header value (credentials travel in headers).
 
 use std::collections::VecDeque;
 
@@ -40,6 +41,8 @@ pub struct LoggedRequest {
     pub status: Option<u16>,
     /// `digest`, `bearer`, `basic` or `none`, from the `Authorization` scheme.
     pub auth: &'static str,
+    /// The `User-Agent` header as sent (lossy UTF-8), empty when absent.
+    pub user_agent: String,
     /// The injected fault, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<&'static str>,
@@ -87,6 +90,11 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let auth = auth_kind(&req);
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .unwrap_or_default();
     let response = next.run(req).await;
     let aborted = response.extensions().get::<AbortConnection>().is_some();
     let entry = LoggedRequest {
@@ -96,6 +104,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         query,
         status: (!aborted).then_some(response.status().as_u16()),
         auth,
+        user_agent,
         fault: response.extensions().get::<FaultMark>().map(|mark| mark.0),
     };
     tracing::info!(

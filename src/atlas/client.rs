@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, DATE, USER_AGENT};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -104,10 +104,14 @@ pub struct Client {
     inner: Arc<Inner>,
     // Cancels this clone's calls (Terraform's StopProvider); never cancelled by default.
     cancel: CancellationToken,
+    // This clone's `User-Agent` when it differs from the configured one.
+    user_agent: Option<HeaderValue>,
 }
 
 struct Inner {
     http: reqwest::Client,
+    // `Config::user_agent`, which every request carries unless a clone extends it.
+    user_agent: String,
     // `base_url` without its trailing slash; API paths are appended to it.
     base_url: String,
     auth: Auth,
@@ -143,8 +147,10 @@ impl Client {
         let auth = Auth::from_credentials(config.credentials, &http, &base_url, request_timeout)?;
         Ok(Client {
             cancel: CancellationToken::new(),
+            user_agent: None,
             inner: Arc::new(Inner {
                 http,
+                user_agent: config.user_agent,
                 base_url,
                 auth,
                 retry: config.retry,
@@ -162,6 +168,40 @@ impl Client {
         Client {
             inner: Arc::clone(&self.inner),
             cancel,
+            user_agent: self.user_agent.clone(),
+        }
+    }
+
+    /// A clone whose Atlas requests send `User-Agent: <Config::user_agent> <extra>`, such as
+    /// `terraform-provider-mongodbatlas/0.1.0 Terraform/1.11.4 ModuleName/m`; an `extra` that is
+    /// empty or only spaces leaves the configured agent. OAuth token requests keep the
+    /// configured agent. Sends nothing.
+    ///
+    /// Errors (`Error::Request`) when the result is not a valid header value (only visible
+    /// ASCII, spaces and tabs are); the error does not quote `extra`.
+    pub fn with_user_agent_extra(&self, extra: &str) -> Result<Client, Error> {
+        let extra = extra.trim();
+        let user_agent = if extra.is_empty() {
+            None
+        } else {
+            let agent = format!("{} {extra}", self.inner.user_agent);
+            Some(
+                HeaderValue::from_str(&agent)
+                    .map_err(|err| RequestError::with_source("the user agent is not a valid header value", err))?,
+            )
+        };
+        Ok(Client {
+            inner: Arc::clone(&self.inner),
+            cancel: self.cancel.clone(),
+            user_agent,
+        })
+    }
+
+    /// The `User-Agent` this clone's Atlas requests send.
+    pub fn user_agent(&self) -> &str {
+        match &self.user_agent {
+            Some(agent) => agent.to_str().unwrap_or(&self.inner.user_agent),
+            None => &self.inner.user_agent,
         }
     }
 
@@ -316,6 +356,10 @@ impl Client {
         }
         if let Some(value) = authorization {
             builder = builder.header(AUTHORIZATION, value);
+        }
+        if let Some(agent) = &self.user_agent {
+            // A request header replaces the client's default one.
+            builder = builder.header(USER_AGENT, agent.clone());
         }
         let exchange_started = Instant::now();
         let response = match builder.send().await {
@@ -600,6 +644,28 @@ mod tests {
         assert!(matches!(Client::new(config), Err(Error::Request(_))));
         let client = Client::new(Config::new("https://cloud.mongodb.com/", digest(), "tf/1.0"));
         assert!(client.is_ok_and(|c| c.base_url() == "https://cloud.mongodb.com"));
+    }
+
+    #[test]
+    fn user_agent_extra_extends_the_configured_agent_per_clone() {
+        let client = Client::new(Config::new("https://cloud.mongodb.com", digest(), "tf/1.0"))
+            .unwrap_or_else(|err| panic!("{err}"));
+        let extended = client
+            .with_user_agent_extra(" ModuleName/m ")
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(extended.user_agent(), "tf/1.0 ModuleName/m");
+        assert_eq!(client.user_agent(), "tf/1.0", "the original clone is unchanged");
+        let cancellable = extended.with_cancellation(CancellationToken::new());
+        assert_eq!(cancellable.user_agent(), "tf/1.0 ModuleName/m", "kept across clones");
+        let plain = extended
+            .with_user_agent_extra("  ")
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(plain.user_agent(), "tf/1.0");
+        let err = match client.with_user_agent_extra("secret\nline") {
+            Ok(_) => panic!("a newline was accepted"),
+            Err(err) => err.to_string(),
+        };
+        assert!(!err.contains("secret"), "{err}");
     }
 
     #[test]

@@ -221,6 +221,17 @@ pub trait DynDataSource<C>: Send + Sync {
     async fn read(&self, cx: &Cx<C>, config: &Value) -> (Value, Diagnostics);
 }
 
+/// What [`Provider::configure`] built from a provider block.
+pub enum Configured<C> {
+    /// The client every later call uses.
+    Client(C),
+    /// The block depends on values known only after apply (Terraform configures providers
+    /// during plan with such values). Calls that need no client, such as planning, go on;
+    /// every call that needs the client fails with this diagnostic, which names the arguments
+    /// not yet known, until Terraform configures again with known values.
+    NotYetKnown(Diagnostic),
+}
+
 /// A provider: its own schema and configuration, and the types it serves.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
@@ -230,23 +241,42 @@ pub trait Provider: Send + Sync + 'static {
 
     fn schema(&self) -> Schema;
 
-    /// Plan-time checks of the provider block; `config` may hold unknown values.
+    /// The schema of the `provider_meta "<prefix>"` block a module may declare in its
+    /// `terraform` block; `None` (the default) when the provider reads no module metadata.
+    /// Terraform checks the block against it and sends its value with each call's
+    /// `provider_meta` (see [`Provider::client_for_call`]).
+    fn meta_schema(&self) -> Option<Schema> {
+        None
+    }
+
+    /// Plan-time checks of the provider block; `config` may hold unknown values. Warnings
+    /// pushed here are shown under the provider block.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
-    /// Builds the client every resource call uses from the provider block `config` (which may
-    /// hold unknown values: Terraform configures during plan too) and Terraform's version
-    /// (`1.11.4`, from `ConfigureProvider`).
+    /// Builds the client every resource call uses from the provider block `config` and
+    /// Terraform's version (`1.11.4`, from `ConfigureProvider`).
     ///
-    /// `Err` holds at least one error, each shown by Terraform under the provider block; the
-    /// calls that need the client then fail with "Provider not configured".
-    async fn configure(&self, config: &Value, terraform_version: &str) -> Result<Self::Client, Diagnostics>;
+    /// `config` may hold unknown values: Terraform configures during plan too, before the
+    /// resources they come from exist. A provider that cannot build its client from such a
+    /// block answers [`Configured::NotYetKnown`] rather than an error, so the plan goes on.
+    ///
+    /// `Ok` carries warnings shown under the provider block. `Err` holds at least one error,
+    /// each shown by Terraform under the provider block; the calls that need the client then
+    /// fail with "Provider not configured".
+    async fn configure(
+        &self,
+        config: &Value,
+        terraform_version: &str,
+    ) -> Result<(Configured<Self::Client>, Diagnostics), Diagnostics>;
 
     fn resources(&self) -> Vec<Arc<dyn DynResource<Self::Client>>>;
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<Self::Client>>>;
 
     /// The client one call uses, bound to the call's cancellation so StopProvider ends its
-    /// requests promptly. The default shares the configured client unchanged.
-    fn client_for_call(client: &Arc<Self::Client>, _cancel: &CancellationToken) -> Arc<Self::Client> {
+    /// requests promptly. `meta` is the calling module's `provider_meta` block as an object of
+    /// [`Provider::meta_schema`]'s type, or null when the module has none (and always for
+    /// imports, whose request carries none). The default shares the configured client unchanged.
+    fn client_for_call(client: &Arc<Self::Client>, _cancel: &CancellationToken, _meta: &Value) -> Arc<Self::Client> {
         Arc::clone(client)
     }
 }

@@ -56,9 +56,11 @@ pub fn metadata_response<'a>(
     }
 }
 
-/// `GetProviderSchema`: the provider's schema and each type's under its full type name.
+/// `GetProviderSchema`: the provider's schema, its `provider_meta` schema if it has one, and
+/// each type's under its full type name.
 pub fn schema_response<'a>(
     provider: &Schema,
+    provider_meta: Option<&Schema>,
     resources: impl Iterator<Item = (&'a String, &'a Schema)>,
     data_sources: impl Iterator<Item = (&'a String, &'a Schema)>,
 ) -> pb::get_provider_schema::Response {
@@ -67,7 +69,7 @@ pub fn schema_response<'a>(
         resource_schemas: resources.map(|(name, s)| (name.clone(), schema(s))).collect(),
         data_source_schemas: data_sources.map(|(name, s)| (name.clone(), schema(s))).collect(),
         diagnostics: Vec::new(),
-        provider_meta: None,
+        provider_meta: provider_meta.map(schema),
         server_capabilities: Some(server_capabilities()),
         functions: Default::default(),
         ephemeral_resource_schemas: Default::default(),

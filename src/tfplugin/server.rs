@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::framework::schema::validate_config;
-use crate::framework::{Cx, Diagnostic, Diagnostics, DynDataSource, DynResource, Provider, Schema};
+use crate::framework::{Configured, Cx, Diagnostic, Diagnostics, DynDataSource, DynResource, Provider, Schema};
 use crate::tfplugin::convert::{self, Answer};
 use crate::tfplugin::proto::tfplugin6 as pb;
 use crate::value::{AttributePath, Quoted, Type, Value};
@@ -35,9 +35,13 @@ pub struct ProviderService<P: Provider> {
     provider: P,
     provider_schema: Schema,
     provider_type: Type,
+    /// The `provider_meta` schema and its type, when the provider has one.
+    meta: Option<(Schema, Type)>,
     resources: BTreeMap<String, Arc<dyn DynResource<P::Client>>>,
     data_sources: BTreeMap<String, Arc<dyn DynDataSource<P::Client>>>,
-    client: RwLock<Option<Arc<P::Client>>>,
+    /// `None` before ConfigureProvider succeeded; `Err` with the diagnostic every call that
+    /// needs the client reports while the configuration is not yet known.
+    client: RwLock<Option<Result<Arc<P::Client>, Diagnostic>>>,
     stop: Mutex<CancellationToken>,
 }
 
@@ -46,6 +50,10 @@ impl<P: Provider> ProviderService<P> {
     pub fn new(provider: P) -> Self {
         let provider_schema = provider.schema();
         let provider_type = provider_schema.value_type();
+        let meta = provider.meta_schema().map(|schema| {
+            let ty = schema.value_type();
+            (schema, ty)
+        });
         let resources = provider
             .resources()
             .into_iter()
@@ -60,6 +68,7 @@ impl<P: Provider> ProviderService<P> {
             provider,
             provider_schema,
             provider_type,
+            meta,
             resources,
             data_sources,
             client: RwLock::new(None),
@@ -71,6 +80,7 @@ impl<P: Provider> ProviderService<P> {
     pub fn schema_response(&self) -> pb::get_provider_schema::Response {
         convert::schema_response(
             &self.provider_schema,
+            self.meta.as_ref().map(|(schema, _)| schema),
             self.resources.iter().map(|(name, r)| (name, r.schema())),
             self.data_sources.iter().map(|(name, d)| (name, d.schema())),
         )
@@ -236,19 +246,26 @@ impl<P: Provider> ProviderService<P> {
         .await
     }
 
-    /// Keeps the client the provider builds, for every later call that talks to the remote API.
+    /// Keeps the client the provider builds, for every later call that talks to the remote API,
+    /// or, when the configuration is not yet known, the reason those calls fail. Either way the
+    /// call succeeds with the provider's warnings, so a plan goes on.
     async fn configure(&self, request: Arc<pb::configure_provider::Request>) -> Answer<()> {
         let config = self.provider_config(&request, |r| r.config.as_ref()).await?;
-        let client = self.provider.configure(&config, &request.terraform_version).await?;
-        *self.client.write().map_err(|_| poisoned())? = Some(Arc::new(client));
-        Ok(((), Diagnostics::new()))
+        let (configured, diags) = self.provider.configure(&config, &request.terraform_version).await?;
+        let client = match configured {
+            Configured::Client(client) => Ok(Arc::new(client)),
+            Configured::NotYetKnown(reason) => Err(reason),
+        };
+        *self.client.write().map_err(|_| poisoned())? = Some(client);
+        Ok(((), diags))
     }
 
     async fn read(&self, request: Arc<pb::read_resource::Request>) -> Answer<pb::DynamicValue> {
         let resource = self.resource(&request.type_name)?;
         let ty = resource.value_type();
         let current = decode(&request, |r| r.current_state.as_ref(), ty, "current state").await?;
-        let (state, diags) = resource.read(&self.cx()?, &current).await;
+        let meta = self.provider_meta(&request, |r| r.provider_meta.as_ref()).await?;
+        let (state, diags) = resource.read(&self.cx(&meta)?, &current).await;
         Ok((encode(state, ty, "new state").await?, diags))
     }
 
@@ -275,14 +292,15 @@ impl<P: Provider> ProviderService<P> {
         let ty = resource.value_type();
         let prior = decode(&request, |r| r.prior_state.as_ref(), ty, "prior state").await?;
         let planned = decode(&request, |r| r.planned_state.as_ref(), ty, "planned state").await?;
-        let (state, diags) = resource.apply(&self.cx()?, &prior, &planned).await;
+        let meta = self.provider_meta(&request, |r| r.provider_meta.as_ref()).await?;
+        let (state, diags) = resource.apply(&self.cx(&meta)?, &prior, &planned).await;
         Ok((encode(state, ty, "new state").await?, diags))
     }
 
     /// The imported state; no result when the resource found nothing to import.
     async fn import(&self, request: Arc<pb::import_resource_state::Request>) -> Answer<pb::DynamicValue> {
         let resource = self.resource(&request.type_name)?;
-        let (state, diags) = resource.import(&self.cx()?, &request.id).await;
+        let (state, diags) = resource.import(&self.cx(&Value::Null)?, &request.id).await;
         if state.is_null() {
             return Err(diags);
         }
@@ -294,7 +312,8 @@ impl<P: Provider> ProviderService<P> {
         let data_source = self.data_source(&request.type_name)?;
         let ty = data_source.value_type();
         let config = decode(&request, |r| r.config.as_ref(), ty, "configuration").await?;
-        let (state, diags) = data_source.read(&self.cx()?, &config).await;
+        let meta = self.provider_meta(&request, |r| r.provider_meta.as_ref()).await?;
+        let (state, diags) = data_source.read(&self.cx(&meta)?, &config).await;
         let diags = diags.into_result()?;
         Ok((encode(state, ty, "data source state").await?, diags))
     }
@@ -317,6 +336,25 @@ impl<P: Provider> ProviderService<P> {
         decode(request, pick, &self.provider_type, "provider configuration").await
     }
 
+    /// Decodes the calling module's `provider_meta` that `pick` finds in `request`: null when
+    /// the provider has no meta schema, or when the request carries none (Terraform sends msgpack
+    /// nil for a module without the block; other clients may leave the field out).
+    async fn provider_meta<R: Send + Sync + 'static>(
+        &self,
+        request: &Arc<R>,
+        pick: fn(&R) -> Option<&pb::DynamicValue>,
+    ) -> Result<Value, Diagnostic> {
+        let Some((_, ty)) = &self.meta else {
+            return Ok(Value::Null);
+        };
+        match pick(request) {
+            Some(meta) if !meta.msgpack.is_empty() || !meta.json.is_empty() => {
+                decode(request, pick, ty, "provider_meta").await
+            }
+            _ => Ok(Value::Null),
+        }
+    }
+
     fn resource(&self, type_name: &str) -> Result<Arc<dyn DynResource<P::Client>>, Diagnostic> {
         self.resources
             .get(type_name)
@@ -332,17 +370,23 @@ impl<P: Provider> ProviderService<P> {
     }
 
     /// The context for a call that talks to the remote API: the configured client bound to a
-    /// child of the stop token. An error before ConfigureProvider succeeded.
-    fn cx(&self) -> Result<Cx<P::Client>, Diagnostic> {
+    /// child of the stop token and to the module's `provider_meta` (`meta`, null when none).
+    /// An error before ConfigureProvider succeeded, and the provider's own diagnostic while its
+    /// configuration is not yet known.
+    fn cx(&self, meta: &Value) -> Result<Cx<P::Client>, Diagnostic> {
         let client = self.client.read().map_err(|_| poisoned())?;
-        let Some(client) = client.as_ref() else {
-            return Err(Diagnostic::error(
-                "Provider not configured",
-                "The provider was used before its configuration succeeded; see the provider configuration errors above.",
-            ));
+        let client = match client.as_ref() {
+            Some(Ok(client)) => client,
+            Some(Err(not_yet_known)) => return Err(not_yet_known.clone()),
+            None => {
+                return Err(Diagnostic::error(
+                    "Provider not configured",
+                    "The provider was used before its configuration succeeded; see the provider configuration errors above.",
+                ))
+            }
         };
         let cancel = self.stop.lock().map(|token| token.child_token()).unwrap_or_default();
-        Ok(Cx::new(P::client_for_call(client, &cancel), cancel))
+        Ok(Cx::new(P::client_for_call(client, &cancel, meta), cancel))
     }
 }
 

@@ -148,6 +148,7 @@ fn golden_provider_schema() {
         .collect();
     let golden = json!({
         "provider": schema_json(&provider.schema()),
+        "provider_meta": provider.meta_schema().as_ref().map(schema_json),
         "resource_schemas": resources,
         "data_source_schemas": data_sources,
     });
@@ -181,4 +182,42 @@ fn every_schema_attribute_is_documented() {
         check(format!("data.{}", data_source.name()), &data_source.schema().block);
     }
     assert!(missing.is_empty(), "attributes without a description: {missing:?}");
+}
+
+#[test]
+fn provider_notes_cover_every_compatibility_argument_and_provider_meta() {
+    let notes = read(&root().join("examples/provider/notes.md"));
+    let provider = AtlasProvider::new();
+    let mut names: Vec<String> = terraform_provider_mongodbatlas::provider::UNUSED
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    names.extend(provider.schema().block.attributes.iter().map(|a| a.name.clone()));
+    let meta = provider.meta_schema().expect("provider_meta schema");
+    names.extend(meta.block.attributes.iter().map(|a| a.name.clone()));
+    names.extend(
+        [
+            "MONGODB_ATLAS_PUBLIC_API_KEY",
+            "MONGODB_ATLAS_PUBLIC_KEY",
+            "MCLI_PUBLIC_API_KEY",
+            "MONGODB_ATLAS_PRIVATE_API_KEY",
+            "MONGODB_ATLAS_PRIVATE_KEY",
+            "MCLI_PRIVATE_API_KEY",
+            "MONGODB_ATLAS_BASE_URL",
+            "MCLI_OPS_MANAGER_URL",
+            "MONGODB_REALM_BASE_URL",
+            "MONGODB_ATLAS_ACCESS_TOKEN",
+            "MONGODB_ATLAS_CLIENT_ID",
+            "MONGODB_ATLAS_CLIENT_SECRET",
+        ]
+        .map(str::to_string),
+    );
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|name| !notes.contains(&format!("`{name}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "examples/provider/notes.md does not mention {missing:?}"
+    );
 }

@@ -231,7 +231,7 @@ fn service_account_and_access_token_configurations_work() {
 }
 
 #[test]
-fn wrong_or_conflicting_credentials_fail_clearly_without_showing_secrets() {
+fn wrong_credentials_fail_clearly_and_conflicting_ones_warn_without_showing_secrets() {
     let mut world = World::new();
     world.enable_trace();
     let wrong_private = "00000000-1111-2222-3333-444444444444";
@@ -264,13 +264,16 @@ fn wrong_or_conflicting_credentials_fail_clearly_without_showing_secrets() {
         run.output()
     );
 
-    // Two methods at once is a plan-time error naming both.
+    // Two methods at once follow the official precedence (the service account wins over the
+    // key pair) with a warning naming the one used; the plan succeeds.
     world.set_env("MONGODB_ATLAS_PUBLIC_KEY", &world.emulator.seed.public_key.clone());
     world.set_env("MONGODB_ATLAS_PRIVATE_KEY", &world.emulator.seed.private_key.clone());
     let run = world.plan();
-    assert_eq!(run.code, 1, "{}", run.output());
+    assert_eq!(run.code, 2, "{}", run.output());
     assert!(
-        run.output().contains("Conflicting Atlas credentials"),
+        squash(&run.output()).contains("Warning: Several Atlas credentials are set")
+            && squash(&run.output())
+                .contains("A service account will be used: MONGODB_ATLAS_CLIENT_ID, MONGODB_ATLAS_CLIENT_SECRET."),
         "{}",
         run.output()
     );

@@ -391,3 +391,266 @@ async fn stop_provider_cancels_calls_in_flight_and_keeps_serving() {
         .await;
     assert!(schema.is_ok());
 }
+
+#[tokio::test]
+async fn schema_advertises_the_official_provider_meta_and_arguments() {
+    let response = service(vec![])
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let meta = response.provider_meta.expect("provider_meta schema").block.unwrap();
+    let types: Vec<(String, String, bool)> = meta
+        .attributes
+        .iter()
+        .map(|a| (a.name.clone(), String::from_utf8(a.r#type.clone()).unwrap(), a.optional))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("module_name".into(), "\"string\"".into(), true),
+            ("module_version".into(), "\"string\"".into(), true),
+            ("user_agent_extra".into(), "[\"map\",\"string\"]".into(), true),
+        ]
+    );
+    let provider = response.provider.unwrap().block.unwrap();
+    let assume_role = provider
+        .block_types
+        .iter()
+        .find(|b| b.type_name == "assume_role")
+        .unwrap();
+    assert_eq!(assume_role.max_items, 1);
+    assert_eq!(assume_role.nesting, pb::schema::nested_block::NestingMode::List as i32);
+    let gov = provider
+        .attributes
+        .iter()
+        .find(|a| a.name == "is_mongodbgov_cloud")
+        .unwrap();
+    assert_eq!(gov.r#type, b"\"bool\"");
+}
+
+fn data_source_type(name: &str) -> Type {
+    let provider = AtlasProvider::new();
+    let data_source = provider
+        .data_sources()
+        .into_iter()
+        .find(|d| format!("mongodbatlas_{}", d.name()) == name)
+        .unwrap();
+    data_source.value_type().clone()
+}
+
+async fn configure(service: &ProviderService<AtlasProvider>, config: &Value) -> Vec<pb::Diagnostic> {
+    let ty = provider_type();
+    service
+        .configure_provider(Request::new(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: dynamic(config, &ty),
+            client_capabilities: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics
+}
+
+#[tokio::test]
+async fn configuration_not_yet_known_plans_creates_and_fails_only_calls_that_need_atlas() {
+    let emulator = atlas_emulator::start(atlas_emulator::Options::default()).await.unwrap();
+    let seed = emulator.seed.clone();
+    let service = service(vec![
+        ("MONGODB_ATLAS_PUBLIC_KEY", &seed.public_key),
+        ("MONGODB_ATLAS_PRIVATE_KEY", &seed.private_key),
+    ]);
+    let provider_ty = provider_type();
+    let unknown = object(
+        &[
+            ("base_url", Value::string(&seed.base_url)),
+            ("public_key", Value::Unknown),
+            ("private_key", Value::Unknown),
+            ("assume_role", Value::List(Vec::new())),
+        ],
+        &provider_ty,
+    );
+    assert_eq!(configure(&service, &unknown).await, [], "configure succeeds");
+
+    let ty = resource_type(API_KEY);
+    let config = object(
+        &[
+            ("org_id", Value::string(&seed.org_id)),
+            ("description", Value::string("later")),
+            ("role_names", roles(&["ORG_MEMBER"])),
+        ],
+        &ty,
+    );
+    let plan = service
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: API_KEY.into(),
+            prior_state: dynamic(&Value::Null, &ty),
+            proposed_new_state: dynamic(&config, &ty),
+            config: dynamic(&config, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
+    assert_eq!(decode(&plan.planned_state, &ty).get("api_key_id"), &Value::Unknown);
+
+    let names_the_arguments = |diagnostics: &[pb::Diagnostic]| {
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0].severity, pb::diagnostic::Severity::Error as i32);
+        assert_eq!(diagnostics[0].summary, "Provider configuration not yet known");
+        assert!(
+            diagnostics[0]
+                .detail
+                .contains("provider arguments public_key and private_key depend on values known only after apply"),
+            "{}",
+            diagnostics[0].detail
+        );
+    };
+    let prior = object(
+        &[
+            ("org_id", Value::string(&seed.org_id)),
+            ("description", Value::string("d")),
+            ("role_names", roles(&["ORG_MEMBER"])),
+            ("api_key_id", Value::string("aaaaaaaaaaaaaaaaaaaaaaaa")),
+        ],
+        &ty,
+    );
+    let read = service
+        .read_resource(Request::new(pb::read_resource::Request {
+            type_name: API_KEY.into(),
+            current_state: dynamic(&prior, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    names_the_arguments(&read.diagnostics);
+    assert_eq!(decode(&read.new_state, &ty), prior, "the state is kept");
+
+    let applied = service
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: API_KEY.into(),
+            prior_state: dynamic(&Value::Null, &ty),
+            planned_state: plan.planned_state.clone(),
+            config: dynamic(&config, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    names_the_arguments(&applied.diagnostics);
+
+    let imported = service
+        .import_resource_state(Request::new(pb::import_resource_state::Request {
+            type_name: API_KEY.into(),
+            id: format!("{}-aaaaaaaaaaaaaaaaaaaaaaaa", seed.org_id),
+            client_capabilities: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    names_the_arguments(&imported.diagnostics);
+
+    names_the_arguments(&list_keys(&service, &seed.org_id).await.diagnostics);
+    assert!(
+        emulator_requests(&seed.base_url).await.is_empty(),
+        "nothing reached Atlas"
+    );
+
+    // Configured again with known values, as Terraform does during apply, the calls work.
+    let known = object(
+        &[
+            ("base_url", Value::string(&seed.base_url)),
+            ("public_key", Value::string(&seed.public_key)),
+            ("private_key", Value::string(&seed.private_key)),
+        ],
+        &provider_ty,
+    );
+    assert_eq!(configure(&service, &known).await, []);
+    let listed = list_keys(&service, &seed.org_id).await;
+    assert!(listed.diagnostics.is_empty(), "{:?}", listed.diagnostics);
+    assert!(listed.state.is_some());
+}
+
+/// `data "mongodbatlas_api_keys"` of `org_id`.
+async fn list_keys(service: &ProviderService<AtlasProvider>, org_id: &str) -> pb::read_data_source::Response {
+    let ty = data_source_type("mongodbatlas_api_keys");
+    let config = object(&[("org_id", Value::string(org_id))], &ty);
+    service
+        .read_data_source(Request::new(pb::read_data_source::Request {
+            type_name: "mongodbatlas_api_keys".into(),
+            config: dynamic(&config, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The emulator's request log.
+async fn emulator_requests(base_url: &str) -> Vec<serde_json::Value> {
+    let log: serde_json::Value = reqwest::get(format!("{base_url}/__emulator/requests"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    log.as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn configure_warnings_reach_terraform_and_provider_meta_reaches_the_user_agent() {
+    let emulator = atlas_emulator::start(atlas_emulator::Options::default()).await.unwrap();
+    let seed = emulator.seed.clone();
+    let service = service(vec![
+        ("MONGODB_ATLAS_CLIENT_ID", &seed.client_id),
+        ("MONGODB_ATLAS_CLIENT_SECRET", &seed.client_secret),
+        ("MONGODB_ATLAS_PUBLIC_KEY", &seed.public_key),
+        ("MONGODB_ATLAS_PRIVATE_KEY", &seed.private_key),
+    ]);
+    let provider_ty = provider_type();
+    let diagnostics = configure(
+        &service,
+        &object(&[("base_url", Value::string(&seed.base_url))], &provider_ty),
+    )
+    .await;
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0].severity, pb::diagnostic::Severity::Warning as i32);
+    assert!(
+        diagnostics[0].detail.starts_with("A service account will be used"),
+        "{}",
+        diagnostics[0].detail
+    );
+
+    let meta_ty = AtlasProvider::meta_schema().value_type();
+    let meta = object(&[("module_name", Value::string("grpc-mod"))], &meta_ty);
+    let keys_ty = data_source_type("mongodbatlas_api_keys");
+    let listed = service
+        .read_data_source(Request::new(pb::read_data_source::Request {
+            type_name: "mongodbatlas_api_keys".into(),
+            config: dynamic(&object(&[("org_id", Value::string(&seed.org_id))], &keys_ty), &keys_ty),
+            provider_meta: dynamic(&meta, &meta_ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.diagnostics.is_empty(), "{:?}", listed.diagnostics);
+    let requests = emulator_requests(&seed.base_url).await;
+    let atlas: Vec<&serde_json::Value> = requests
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/api/atlas/")))
+        .collect();
+    assert!(!atlas.is_empty());
+    for request in atlas {
+        assert_eq!(request["auth"], "bearer", "the service account signed it");
+        assert!(
+            request["user_agent"]
+                .as_str()
+                .is_some_and(|agent| agent.ends_with(" Terraform/1.11.4 ModuleName/grpc-mod")),
+            "{request}"
+        );
+    }
+}

@@ -89,3 +89,23 @@ async fn bulk_creation_validates_its_body() {
     let assigned = api.state.with_store(|store| store.keys_in_project(&project).len());
     assert_eq!(assigned, 2);
 }
+
+#[tokio::test]
+async fn request_log_records_the_user_agent() {
+    let api = Api::new();
+    let agent = "terraform-provider-mongodbatlas/0.1.0 ModuleName/m";
+    let _ = api
+        .send(Method::GET, &api.org_path(""), &[("user-agent", agent)], None, None)
+        .await;
+    let _ = api.send(Method::GET, &api.org_path(""), &[], None, None).await;
+    let log = api.admin(Method::GET, "/__emulator/requests", None).await;
+    let agents: Vec<_> = log
+        .body
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|entry| entry["user_agent"].clone())
+        .collect();
+    assert_eq!(agents, [json!(agent), json!("")]);
+}
