@@ -24,6 +24,7 @@ pub struct ApiKeysData;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ApiKeyDataState {
+    id: Option<String>,
     org_id: String,
     api_key_id: String,
     description: Option<String>,
@@ -33,6 +34,7 @@ pub struct ApiKeyDataState {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ApiKeysDataState {
+    id: Option<String>,
     org_id: String,
     page_num: Option<u32>,
     items_per_page: Option<u32>,
@@ -57,6 +59,9 @@ impl DataSource for ApiKeyData {
 
     fn schema() -> Schema {
         Schema::new("One organization programmatic API key, without its private key.").attributes([
+            string("id")
+                .computed()
+                .doc("`{org_id}-{api_key_id}`, the key's import ID."),
             string("org_id")
                 .required()
                 .validate(validators::object_id())
@@ -91,6 +96,7 @@ impl DataSource for ApiKeyData {
                 .at(AttributePath::attr("api_key_id"))
             })?;
         Ok(ApiKeyDataState {
+            id: Some(format!("{}-{}", config.org_id, config.api_key_id)),
             role_names: Some(org_role_names(&key, &config.org_id)),
             description: key.desc,
             public_key: key.public_key,
@@ -116,6 +122,7 @@ impl DataSource for ApiKeysData {
 
     fn schema() -> Schema {
         Schema::new("Every programmatic API key of an organization, read across all pages (or one page, with `page_num` or `items_per_page`), without private keys.").attributes([
+            string("id").computed().doc("The organization ID."),
             string("org_id").required().validate(validators::object_id()).doc("Organization whose keys to list."),
             attribute("results", Type::List(Box::new(api_key_result_type())))
                 .computed()
@@ -144,6 +151,7 @@ impl DataSource for ApiKeysData {
             })
             .collect();
         Ok(ApiKeysDataState {
+            id: Some(config.org_id.clone()),
             results: Some(results),
             ..config
         })

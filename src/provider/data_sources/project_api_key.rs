@@ -27,6 +27,7 @@ pub struct ProjectApiKeysData;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ProjectApiKeyDataState {
+    id: Option<String>,
     project_id: String,
     api_key_id: String,
     description: Option<String>,
@@ -37,6 +38,7 @@ pub struct ProjectApiKeyDataState {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ProjectApiKeysDataState {
+    id: Option<String>,
     project_id: String,
     page_num: Option<u32>,
     items_per_page: Option<u32>,
@@ -70,6 +72,7 @@ impl DataSource for ProjectApiKeyData {
 
     fn schema() -> Schema {
         Schema::new("One programmatic API key assigned to a project. Its `private_key` is masked: Atlas shows the usable one only when the key is created.").attributes([
+            string("id").computed().doc("`{project_id}-{api_key_id}`, an import ID of the key."),
             string("project_id")
                 .required()
                 .validate(validators::object_id())
@@ -122,6 +125,7 @@ impl DataSource for ProjectApiKeyData {
                 .at(AttributePath::attr("api_key_id"))
             })?;
         Ok(ProjectApiKeyDataState {
+            id: Some(format!("{}-{}", config.project_id, config.api_key_id)),
             project_assignment: Some(assignments(&key, &config.project_id)),
             private_key: key.private_key.as_ref().map(secret::sensitive),
             description: key.desc,
@@ -152,6 +156,7 @@ impl DataSource for ProjectApiKeysData {
 
     fn schema() -> Schema {
         Schema::new("Every programmatic API key assigned to a project, read across all pages (or one page, with `page_num` or `items_per_page`). Private keys are masked.").attributes([
+            string("id").computed().doc("The project ID."),
             string("project_id").required().validate(validators::object_id()).doc("Project whose keys to list."),
             attribute("results", Type::List(Box::new(result_type())))
                 .computed()
@@ -185,6 +190,7 @@ impl DataSource for ProjectApiKeysData {
             })
             .collect();
         Ok(ProjectApiKeysDataState {
+            id: Some(config.project_id.clone()),
             results: Some(results),
             ..config
         })
