@@ -442,7 +442,11 @@ output "one_project" {{
     );
     assert_eq!(outputs["project_count"]["value"], json!(130));
     assert_eq!(outputs["one"]["value"]["role_names"], json!(["ORG_READ_ONLY"]));
-    assert_eq!(outputs["one"]["value"]["id"], json!(format!("{org}-{one}")), "id is the import ID");
+    assert_eq!(
+        outputs["one"]["value"]["id"],
+        json!(format!("{org}-{one}")),
+        "id is the import ID"
+    );
     assert_eq!(outputs["one_project"]["value"]["id"], json!(format!("{p0}-{one}")));
     assert_eq!(outputs["one"]["value"]["description"], json!("outside-0001"));
     assert_eq!(
