@@ -92,7 +92,12 @@ impl Resource for ApiKey {
     }
 
     fn upgrade(_version: i64, stored: Value) -> Result<Value, Diagnostics> {
-        Ok(upgraded(stored))
+        upgrade::require(
+            upgraded(stored),
+            "API key",
+            &["api_key_id", "org_id"],
+            "{org_id}-{api_key_id}",
+        )
     }
 
     async fn create(&self, cx: &Cx<atlas::Client>, planned: ApiKeyState) -> Applied<ApiKeyState> {

@@ -159,7 +159,12 @@ impl Resource for ProjectApiKey {
     }
 
     fn upgrade(_version: i64, stored: Value) -> Result<Value, Diagnostics> {
-        Ok(upgraded(stored))
+        upgrade::require(
+            upgraded(stored),
+            "project API key",
+            &["api_key_id", "project_id"],
+            "{project_id}-{api_key_id}",
+        )
     }
 
     async fn create(&self, cx: &Cx<atlas::Client>, planned: ProjectApiKeyState) -> Applied<ProjectApiKeyState> {
@@ -172,17 +177,12 @@ impl Resource for ProjectApiKey {
             .get_group(&first.project_id)
             .await
             .or_diagnose("Could not create project API key", ERROR_ATTRS)?;
-        let (org_roles, project_roles) = split_roles(&first.role_names);
-        // Atlas needs at least one role in the create call; a first block of only
-        // organization roles sends those, which the project endpoint accepts.
-        let create_roles = if project_roles.is_empty() {
-            org_roles
-        } else {
-            project_roles
-        };
+        // Plan-time rules give every block a project role; the organization roles of the
+        // first block follow through the executor.
+        let (_, project_roles) = split_roles(&first.role_names);
         let request = atlas::CreateProjectApiKey {
             desc: planned.description.clone().unwrap_or_default(),
-            roles: create_roles.into_iter().collect(),
+            roles: project_roles.into_iter().collect(),
         };
         let project_id = first.project_id.clone();
         let created = recover::create_or_adopt(

@@ -12,7 +12,32 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
+use crate::framework::{Diagnostic, Diagnostics};
 use crate::value::Value;
+
+/// An error unless every attribute in `required` is a non-empty string in the upgraded
+/// `state`: a stored state that does not say which key (or where) it tracks cannot be read, so
+/// the upgrade says so and how to recover, instead of a later read sending an empty ID to Atlas.
+pub fn require(state: Value, type_name: &str, required: &[&str], import_format: &str) -> Result<Value, Diagnostics> {
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|name| text(&state, name).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(state);
+    }
+    Err(Diagnostic::error(
+        "Could not upgrade the stored state",
+        format!(
+            "The stored state of this {type_name} has no {} (nor an `id` it can be read from), so the key it \
+             tracks is unknown. Remove it from state with `terraform state rm <address>` and import it again with \
+             `terraform import <address> {import_format}`.",
+            missing.join(" or ")
+        ),
+    )
+    .into())
+}
 
 /// The value kept under `key` in `id`, an ID in the official provider's encoded form.
 ///
@@ -138,5 +163,24 @@ mod tests {
         assert_eq!(key_id(Some(ORG), Some(KEY)), Value::string(format!("{ORG}-{KEY}")));
         assert_eq!(key_id(None, Some(KEY)), Value::Null);
         assert_eq!(key_id(Some(ORG), None), Value::Null);
+    }
+
+    #[test]
+    fn require_names_what_is_missing() {
+        let state = Value::object([("api_key_id", Value::string("k")), ("org_id", Value::string(""))]);
+        let err = require(
+            state.clone(),
+            "API key",
+            &["api_key_id", "org_id"],
+            "{org_id}-{api_key_id}",
+        )
+        .unwrap_err();
+        let detail = &err.iter().next().expect("one diagnostic").detail;
+        assert!(detail.contains("has no org_id"), "{detail}");
+        assert!(
+            detail.contains("terraform import <address> {org_id}-{api_key_id}"),
+            "{detail}"
+        );
+        assert!(require(state, "API key", &["api_key_id"], "x").is_ok());
     }
 }
