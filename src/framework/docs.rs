@@ -89,7 +89,7 @@ fn render_block(out: &mut String, block: &Block, parent: Option<&str>) {
         }
         let _ = writeln!(out, "### {title}\n");
         for attribute in attributes {
-            let _ = writeln!(out, "- {}", describe(attribute));
+            let _ = writeln!(out, "- {}", describe(attribute, parent));
         }
         for nested in blocks {
             let anchor = nested_anchor(parent, &nested.name);
@@ -116,13 +116,26 @@ fn render_block(out: &mut String, block: &Block, parent: Option<&str>) {
         let _ = writeln!(out, "<a id=\"{anchor}\"></a>\n### Nested Schema for `{path}`\n");
         render_block(out, &nested.block, Some(&path));
     }
-    // Nested object attributes (lists of objects in data sources) get their own sections.
+    // Nested attributes and object-typed attributes (lists of objects in data sources) get
+    // their own sections.
     for attribute in &block.attributes {
-        if let Some(fields) = object_fields(&attribute.ty) {
-            let path = match parent {
-                Some(parent) => format!("{parent}.{}", attribute.name),
-                None => attribute.name.clone(),
+        let path = match parent {
+            Some(parent) => format!("{parent}.{}", attribute.name),
+            None => attribute.name.clone(),
+        };
+        if let Some(nested) = &attribute.nested {
+            let _ = writeln!(
+                out,
+                "<a id=\"{}\"></a>\n### Nested Schema for `{path}`\n",
+                nested_attribute_anchor(parent, &attribute.name)
+            );
+            let inner = Block {
+                description: String::new(),
+                attributes: nested.attributes.clone(),
+                blocks: Vec::new(),
             };
+            render_block(out, &inner, Some(&path));
+        } else if let Some(fields) = object_fields(&attribute.ty) {
             let _ = writeln!(
                 out,
                 "<a id=\"{}\"></a>\n### Nested Schema for `{path}`\n",
@@ -136,8 +149,15 @@ fn render_block(out: &mut String, block: &Block, parent: Option<&str>) {
     }
 }
 
-fn describe(attribute: &Attribute) -> String {
-    let mut kind = type_name(&attribute.ty);
+fn describe(attribute: &Attribute, parent: Option<&str>) -> String {
+    let mut kind = match &attribute.nested {
+        Some(nested) => match nested.nesting {
+            Nesting::Single => "Attributes".to_string(),
+            Nesting::List => "Attributes List".to_string(),
+            Nesting::Set => "Attributes Set".to_string(),
+        },
+        None => type_name(&attribute.ty),
+    };
     if attribute.sensitive {
         kind.push_str(", Sensitive");
     }
@@ -152,11 +172,17 @@ fn describe(attribute: &Attribute) -> String {
     if !rules.is_empty() {
         let _ = write!(text, " Constraints: {}.", rules.join("; "));
     }
-    if object_fields(&attribute.ty).is_some() {
+    if attribute.nested.is_some() {
         let _ = write!(
             text,
             " (see [below for nested schema](#{}))",
-            nested_anchor(None, &attribute.name)
+            nested_attribute_anchor(parent, &attribute.name)
+        );
+    } else if object_fields(&attribute.ty).is_some() {
+        let _ = write!(
+            text,
+            " (see [below for nested schema](#{}))",
+            nested_anchor(parent, &attribute.name)
         );
     }
     text
@@ -180,6 +206,13 @@ fn nested_anchor(parent: Option<&str>, name: &str) -> String {
     }
 }
 
+fn nested_attribute_anchor(parent: Option<&str>, name: &str) -> String {
+    match parent {
+        Some(parent) => format!("nestedatt--{}--{name}", parent.replace('.', "--")),
+        None => format!("nestedatt--{name}"),
+    }
+}
+
 fn type_name(ty: &Type) -> String {
     match ty {
         Type::Bool => "Boolean".to_string(),
@@ -195,7 +228,7 @@ fn type_name(ty: &Type) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::{length, string, Schema};
+    use crate::framework::{length, nested, string, Schema};
 
     #[test]
     fn groups_attributes_and_shows_rules() {
@@ -222,5 +255,35 @@ mod tests {
         ));
         assert!(page.contains("### Read-Only\n\n- `secret` (String, Sensitive) The secret."));
         assert!(page.contains("## Import\n\n```shell\nterraform import example_thing.x ID\n```"));
+    }
+
+    #[test]
+    fn nested_attributes_get_a_section_with_their_own_flags() {
+        let schema = Schema::new("Keys.").attributes([nested(
+            "results",
+            Nesting::List,
+            [
+                string("name").computed().doc("The name."),
+                string("secret").computed().sensitive().doc("The secret."),
+            ],
+        )
+        .computed()
+        .doc("The keys.")]);
+        let page = render(&Page {
+            provider: "terraform-provider-example",
+            kind: Kind::DataSource,
+            name: "example_things",
+            schema: &schema,
+            example: "data \"example_things\" \"x\" {}",
+            import: None,
+            notes: "",
+        });
+        assert!(
+            page.contains(
+                "- `results` (Attributes List) The keys. (see [below for nested schema](#nestedatt--results))"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("<a id=\"nestedatt--results\"></a>\n### Nested Schema for `results`\n\n### Read-Only\n\n- `name` (String) The name.\n- `secret` (String, Sensitive) The secret."), "{page}");
     }
 }

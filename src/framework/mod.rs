@@ -17,6 +17,6 @@ pub use resource::{
     Sensitive,
 };
 pub use schema::{
-    at_least, attribute, count, length, one_of, string, string_set, whole_number, Attribute, Block, Check, NestedBlock,
-    Nesting, Schema, Validator,
+    at_least, attribute, count, length, nested, one_of, string, string_set, whole_number, Attribute, Block, Check,
+    NestedAttributes, NestedBlock, Nesting, Schema, Validator,
 };

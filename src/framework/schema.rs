@@ -102,13 +102,7 @@ impl Block {
             fields.insert(attribute.name.clone(), attribute.ty.clone());
         }
         for block in &self.blocks {
-            let element = block.block.value_type();
-            let ty = match block.nesting {
-                Nesting::List => Type::List(Box::new(element)),
-                Nesting::Set => Type::Set(Box::new(element)),
-                Nesting::Single => element,
-            };
-            fields.insert(block.name.clone(), ty);
+            fields.insert(block.name.clone(), block.nesting.wrap(block.block.value_type()));
         }
         Type::Object(fields)
     }
@@ -123,6 +117,41 @@ pub enum Nesting {
     List,
     /// An unordered set of blocks.
     Set,
+}
+
+impl Nesting {
+    /// The type of a value nested this way whose elements have type `element`: the element
+    /// itself, or a list or set of them.
+    pub fn wrap(self, element: Type) -> Type {
+        match self {
+            Nesting::Single => element,
+            Nesting::List => Type::List(Box::new(element)),
+            Nesting::Set => Type::Set(Box::new(element)),
+        }
+    }
+}
+
+/// The attributes of a nested attribute (protocol 6 `Schema.Object`): an object, or a list or
+/// set of objects, whose attributes carry their own flags (computed, sensitive, docs), so that
+/// one field inside a list of objects can be sensitive.
+#[derive(Clone, Debug)]
+pub struct NestedAttributes {
+    /// Whether the attribute holds one object, or a list or set of them.
+    pub nesting: Nesting,
+    /// The attributes of each object.
+    pub attributes: Vec<Attribute>,
+}
+
+impl NestedAttributes {
+    /// The object type of one element.
+    pub fn object_type(&self) -> Type {
+        Type::Object(
+            self.attributes
+                .iter()
+                .map(|attribute| (attribute.name.clone(), attribute.ty.clone()))
+                .collect(),
+        )
+    }
 }
 
 /// A nested block type such as `project_assignment { ... }`.
@@ -164,6 +193,9 @@ pub struct Attribute {
     pub requires_replace: bool,
     /// Keep the prior state's value in plans for existing objects instead of "known after apply".
     pub use_state_for_unknown: bool,
+    /// Set for a nested attribute: its type is then given by these attributes (`ty` is their
+    /// object type, wrapped by the nesting) and Terraform receives them as `nested_type`.
+    pub nested: Option<NestedAttributes>,
 }
 
 /// A string attribute.
@@ -181,6 +213,34 @@ pub fn attribute(name: &str, ty: Type) -> Attribute {
     Attribute::new(name, ty)
 }
 
+/// A nested attribute: one object (`Nesting::Single`), or a list or set of objects, made of
+/// `attributes`, each with its own flags. Its value type is the same as that of
+/// `attribute(name, nesting.wrap(object))`, so state and data flows do not change; only the
+/// schema Terraform sees does (and with it, which nested values are sensitive).
+///
+/// Panics on a duplicate nested name or a nested attribute that is neither required, optional
+/// nor computed (programmer mistakes).
+pub fn nested(name: &str, nesting: Nesting, attributes: impl IntoIterator<Item = Attribute>) -> Attribute {
+    let mut inner: Vec<Attribute> = Vec::new();
+    for attribute in attributes {
+        assert!(
+            !inner.iter().any(|a| a.name == attribute.name),
+            "duplicate nested attribute {}.{}",
+            name,
+            attribute.name
+        );
+        attribute.check();
+        inner.push(attribute);
+    }
+    let nested = NestedAttributes {
+        nesting,
+        attributes: inner,
+    };
+    let mut attribute = Attribute::new(name, nesting.wrap(nested.object_type()));
+    attribute.nested = Some(nested);
+    attribute
+}
+
 impl Attribute {
     fn new(name: &str, ty: Type) -> Self {
         Attribute {
@@ -195,6 +255,7 @@ impl Attribute {
             validators: Vec::new(),
             requires_replace: false,
             use_state_for_unknown: false,
+            nested: None,
         }
     }
 
@@ -478,12 +539,30 @@ pub fn one_of(choices: &'static [&'static str]) -> Validator {
 }
 
 /// Runs every attribute validator of `block` over the known values of `config`,
-/// descending into nested blocks. Unknown and null values are skipped.
+/// descending into nested attributes and nested blocks. Unknown and null values are skipped.
 pub fn validate_config(block: &Block, config: &Value, path: &AttributePath, diags: &mut Diagnostics) {
     if !config.is_known() || config.is_null() {
         return;
     }
-    for attribute in &block.attributes {
+    validate_attributes(&block.attributes, config, path, diags);
+    for nested in &block.blocks {
+        let nested_path = path.clone().then_attr(&nested.name);
+        each_nested(
+            nested.nesting,
+            config.get(&nested.name),
+            &nested_path,
+            &mut |element, element_path| validate_config(&nested.block, element, element_path, diags),
+        );
+    }
+}
+
+/// Runs the validators of `attributes` over the object `config`, descending into nested
+/// attributes.
+fn validate_attributes(attributes: &[Attribute], config: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+    if !config.is_known() || config.is_null() {
+        return;
+    }
+    for attribute in attributes {
         let value = config.get(&attribute.name);
         if value.is_null() || !value.is_known() {
             continue;
@@ -492,22 +571,27 @@ pub fn validate_config(block: &Block, config: &Value, path: &AttributePath, diag
         for validator in &attribute.validators {
             validator.check(value, &attribute_path, diags);
         }
+        if let Some(nested) = &attribute.nested {
+            each_nested(nested.nesting, value, &attribute_path, &mut |element, element_path| {
+                validate_attributes(&nested.attributes, element, element_path, diags)
+            });
+        }
     }
-    for nested in &block.blocks {
-        let value = config.get(&nested.name);
-        let nested_path = path.clone().then_attr(&nested.name);
-        match nested.nesting {
-            Nesting::Single => validate_config(&nested.block, value, &nested_path, diags),
-            Nesting::List => {
-                for (index, element) in value.as_elements().unwrap_or_default().iter().enumerate() {
-                    validate_config(&nested.block, element, &nested_path.clone().then_index(index), diags);
-                }
+}
+
+/// Calls `f` with each object of a value nested as `nesting`, and its path. Set elements
+/// cannot be addressed, so their path is the set's.
+fn each_nested(nesting: Nesting, value: &Value, path: &AttributePath, f: &mut dyn FnMut(&Value, &AttributePath)) {
+    match nesting {
+        Nesting::Single => f(value, path),
+        Nesting::List => {
+            for (index, element) in value.as_elements().unwrap_or_default().iter().enumerate() {
+                f(element, &path.clone().then_index(index));
             }
-            // Set elements cannot be addressed, so errors point at the block type.
-            Nesting::Set => {
-                for element in value.as_elements().unwrap_or_default() {
-                    validate_config(&nested.block, element, &nested_path, diags);
-                }
+        }
+        Nesting::Set => {
+            for element in value.as_elements().unwrap_or_default() {
+                f(element, path);
             }
         }
     }
@@ -579,6 +663,59 @@ mod tests {
                 Some(detail) => assert_eq!(got, vec![detail.to_string()], "{name}"),
             }
         }
+    }
+
+    #[test]
+    fn nested_attributes_have_the_type_of_the_plain_attribute_and_validate_inside() {
+        let plain = attribute(
+            "results",
+            Type::List(Box::new(Type::Object(BTreeMap::from([
+                ("name".to_string(), Type::String),
+                ("secret".to_string(), Type::String),
+            ])))),
+        );
+        let results = nested(
+            "results",
+            Nesting::List,
+            [
+                string("name").optional().validate(length(1..=3)),
+                string("secret").computed().sensitive(),
+            ],
+        )
+        .optional();
+        assert_eq!(results.ty, plain.ty);
+        let single = nested("one", Nesting::Single, [string("x").computed()]);
+        assert_eq!(
+            single.ty,
+            Type::Object(BTreeMap::from([("x".to_string(), Type::String)]))
+        );
+
+        let block = Block::new("b").attributes([results]);
+        let element = |name: &str| {
+            Value::Object(BTreeMap::from([
+                ("name".to_string(), Value::string(name)),
+                ("secret".to_string(), Value::Null),
+            ]))
+        };
+        let config = Value::Object(BTreeMap::from([(
+            "results".to_string(),
+            Value::List(vec![element("ok"), element("too long")]),
+        )]));
+        let mut diags = Diagnostics::new();
+        validate_config(&block, &config, &AttributePath::root(), &mut diags);
+        let details: Vec<&str> = diags.iter().map(|d| d.detail.as_str()).collect();
+        assert_eq!(details.len(), 1, "{details:?}");
+        assert!(details[0].contains("between 1 and 3 characters"), "{details:?}");
+    }
+
+    #[test]
+    #[should_panic(expected = "duplicate nested attribute results.name")]
+    fn nested_attribute_names_are_unique() {
+        nested(
+            "results",
+            Nesting::List,
+            [string("name").computed(), string("name").computed()],
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `Diagnostics` only. Each RPC's response is built by one `*_response` function from the
 //! call's [`Answer`], and [`settle`] is the one place an answer's diagnostics reach the wire.
 
-use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting};
+use crate::framework::schema::{Attribute, Block, NestedAttributes, NestedBlock, Nesting};
 use crate::framework::{Diagnostic, Diagnostics, Schema, Severity};
 use crate::tfplugin::proto::tfplugin6 as pb;
 use crate::value::{self, AttributePath, PathStep, Type, Value};
@@ -211,10 +211,16 @@ fn block(block: &Block, version: i64) -> pb::schema::Block {
     }
 }
 
+/// One attribute: its cty type as JSON, or for a nested attribute its `nested_type` and no
+/// type bytes (Terraform rejects an attribute with both).
 fn attribute(attribute: &Attribute) -> pb::schema::Attribute {
+    let (r#type, nested_type) = match &attribute.nested {
+        Some(nested) => (Vec::new(), Some(nested_attributes(nested))),
+        None => (attribute.ty.to_json().to_string().into_bytes(), None),
+    };
     pb::schema::Attribute {
         name: attribute.name.clone(),
-        r#type: attribute.ty.to_json().to_string().into_bytes(),
+        r#type,
         description: attribute.description.clone(),
         required: attribute.required,
         optional: attribute.optional,
@@ -222,8 +228,21 @@ fn attribute(attribute: &Attribute) -> pb::schema::Attribute {
         sensitive: attribute.sensitive,
         description_kind: pb::StringKind::Markdown as i32,
         deprecated: false,
-        nested_type: None,
+        nested_type,
         write_only: false,
+    }
+}
+
+fn nested_attributes(nested: &NestedAttributes) -> pb::schema::Object {
+    let nesting = match nested.nesting {
+        Nesting::Single => pb::schema::object::NestingMode::Single,
+        Nesting::List => pb::schema::object::NestingMode::List,
+        Nesting::Set => pb::schema::object::NestingMode::Set,
+    };
+    pb::schema::Object {
+        attributes: nested.attributes.iter().map(attribute).collect(),
+        nesting: nesting as i32,
+        ..Default::default()
     }
 }
 
@@ -331,7 +350,7 @@ pub fn to_dynamic_value(value: &Value, ty: &Type, what: &str) -> Result<pb::Dyna
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::{string, string_set};
+    use crate::framework::{nested, string, string_set};
 
     #[test]
     fn attribute_types_are_cty_json() {
@@ -343,6 +362,42 @@ mod tests {
             .map(|a| String::from_utf8(a.r#type.clone()).unwrap())
             .collect();
         assert_eq!(types, vec!["\"string\"", "[\"set\",\"string\"]"]);
+    }
+
+    #[test]
+    fn nested_attributes_are_sent_as_nested_type_without_type_bytes() {
+        let schema = Schema::new("s").attributes([
+            string("id").computed(),
+            nested(
+                "results",
+                Nesting::List,
+                [
+                    string("name").computed().doc("A name."),
+                    string("secret").computed().sensitive(),
+                    nested("inner", Nesting::Set, [string("x").computed()]).computed(),
+                ],
+            )
+            .computed()
+            .doc("Results."),
+        ]);
+        let attributes = super::schema(&schema).block.unwrap().attributes;
+        let results = attributes.iter().find(|a| a.name == "results").unwrap();
+        assert!(results.r#type.is_empty(), "a nested attribute has no type bytes");
+        assert!(results.computed && !results.sensitive);
+        assert_eq!(results.description, "Results.");
+        let object = results.nested_type.as_ref().expect("nested_type");
+        assert_eq!(object.nesting, pb::schema::object::NestingMode::List as i32);
+        let names: Vec<&str> = object.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["name", "secret", "inner"]);
+        let secret = &object.attributes[1];
+        assert!(secret.sensitive && secret.computed);
+        assert_eq!(String::from_utf8(secret.r#type.clone()).unwrap(), "\"string\"");
+        assert!(!object.attributes[0].sensitive);
+        let inner = object.attributes[2].nested_type.as_ref().expect("nested in nested");
+        assert_eq!(inner.nesting, pb::schema::object::NestingMode::Set as i32);
+        assert!(object.attributes[2].r#type.is_empty());
+        let id = attributes.iter().find(|a| a.name == "id").unwrap();
+        assert!(id.nested_type.is_none() && !id.r#type.is_empty());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value as Json};
 use terraform_provider_mongodbatlas::framework::docs::{render, Kind, Page};
-use terraform_provider_mongodbatlas::framework::schema::{Block, Nesting};
+use terraform_provider_mongodbatlas::framework::schema::{Attribute, Block, Nesting};
 use terraform_provider_mongodbatlas::framework::{Provider, Schema};
 use terraform_provider_mongodbatlas::provider::AtlasProvider;
 
@@ -101,28 +101,38 @@ fn docs_are_generated_from_the_schema() {
     );
 }
 
+fn nesting_name(nesting: Nesting) -> &'static str {
+    match nesting {
+        Nesting::List => "list",
+        Nesting::Set => "set",
+        Nesting::Single => "single",
+    }
+}
+
+/// An attribute; a nested one has `nested_type` (nesting and attributes) and no `type`, as on the wire.
+fn attribute_json(a: &Attribute) -> Json {
+    let mut attribute = json!({
+        "name": a.name, "type": a.ty.to_json(), "required": a.required, "optional": a.optional,
+        "computed": a.computed, "sensitive": a.sensitive, "requires_replace": a.requires_replace,
+        "description": a.description,
+    });
+    if let Some(nested) = &a.nested {
+        attribute["type"] = Json::Null;
+        attribute["nested_type"] = json!({
+            "nesting": nesting_name(nested.nesting),
+            "attributes": nested.attributes.iter().map(attribute_json).collect::<Vec<_>>(),
+        });
+    }
+    attribute
+}
+
 fn block_json(block: &Block) -> Json {
-    let attributes: Vec<Json> = block
-        .attributes
-        .iter()
-        .map(|a| {
-            json!({
-                "name": a.name, "type": a.ty.to_json(), "required": a.required, "optional": a.optional,
-                "computed": a.computed, "sensitive": a.sensitive, "requires_replace": a.requires_replace,
-                "description": a.description,
-            })
-        })
-        .collect();
+    let attributes: Vec<Json> = block.attributes.iter().map(attribute_json).collect();
     let blocks: Vec<Json> = block
         .blocks
         .iter()
         .map(|b| {
-            let nesting = match b.nesting {
-                Nesting::List => "list",
-                Nesting::Set => "set",
-                Nesting::Single => "single",
-            };
-            json!({"name": b.name, "nesting": nesting, "min_items": b.min_items, "block": block_json(&b.block)})
+            json!({"name": b.name, "nesting": nesting_name(b.nesting), "min_items": b.min_items, "block": block_json(&b.block)})
         })
         .collect();
     json!({"description": block.description, "attributes": attributes, "blocks": blocks})
@@ -164,13 +174,17 @@ fn golden_provider_schema() {
 fn every_schema_attribute_is_documented() {
     let provider = AtlasProvider::new();
     let mut missing = Vec::new();
-    let mut check = |owner: String, block: &Block| {
-        for attribute in &block.attributes {
+    fn undocumented(owner: &str, attributes: &[Attribute], missing: &mut Vec<String>) {
+        for attribute in attributes {
             if attribute.description.trim().is_empty() {
                 missing.push(format!("{owner}.{}", attribute.name));
             }
+            if let Some(nested) = &attribute.nested {
+                undocumented(&format!("{owner}.{}", attribute.name), &nested.attributes, missing);
+            }
         }
-    };
+    }
+    let mut check = |owner: String, block: &Block| undocumented(&owner, &block.attributes, &mut missing);
     check("provider".into(), &provider.schema().block);
     for resource in provider.resources() {
         check(resource.name().to_string(), &resource.schema().block);

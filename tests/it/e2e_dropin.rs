@@ -283,6 +283,21 @@ output "project_page" {{ value = length(data.mongodbatlas_project_api_keys.page.
         let masked = result["private_key"].as_str().expect("a private_key");
         assert!(masked.starts_with("********-****-****-"), "{masked}");
     }
+    // `results` is a nested attribute, so only `private_key` inside it is sensitive: the rest
+    // (and `length(results)` above) stays usable.
+    assert_eq!(
+        page["sensitive_values"]["results"][0]["private_key"],
+        Json::Bool(true),
+        "private_key inside results is sensitive: {}",
+        page["sensitive_values"]
+    );
+    assert!(
+        page["sensitive_values"]["results"][0]
+            .get("api_key_id")
+            .is_none_or(|v| v != &Json::Bool(true)),
+        "api_key_id is not sensitive: {}",
+        page["sensitive_values"]
+    );
     let one = resources
         .iter()
         .find(|r| r["address"] == "data.mongodbatlas_project_api_key.one")

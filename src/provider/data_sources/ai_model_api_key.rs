@@ -3,17 +3,15 @@
 //!
 //! Atlas: `GET /groups/{groupId}/aiModelApiKeys/{apiKeyId}`, `GET /groups/{groupId}/aiModelApiKeys`.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::{attribute, string, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Schema};
+use crate::framework::{nested, string, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Nesting, Schema};
 use crate::provider::data_sources::{paging_attributes, requested_page};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::validators;
-use crate::value::{AttributePath, Quoted, Type};
+use crate::value::{AttributePath, Quoted};
 
 /// One AI model API key by ID.
 pub struct AiModelApiKeyData;
@@ -140,19 +138,19 @@ impl DataSource for AiModelApiKeysData {
     const NAME: &'static str = "ai_model_api_keys";
 
     fn schema() -> Schema {
-        let mut result = BTreeMap::from([
-            ("project_id".to_string(), Type::String),
-            ("api_key_id".to_string(), Type::String),
-        ]);
-        for attribute in computed_attributes() {
-            result.insert(attribute.name, attribute.ty);
-        }
+        let mut result = vec![
+            string("project_id")
+                .computed()
+                .doc("Unique 24-hexadecimal digit string that identifies the key's project."),
+            string("api_key_id").computed().doc("Identifier of the API key."),
+        ];
+        result.extend(computed_attributes());
         Schema::new("Every AI Model API key of a project, read across all pages (or one page, with `page_num` or `items_per_page`), without secrets.").attributes([
             string("project_id")
                 .required()
                 .validate(validators::object_id())
                 .doc("Unique 24-hexadecimal digit string that identifies your project."),
-            attribute("results", Type::List(Box::new(Type::Object(result))))
+            nested("results", Nesting::List, result)
                 .computed()
                 .doc("The keys, each with `project_id`, `api_key_id` and every attribute of the singular data source."),
         ])

@@ -4,17 +4,19 @@
 //! Atlas: `GET /orgs/{orgId}/apiKeys/{apiUserId}`, `GET /orgs/{orgId}/apiKeys`.
 //! No private key: Atlas only ever returns it masked after creation.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::{attribute, string, string_set, Cx, DataSource, Diagnostic, Diagnostics, Schema};
+use crate::framework::{
+    nested, string, string_set, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Nesting, Schema,
+};
 use crate::provider::data_sources::{org_role_names, paging_attributes, requested_page};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::validators;
-use crate::value::{AttributePath, Quoted, Type};
+use crate::value::{AttributePath, Quoted};
 
 /// One organization API key by ID.
 pub struct ApiKeyData;
@@ -105,13 +107,18 @@ impl DataSource for ApiKeyData {
     }
 }
 
-fn api_key_result_type() -> Type {
-    Type::Object(BTreeMap::from([
-        ("api_key_id".to_string(), Type::String),
-        ("description".to_string(), Type::String),
-        ("public_key".to_string(), Type::String),
-        ("role_names".to_string(), Type::Set(Box::new(Type::String))),
-    ]))
+/// The attributes of each element of `results`.
+fn api_key_result_attributes() -> Vec<Attribute> {
+    vec![
+        string("api_key_id")
+            .computed()
+            .doc("Unique 24-hexadecimal digit string that identifies the key."),
+        string("description").computed().doc("Description of the key."),
+        string("public_key").computed().doc("Public part of the key."),
+        string_set("role_names")
+            .computed()
+            .doc("Organization roles of the key in `org_id`."),
+    ]
 }
 
 #[async_trait]
@@ -124,7 +131,7 @@ impl DataSource for ApiKeysData {
         Schema::new("Every programmatic API key of an organization, read across all pages (or one page, with `page_num` or `items_per_page`), without private keys.").attributes([
             string("id").computed().doc("The organization ID."),
             string("org_id").required().validate(validators::object_id()).doc("Organization whose keys to list."),
-            attribute("results", Type::List(Box::new(api_key_result_type())))
+            nested("results", Nesting::List, api_key_result_attributes())
                 .computed()
                 .doc("The keys, in the order Atlas lists them: `api_key_id`, `description`, `public_key` and `role_names` (organization roles)."),
         ])

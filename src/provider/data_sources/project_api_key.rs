@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::{attribute, string, Cx, DataSource, Diagnostic, Diagnostics, Schema, Sensitive};
+use crate::framework::{
+    attribute, nested, string, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Nesting, Schema, Sensitive,
+};
 use crate::provider::data_sources::{assignment_type, paging_attributes, requested_page};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::secret;
@@ -135,17 +137,22 @@ impl DataSource for ProjectApiKeyData {
     }
 }
 
-fn result_type() -> Type {
-    Type::Object(BTreeMap::from([
-        ("api_key_id".to_string(), Type::String),
-        ("description".to_string(), Type::String),
-        ("public_key".to_string(), Type::String),
-        ("private_key".to_string(), Type::String),
-        (
-            "project_assignment".to_string(),
-            Type::List(Box::new(assignment_type())),
-        ),
-    ]))
+/// The attributes of each element of `results`, with `private_key` sensitive inside.
+fn result_attributes() -> Vec<Attribute> {
+    vec![
+        string("api_key_id")
+            .computed()
+            .doc("Unique 24-hexadecimal digit string that identifies the key."),
+        string("description").computed().doc("Description of the key."),
+        string("public_key").computed().doc("Public part of the key."),
+        string("private_key")
+            .computed()
+            .sensitive()
+            .doc("The private key as Atlas returns it here: masked, such as `********-****-****-c4e26334754f`. It cannot be used to authenticate."),
+        attribute("project_assignment", Type::List(Box::new(assignment_type())))
+            .computed()
+            .doc(ASSIGNMENT_DOC),
+    ]
 }
 
 #[async_trait]
@@ -158,7 +165,7 @@ impl DataSource for ProjectApiKeysData {
         Schema::new("Every programmatic API key assigned to a project, read across all pages (or one page, with `page_num` or `items_per_page`). Private keys are masked.").attributes([
             string("id").computed().doc("The project ID."),
             string("project_id").required().validate(validators::object_id()).doc("Project whose keys to list."),
-            attribute("results", Type::List(Box::new(result_type())))
+            nested("results", Nesting::List, result_attributes())
                 .computed()
                 .doc("The keys: `api_key_id`, `description`, `public_key`, `private_key` (masked, sensitive) and `project_assignment` (as in the singular data source)."),
         ])
