@@ -56,6 +56,37 @@ fn decode(dynamic: &Option<pb::DynamicValue>, ty: &Type) -> Value {
     msgpack::decode(&dynamic.as_ref().unwrap().msgpack, ty).unwrap()
 }
 
+/// Plans the create of an organization key described `description`; asserts the plan has no
+/// diagnostics and returns the configuration and the answer.
+async fn plan_key_create(
+    service: &ProviderService<AtlasProvider>,
+    org_id: &str,
+    description: &str,
+) -> (Value, pb::plan_resource_change::Response) {
+    let ty = resource_type(API_KEY);
+    let config = object(
+        &[
+            ("org_id", Value::string(org_id)),
+            ("description", Value::string(description)),
+            ("role_names", roles(&["ORG_MEMBER"])),
+        ],
+        &ty,
+    );
+    let plan = service
+        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
+            type_name: API_KEY.into(),
+            prior_state: dynamic(&Value::Null, &ty),
+            proposed_new_state: dynamic(&config, &ty),
+            config: dynamic(&config, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
+    (config, plan)
+}
+
 fn roles(names: &[&str]) -> Value {
     Value::Set(names.iter().map(|n| Value::string(*n)).collect())
 }
@@ -185,26 +216,7 @@ async fn lifecycle_over_rpc_against_the_emulator() {
     assert!(configured.diagnostics.is_empty(), "{:?}", configured.diagnostics);
 
     let ty = resource_type(API_KEY);
-    let config = object(
-        &[
-            ("org_id", Value::string(&seed.org_id)),
-            ("description", Value::string("over rpc")),
-            ("role_names", roles(&["ORG_MEMBER"])),
-        ],
-        &ty,
-    );
-    let plan = service
-        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
-            type_name: API_KEY.into(),
-            prior_state: dynamic(&Value::Null, &ty),
-            proposed_new_state: dynamic(&config, &ty),
-            config: dynamic(&config, &ty),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
+    let (config, plan) = plan_key_create(&service, &seed.org_id, "over rpc").await;
     let planned = decode(&plan.planned_state, &ty);
     assert_eq!(planned.get("api_key_id"), &Value::Unknown);
     assert_eq!(planned.get("private_key"), &Value::Unknown);
@@ -474,26 +486,7 @@ async fn configuration_not_yet_known_plans_creates_and_fails_only_calls_that_nee
     assert_eq!(configure(&service, &unknown).await, [], "configure succeeds");
 
     let ty = resource_type(API_KEY);
-    let config = object(
-        &[
-            ("org_id", Value::string(&seed.org_id)),
-            ("description", Value::string("later")),
-            ("role_names", roles(&["ORG_MEMBER"])),
-        ],
-        &ty,
-    );
-    let plan = service
-        .plan_resource_change(Request::new(pb::plan_resource_change::Request {
-            type_name: API_KEY.into(),
-            prior_state: dynamic(&Value::Null, &ty),
-            proposed_new_state: dynamic(&config, &ty),
-            config: dynamic(&config, &ty),
-            ..Default::default()
-        }))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
+    let (config, plan) = plan_key_create(&service, &seed.org_id, "later").await;
     assert_eq!(decode(&plan.planned_state, &ty).get("api_key_id"), &Value::Unknown);
 
     let names_the_arguments = |diagnostics: &[pb::Diagnostic]| {

@@ -60,24 +60,21 @@ impl DataSource for ApiKeyData {
     const NAME: &'static str = "api_key";
 
     fn schema() -> Schema {
-        Schema::new("One organization programmatic API key, without its private key.").attributes([
-            string("id")
-                .computed()
-                .doc("`{org_id}-{api_key_id}`, the key's import ID."),
-            string("org_id")
-                .required()
-                .validate(validators::object_id())
-                .doc("Organization that owns the key."),
-            string("api_key_id")
-                .required()
-                .validate(validators::object_id())
-                .doc("Unique 24-hexadecimal digit string that identifies the key."),
-            string("description").computed().doc("Description of the key."),
-            string("public_key").computed().doc("Public part of the key."),
-            string_set("role_names")
-                .computed()
-                .doc("Organization roles of the key in `org_id`."),
-        ])
+        Schema::new("One organization programmatic API key, without its private key.")
+            .attributes([
+                string("id")
+                    .computed()
+                    .doc("`{org_id}-{api_key_id}`, the key's import ID."),
+                string("org_id")
+                    .required()
+                    .validate(validators::object_id())
+                    .doc("Organization that owns the key."),
+                string("api_key_id")
+                    .required()
+                    .validate(validators::object_id())
+                    .doc("Unique 24-hexadecimal digit string that identifies the key."),
+            ])
+            .attributes(key_details())
     }
 
     async fn read(&self, cx: &Cx<atlas::Client>, config: ApiKeyDataState) -> Result<ApiKeyDataState, Diagnostics> {
@@ -107,18 +104,23 @@ impl DataSource for ApiKeyData {
     }
 }
 
-/// The attributes of each element of `results`.
-fn api_key_result_attributes() -> Vec<Attribute> {
-    vec![
-        string("api_key_id")
-            .computed()
-            .doc("Unique 24-hexadecimal digit string that identifies the key."),
+/// What both data sources report of a key besides its ID.
+fn key_details() -> [Attribute; 3] {
+    [
         string("description").computed().doc("Description of the key."),
         string("public_key").computed().doc("Public part of the key."),
         string_set("role_names")
             .computed()
             .doc("Organization roles of the key in `org_id`."),
     ]
+}
+
+/// The attributes of each element of `results`.
+fn api_key_result_attributes() -> Vec<Attribute> {
+    let id = string("api_key_id")
+        .computed()
+        .doc("Unique 24-hexadecimal digit string that identifies the key.");
+    std::iter::once(id).chain(key_details()).collect()
 }
 
 #[async_trait]

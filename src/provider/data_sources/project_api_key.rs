@@ -83,16 +83,8 @@ impl DataSource for ProjectApiKeyData {
                 .required()
                 .validate(validators::object_id())
                 .doc("Unique 24-hexadecimal digit string that identifies the key."),
-            string("description").computed().doc("Description of the key."),
-            string("public_key").computed().doc("Public part of the key."),
-            string("private_key")
-                .computed()
-                .sensitive()
-                .doc("The private key as Atlas returns it here: masked, such as `********-****-****-c4e26334754f`. It cannot be used to authenticate."),
-            attribute("project_assignment", Type::List(Box::new(assignment_type())))
-                .computed()
-                .doc(ASSIGNMENT_DOC),
         ])
+        .attributes(key_details())
     }
 
     async fn read(
@@ -137,12 +129,9 @@ impl DataSource for ProjectApiKeyData {
     }
 }
 
-/// The attributes of each element of `results`, with `private_key` sensitive inside.
-fn result_attributes() -> Vec<Attribute> {
-    vec![
-        string("api_key_id")
-            .computed()
-            .doc("Unique 24-hexadecimal digit string that identifies the key."),
+/// What both data sources report of a key besides its ID, `private_key` sensitive.
+fn key_details() -> [Attribute; 4] {
+    [
         string("description").computed().doc("Description of the key."),
         string("public_key").computed().doc("Public part of the key."),
         string("private_key")
@@ -153,6 +142,14 @@ fn result_attributes() -> Vec<Attribute> {
             .computed()
             .doc(ASSIGNMENT_DOC),
     ]
+}
+
+/// The attributes of each element of `results`.
+fn result_attributes() -> Vec<Attribute> {
+    let id = string("api_key_id")
+        .computed()
+        .doc("Unique 24-hexadecimal digit string that identifies the key.");
+    std::iter::once(id).chain(key_details()).collect()
 }
 
 #[async_trait]
