@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::atlas;
 use crate::framework::{nested, string, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Nesting, Schema};
-use crate::provider::data_sources::{paging_attributes, requested_page};
+use crate::provider::data_sources::{all_or_one_page, paging_attributes};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::validators;
 use crate::value::{AttributePath, Quoted};
@@ -162,14 +162,13 @@ impl DataSource for AiModelApiKeysData {
         cx: &Cx<atlas::Client>,
         config: AiModelApiKeysDataState,
     ) -> Result<AiModelApiKeysDataState, Diagnostics> {
-        let keys = match requested_page(config.page_num, config.items_per_page) {
-            None => cx.client.list_ai_model_api_keys(&config.project_id).await,
-            Some((page, size)) => cx
-                .client
-                .list_ai_model_api_keys_page(&config.project_id, page, size)
-                .await
-                .map(|page| page.results),
-        }
+        let keys = all_or_one_page(
+            config.page_num,
+            config.items_per_page,
+            cx.client.list_ai_model_api_keys(&config.project_id),
+            |page, size| cx.client.list_ai_model_api_keys_page(&config.project_id, page, size),
+        )
+        .await
         .or_diagnose("Could not list AI model API keys", ERROR_ATTRS)?;
         let results = keys.into_iter().map(|key| fields(&config.project_id, key)).collect();
         Ok(AiModelApiKeysDataState {

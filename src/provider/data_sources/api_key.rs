@@ -13,7 +13,7 @@ use crate::atlas;
 use crate::framework::{
     nested, string, string_set, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Nesting, Schema,
 };
-use crate::provider::data_sources::{org_role_names, paging_attributes, requested_page};
+use crate::provider::data_sources::{all_or_one_page, org_role_names, paging_attributes};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::validators;
 use crate::value::{AttributePath, Quoted};
@@ -141,14 +141,13 @@ impl DataSource for ApiKeysData {
     }
 
     async fn read(&self, cx: &Cx<atlas::Client>, config: ApiKeysDataState) -> Result<ApiKeysDataState, Diagnostics> {
-        let keys = match requested_page(config.page_num, config.items_per_page) {
-            None => cx.client.list_api_keys(&config.org_id).await,
-            Some((page, size)) => cx
-                .client
-                .list_api_keys_page(&config.org_id, page, size)
-                .await
-                .map(|page| page.results),
-        }
+        let keys = all_or_one_page(
+            config.page_num,
+            config.items_per_page,
+            cx.client.list_api_keys(&config.org_id),
+            |page, size| cx.client.list_api_keys_page(&config.org_id, page, size),
+        )
+        .await
         .or_diagnose("Could not list API keys", ERROR_ATTRS)?;
         let results = keys
             .into_iter()

@@ -27,6 +27,24 @@ pub(crate) fn paging_attributes() -> [Attribute; 2] {
     ]
 }
 
+/// Every item of a list, or only the page `page_num` / `items_per_page` ask for (see
+/// [`requested_page`]). `all` and `one_page` are not run unless chosen.
+pub(crate) async fn all_or_one_page<T, All, OnePage>(
+    page_num: Option<u32>,
+    items_per_page: Option<u32>,
+    all: All,
+    one_page: impl FnOnce(u32, u32) -> OnePage,
+) -> Result<Vec<T>, atlas::Error>
+where
+    All: std::future::Future<Output = Result<Vec<T>, atlas::Error>>,
+    OnePage: std::future::Future<Output = Result<atlas::Page<T>, atlas::Error>>,
+{
+    match requested_page(page_num, items_per_page) {
+        None => all.await,
+        Some((page, size)) => one_page(page, size).await.map(|page| page.results),
+    }
+}
+
 /// The one page to read, or `None` to read every page: both unset reads every page; either
 /// set reads exactly one page, the other defaulting to page 1 and 100 items.
 pub(crate) fn requested_page(page_num: Option<u32>, items_per_page: Option<u32>) -> Option<(u32, u32)> {

@@ -15,7 +15,7 @@ use crate::atlas;
 use crate::framework::{
     attribute, nested, string, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Nesting, Schema, Sensitive,
 };
-use crate::provider::data_sources::{assignment_type, paging_attributes, requested_page};
+use crate::provider::data_sources::{all_or_one_page, assignment_type, paging_attributes};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::secret;
 use crate::provider::validators;
@@ -174,14 +174,13 @@ impl DataSource for ProjectApiKeysData {
         cx: &Cx<atlas::Client>,
         config: ProjectApiKeysDataState,
     ) -> Result<ProjectApiKeysDataState, Diagnostics> {
-        let keys = match requested_page(config.page_num, config.items_per_page) {
-            None => cx.client.list_project_api_keys(&config.project_id).await,
-            Some((page, size)) => cx
-                .client
-                .list_project_api_keys_page(&config.project_id, page, size)
-                .await
-                .map(|page| page.results),
-        }
+        let keys = all_or_one_page(
+            config.page_num,
+            config.items_per_page,
+            cx.client.list_project_api_keys(&config.project_id),
+            |page, size| cx.client.list_project_api_keys_page(&config.project_id, page, size),
+        )
+        .await
         .or_diagnose("Could not list project API keys", ERROR_ATTRS)?;
         let results = keys
             .into_iter()
