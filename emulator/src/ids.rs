@@ -43,8 +43,9 @@ impl IdGen {
     }
 }
 
-/// The creation time of an ObjectId in Unix seconds, or `None` when `id` is not one.
-pub fn object_id_secs(id: &str) -> Option<u32> {
+/// The creation time of an ObjectId in Unix seconds, or `None` when `id` is not one (tests).
+#[cfg(test)]
+fn object_id_secs(id: &str) -> Option<u32> {
     if !is_object_id(id) {
         return None;
     }

@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::auth::{NonceBook, NONCE_CAPACITY};
+use crate::auth::NonceBook;
 use crate::faults::FaultPlan;
 use crate::request_log::RequestLog;
 use crate::store::Store;
@@ -80,7 +80,7 @@ impl AppState {
                 base_url: base_url.trim_end_matches('/').to_owned(),
                 seed,
                 store: Mutex::new(store),
-                nonces: Mutex::new(NonceBook::with_capacity(NONCE_CAPACITY)),
+                nonces: Mutex::new(NonceBook::default()),
                 log: Mutex::new(RequestLog::default()),
                 faults: Mutex::new(options.faults.clone()),
                 config: Mutex::new(config),

@@ -510,8 +510,10 @@ fn request_target(url: &Url) -> String {
     }
 }
 
-/// Checks `base_url` and returns it without a trailing slash.
-fn validate_base_url(base_url: &str) -> Result<String, Error> {
+/// Checks `base_url` as [`Client::new`] does (http or https, a host, no credentials, query or
+/// fragment) and returns it without a trailing slash. Errors (`Error::Request`) never repeat
+/// the URL, which may carry credentials.
+pub fn validate_base_url(base_url: &str) -> Result<String, Error> {
     // The message never repeats the URL: a mistyped URL may carry credentials.
     let parsed = Url::parse(base_url.trim())
         .map_err(|err| RequestError::with_source("the atlas base url is not a valid url", err))?;

@@ -61,11 +61,6 @@ impl SignedDuration {
         SignedDuration { millis }
     }
 
-    /// The length in milliseconds, negative when earlier.
-    pub fn as_millis(self) -> i64 {
-        self.millis
-    }
-
     /// `time` moved by this duration (saturating at the epoch).
     pub fn shift(self, time: SystemTime) -> SystemTime {
         let magnitude = Duration::from_millis(self.millis.unsigned_abs());

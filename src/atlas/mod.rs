@@ -32,7 +32,7 @@ pub use secrecy::{ExposeSecret, SecretString};
 pub use ai_model_keys::{AiModelApiKey, CreateAiModelApiKey, UpdateAiModelApiKey};
 pub use api_keys::{ApiKey, CreateApiKey, RoleAssignment, UpdateApiKey};
 pub use auth::Credentials;
-pub use client::{Client, Config};
+pub use client::{validate_base_url, Client, Config};
 pub use clock::SignedDuration;
 pub use error::{ApiError, AuthError, BoxError, DecodeError, Error, FieldViolation, RequestError, TransportError};
 pub use lookups::{Group, Organization};

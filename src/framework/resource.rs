@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::framework::diag::{Diagnostic, Diagnostics};
 use crate::framework::plan::{plan_change, Plan};
-use crate::framework::schema::{validate_config, Nesting, Schema};
+use crate::framework::schema::{validate_config, Schema};
 use crate::value::{self, AttributePath, Type, Value};
 
 /// Per-call context: the configured provider client, the call's cancellation, and the
@@ -496,11 +496,7 @@ fn validate_with(schema: &Schema, config: &Value, checks: fn(&Value, &mut Diagno
 fn with_empty_blocks(schema: &Schema, mut stored: Value) -> Value {
     if let Value::Object(fields) = &mut stored {
         for block in &schema.block.blocks {
-            let empty = match block.nesting {
-                Nesting::List => Value::List(Vec::new()),
-                Nesting::Set => Value::Set(Vec::new()),
-                Nesting::Single => continue,
-            };
+            let Some(empty) = block.nesting.empty() else { continue };
             let slot = fields.entry(block.name.clone()).or_default();
             if slot.is_null() {
                 *slot = empty;
@@ -530,12 +526,7 @@ pub fn check_state_agrees_with_schema<S: Serialize + DeserializeOwned>(schema: &
             fields.insert(attribute.name.clone(), Value::Null);
         }
         for block in &schema.block.blocks {
-            let empty = match fields.get(&block.name) {
-                Some(Value::Set(_)) => Value::Set(Vec::new()),
-                Some(Value::List(_)) => Value::List(Vec::new()),
-                _ => Value::Null,
-            };
-            fields.insert(block.name.clone(), empty);
+            fields.insert(block.name.clone(), block.nesting.empty().unwrap_or(Value::Null));
         }
     }
     for (what, value) in [("a sample object", full), ("an object of nulls", sparse)] {
@@ -565,8 +556,6 @@ fn sample(ty: &Type) -> Value {
                 .map(|(name, field)| (name.clone(), sample(field)))
                 .collect(),
         ),
-        #[allow(unreachable_patterns)]
-        _ => Value::Null,
     }
 }
 

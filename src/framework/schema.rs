@@ -129,6 +129,16 @@ impl Nesting {
             Nesting::Set => Type::Set(Box::new(element)),
         }
     }
+
+    /// "No blocks" as Terraform sends it: an empty list or set; `None` for a single block,
+    /// which is null when absent.
+    pub fn empty(self) -> Option<Value> {
+        match self {
+            Nesting::Single => None,
+            Nesting::List => Some(Value::List(Vec::new())),
+            Nesting::Set => Some(Value::Set(Vec::new())),
+        }
+    }
 }
 
 /// The attributes of a nested attribute (protocol 6 `Schema.Object`): an object, or a list or

@@ -30,16 +30,28 @@ impl<T> OrDiagnose<T> for Result<T, atlas::Error> {
 /// path and Atlas's detail, and both can repeat IDs from the configuration, of any length.
 pub const ATLAS_ERROR_MAX_CHARS: usize = 1_000;
 
+/// `text` with its first letter upper-cased.
+pub(crate) fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// `text` as a sentence: first letter upper-cased, ending with a full stop.
+pub(crate) fn sentence(text: &str) -> String {
+    let mut out = capitalized(text);
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
 /// The diagnostic for one Atlas error; its text is cut after [`ATLAS_ERROR_MAX_CHARS`]
 /// characters, before the hint on what to do.
 pub fn diagnose(err: &atlas::Error, summary: &str, attrs: &[(&str, &str)]) -> Diagnostic {
-    let mut detail = truncate(&err.to_string(), ATLAS_ERROR_MAX_CHARS).into_owned();
-    if let Some(first) = detail.get(..1) {
-        detail = first.to_uppercase() + &detail[1..];
-    }
-    if !detail.ends_with('.') {
-        detail.push('.');
-    }
+    let mut detail = sentence(&truncate(&err.to_string(), ATLAS_ERROR_MAX_CHARS));
     if let Some(hint) = hint(err) {
         detail.push(' ');
         detail.push_str(hint);

@@ -16,7 +16,7 @@ pub fn object_id_pair(id: &str, formats: &str) -> Result<(String, String), Diagn
         Some((first, second)) if is_object_id(first) && is_object_id(second) => {
             Ok((first.to_string(), second.to_string()))
         }
-        _ => Err(malformed(id, formats)),
+        _ => Err(malformed(id, formats, "each Atlas ID is")),
     }
 }
 
@@ -31,22 +31,17 @@ pub fn object_id_slash_name(id: &str, formats: &str) -> Result<(String, String),
         {
             Ok((first.to_string(), second.to_string()))
         }
-        _ => Err(Diagnostic::error(
-            "Invalid import ID",
-            format!(
-                "The import ID {} is not in the expected format. Use {formats}, where the project ID is 24 \
-                 hexadecimal characters.",
-                Quoted(id)
-            ),
-        )),
+        _ => Err(malformed(id, formats, "the project ID is")),
     }
 }
 
-fn malformed(id: &str, formats: &str) -> Diagnostic {
+/// The error for an import ID not in `formats`; `which_ids` says which parts are ObjectIds.
+fn malformed(id: &str, formats: &str, which_ids: &str) -> Diagnostic {
     Diagnostic::error(
         "Invalid import ID",
         format!(
-            "The import ID {} is not in the expected format. Use {formats}, where each Atlas ID is 24 hexadecimal characters.",
+            "The import ID {} is not in the expected format. Use {formats}, where {which_ids} 24 hexadecimal \
+             characters.",
             Quoted(id)
         ),
     )

@@ -355,7 +355,7 @@ impl AtlasProvider {
                     "Incomplete Atlas credentials",
                     format!(
                         "{} will be used because {} is set, but {} is missing. {CREDENTIALS_HELP}",
-                        capitalized(method.name),
+                        errors::capitalized(method.name),
                         set.join(" and "),
                         missing.join(" and ")
                     ),
@@ -373,7 +373,7 @@ impl AtlasProvider {
                 "Several Atlas credentials are set",
                 format!(
                     "{} will be used: {}. Also set, and ignored: {}. {PRECEDENCE}",
-                    capitalized(method.name),
+                    errors::capitalized(method.name),
                     used.join(", "),
                     ignored.join("; ")
                 ),
@@ -459,14 +459,6 @@ impl AtlasProvider {
 }
 
 /// "an API key pair" as "An API key pair".
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
 /// Where a set setting came from, for messages: `public_key` or `MONGODB_ATLAS_PUBLIC_KEY`
 /// (never its value); `None` when unset.
 fn source((attribute, _): &Setting, found: &Found) -> Option<String> {
@@ -806,8 +798,7 @@ pub fn user_agent(terraform_version: &str) -> String {
 /// it has no attribute path, because Terraform would print the configuration line holding the
 /// password under an error that points at `base_url`.
 fn check_base_url(base_url: &str) -> Result<(), Diagnostic> {
-    let placeholder = atlas::Credentials::AccessToken("base-url-check".to_owned().into());
-    let Err(err) = atlas::Client::new(atlas::Config::new(base_url, placeholder, "base-url-check")) else {
+    let Err(err) = atlas::validate_base_url(base_url) else {
         return Ok(());
     };
     let mut reason = err.to_string();

@@ -156,7 +156,7 @@ where
     L: FnOnce(atlas::Client) -> F,
     F: Future<Output = Result<Vec<K>, atlas::Error>>,
 {
-    let result = {
+    let (err, sent) = {
         // Shared with other creates; a recovery waits for this create to finish.
         let _create_slot = tokio::select! {
             biased;
@@ -166,8 +166,7 @@ where
             slot = BOOK.gate.read() => slot,
         };
         let sent = SystemTime::now();
-        let result = create.await;
-        match result {
+        match create.await {
             Ok(key) => {
                 claim(key.id());
                 return Ok(key);
@@ -175,13 +174,12 @@ where
             Err(err) => (err, sent),
         }
     };
-    let (err, sent) = result;
     if !err.may_have_been_processed() {
         return Err(errors::diagnose(&err, summary, error_attrs).into());
     }
     // What went wrong, without the generic "retry later" advice: retrying blindly is what
     // this lookup exists to prevent.
-    let failure = sentence(&err.to_string());
+    let failure = errors::sentence(&err.to_string());
     let answered = SystemTime::now();
     tracing::debug!(
         what = kind.noun,
@@ -350,17 +348,6 @@ fn unlisted(kind: &Kind, summary: &str, failure: &str, why: &str) -> Diagnostic 
     )
 }
 
-/// `text` with a capital first letter and a final full stop.
-fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
-    out.push_str(chars.as_str());
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
-}
-
 /// The creation time of an ObjectId: its first 8 hex digits are seconds since the epoch.
 pub fn object_id_time(id: &str) -> Option<SystemTime> {
     let seconds = u32::from_str_radix(id.get(..8)?, 16).ok()?;
@@ -473,7 +460,7 @@ mod tests {
 
     #[test]
     fn undecided_lists_every_candidate_with_its_import_id() {
-        let failure = sentence("atlas answered 500");
+        let failure = errors::sentence("atlas answered 500");
         let window = Window::new(
             at(0x6a000000),
             at(0x6a000001),
@@ -503,7 +490,7 @@ mod tests {
 
     #[test]
     fn undecided_bounds_the_list() {
-        let failure = sentence("atlas answered 500");
+        let failure = errors::sentence("atlas answered 500");
         let window = Window::new(at(0x6a000000), at(0x6a000001), None);
         let keys: Vec<Key> = (0..130).map(|_| Key("6a000000aaaaaaaaaaaaaaaa")).collect();
         let diagnostic = undecided(&KIND, "s", &failure, &window, &keys, &|id| id.to_string());

@@ -3,6 +3,7 @@
 
 use crate::atlas::{self, ExposeSecret};
 use crate::framework::{Diagnostic, Sensitive};
+use crate::provider::errors;
 
 /// The state value for a secret from a create answer.
 pub fn sensitive(secret: &atlas::SecretString) -> Sensitive {
@@ -13,10 +14,7 @@ pub fn sensitive(secret: &atlas::SecretString) -> Sensitive {
 /// when the key is created, is null after an import and stays null.
 pub fn not_imported(attribute: &str) -> Diagnostic {
     let what = attribute.replace('_', " ");
-    let mut summary = what.clone();
-    if let Some(first) = summary.get(..1) {
-        summary = first.to_uppercase() + &summary[1..];
-    }
+    let summary = errors::capitalized(&what);
     Diagnostic::warning(
         format!("{summary} not imported"),
         format!(

@@ -204,16 +204,10 @@ impl Resource for ProjectApiKey {
             public_key: created.public_key.clone(),
             private_key: created.private_key.as_ref().map(secret::sensitive),
         };
-        let mut held = Held::from_key(&group.org_id, &created);
-        let mut description = created.desc.clone();
+        let held = Held::from_key(&group.org_id, &created);
+        let description = created.desc.clone();
         let steps = changes(&held, &desired, None);
-        if let Err(diagnostic) = run(cx, &key, &mut held, &mut description, steps).await {
-            return Err(Failed::keeping(
-                state_from_held(&planned, &key, description, &held, false),
-                diagnostic,
-            ));
-        }
-        Ok(state_from_held(&planned, &key, description, &held, false))
+        apply_changes(cx, &planned, &key, held, description, steps).await
     }
 
     async fn read(
@@ -254,20 +248,14 @@ impl Resource for ProjectApiKey {
             private_key: prior.private_key.clone(),
         };
         // The refreshed prior state is what Atlas holds; the plan is what it should hold.
-        let mut held = Held::from_state(&prior);
-        let mut description = prior.description.clone();
+        let held = Held::from_state(&prior);
+        let description = prior.description.clone();
         let wanted_description = planned
             .description
             .as_deref()
             .filter(|d| Some(*d) != description.as_deref());
         let steps = changes(&held, &desired_assignments(&planned), wanted_description);
-        if let Err(diagnostic) = run(cx, &key, &mut held, &mut description, steps).await {
-            return Err(Failed::keeping(
-                state_from_held(&planned, &key, description, &held, false),
-                diagnostic,
-            ));
-        }
-        Ok(state_from_held(&planned, &key, description, &held, false))
+        apply_changes(cx, &planned, &key, held, description, steps).await
     }
 
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: ProjectApiKeyState) -> Result<(), Diagnostics> {
@@ -644,6 +632,25 @@ fn changes(current: &Held, desired: &[Assignment], description: Option<&str>) ->
     steps
 }
 
+/// Runs `steps` for `planned` and returns the state that shows what Atlas then holds; when a
+/// step fails, that same state is kept with the error.
+async fn apply_changes(
+    cx: &Cx<atlas::Client>,
+    planned: &ProjectApiKeyState,
+    key: &KeyFacts,
+    mut held: Held,
+    mut description: Option<String>,
+    steps: Vec<Change>,
+) -> Applied<ProjectApiKeyState> {
+    let blocks_form = !planned.project_assignment.is_empty();
+    let outcome = run(cx, key, &mut held, &mut description, blocks_form, steps).await;
+    let state = state_from_held(planned, key, description, &held, false);
+    match outcome {
+        Ok(()) => Ok(state),
+        Err(diagnostic) => Err(Failed::keeping(state, diagnostic)),
+    }
+}
+
 /// Runs `steps` in order, updating `held` and `description` after each one Atlas accepted, so
 /// that on error they say exactly what Atlas holds. The error points at the block involved.
 async fn run(
@@ -651,6 +658,7 @@ async fn run(
     key: &KeyFacts,
     held: &mut Held,
     description: &mut Option<String>,
+    blocks_form: bool,
     steps: Vec<Change>,
 ) -> Result<(), Diagnostic> {
     let id = key.api_key_id.as_str();
@@ -681,7 +689,7 @@ async fn run(
                     .add_project_api_key(&project_id, id, &list)
                     .await
                     .or_diagnose("Could not assign the project API key", ERROR_ATTRS)
-                    .map_err(|diagnostic| diagnostic.at(block_path(index)))?;
+                    .map_err(|diagnostic| diagnostic.at(block_path(blocks_form, index)))?;
                 held.projects.insert(project_id, roles);
             }
             Change::SetProjectRoles {
@@ -697,7 +705,7 @@ async fn run(
                     .update_project_api_key_roles(&project_id, id, &request)
                     .await
                     .or_diagnose("Could not change the roles of the project API key", ERROR_ATTRS)
-                    .map_err(|diagnostic| diagnostic.at(block_path(index)))?;
+                    .map_err(|diagnostic| diagnostic.at(block_path(blocks_form, index)))?;
                 held.projects.insert(project_id, roles);
             }
             Change::UpdateKey {
@@ -726,8 +734,12 @@ async fn run(
 
 /// Where an error about assignment `index` points: the block, or `role_names` in the
 /// one-project form (which has a single assignment).
-fn block_path(index: usize) -> AttributePath {
-    AttributePath::attr("project_assignment").then_index(index)
+fn block_path(blocks_form: bool, index: usize) -> AttributePath {
+    if blocks_form {
+        AttributePath::attr("project_assignment").then_index(index)
+    } else {
+        AttributePath::attr("role_names")
+    }
 }
 
 /// The state for a key as Atlas reports it, with `prior`'s private key (Atlas masks it after
