@@ -1393,4 +1393,13 @@ mod tests {
         let shown = state_from_held(&template, &facts(), None, &atlas, false);
         assert!(changes(&Held::from_state(&shown), &desired_assignments(&template), None).is_empty());
     }
+
+    #[test]
+    fn step_errors_point_at_the_configured_form() {
+        assert_eq!(
+            block_path(true, 1),
+            AttributePath::attr("project_assignment").then_index(1)
+        );
+        assert_eq!(block_path(false, 0), AttributePath::attr("role_names"));
+    }
 }
