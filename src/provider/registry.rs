@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use crate::atlas;
 use crate::framework::{data_source, resource, DynDataSource, DynResource};
-use crate::provider::data_sources::{ai_model_api_key, api_key, project_api_key};
+use crate::provider::data_sources::{
+    access_list_api_key, ai_model_api_key, ai_model_org_api_key, api_key, project_api_key, roles_org_id,
+};
 use crate::provider::resources;
 
 /// Every managed resource type.
@@ -13,6 +15,7 @@ pub fn resources() -> Vec<Arc<dyn DynResource<atlas::Client>>> {
         resource(resources::api_key::ApiKey),
         resource(resources::project_api_key::ProjectApiKey),
         resource(resources::ai_model_api_key::AiModelApiKey),
+        resource(resources::access_list_api_key::AccessListApiKey),
     ]
 }
 
@@ -25,6 +28,11 @@ pub fn data_sources() -> Vec<Arc<dyn DynDataSource<atlas::Client>>> {
         data_source(project_api_key::ProjectApiKeysData),
         data_source(ai_model_api_key::AiModelApiKeyData),
         data_source(ai_model_api_key::AiModelApiKeysData),
+        data_source(access_list_api_key::AccessListApiKeyData),
+        data_source(access_list_api_key::AccessListApiKeysData),
+        data_source(roles_org_id::RolesOrgIdData),
+        data_source(ai_model_org_api_key::AiModelOrgApiKeyData),
+        data_source(ai_model_org_api_key::AiModelOrgApiKeysData),
     ]
 }
 
@@ -55,6 +63,20 @@ mod tests {
     #[test]
     fn ai_model_api_key_state_agrees_with_its_schema() {
         resource_agrees::<resources::ai_model_api_key::AiModelApiKey>();
+    }
+
+    #[test]
+    fn access_list_api_key_state_agrees_with_its_schema() {
+        resource_agrees::<resources::access_list_api_key::AccessListApiKey>();
+    }
+
+    #[test]
+    fn access_list_roles_org_and_ai_org_data_source_states_agree_with_their_schemas() {
+        data_source_agrees::<access_list_api_key::AccessListApiKeyData>();
+        data_source_agrees::<access_list_api_key::AccessListApiKeysData>();
+        data_source_agrees::<roles_org_id::RolesOrgIdData>();
+        data_source_agrees::<ai_model_org_api_key::AiModelOrgApiKeyData>();
+        data_source_agrees::<ai_model_org_api_key::AiModelOrgApiKeysData>();
     }
 
     #[test]
