@@ -566,3 +566,49 @@ fn ai_model_org_api_key_data_sources_span_projects() {
     assert_eq!(outputs_in(&world, world.dir.path())["n"]["value"], json!(7));
     assert_eq!(calls(&world), [format!("GET {keys}")]);
 }
+
+#[test]
+fn access_list_create_that_fails_after_atlas_added_the_entry_keeps_tracking_it() {
+    let world = World::new();
+    let org = world.org_id();
+    let (key, list) = new_key(&world);
+    world.write(&entry(&org, &key, "cidr_block", "10.30.0.0/16"));
+
+    // Refused before processing: nothing in Atlas, nothing in state, the error shown.
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 503, "method": "POST", "path_contains": "/accessList", "times": 1},
+    ]}));
+    world.clear_requests();
+    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert!(
+        flat(&run.output()).contains("Could not create access list entry"),
+        "{}",
+        run.output()
+    );
+    assert!(atlas_entries(&world, &key).is_empty());
+    assert_eq!(
+        calls(&world),
+        [
+            format!("GET {list}/10.30.0.0%2F16"),
+            format!("POST {list}"),
+            format!("GET {list}/10.30.0.0%2F16"),
+        ]
+    );
+
+    // Answered 500 after Atlas added it: the entry was absent before, so it is ours and tracked.
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 500, "phase": "after", "method": "POST", "path_contains": "/accessList", "times": 1},
+    ]}));
+    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 0, "{}", run.output());
+    assert!(
+        flat(&run.output()).contains("Access list entry created despite an error"),
+        "{}",
+        run.output()
+    );
+    assert_eq!(atlas_entries(&world, &key), ["10.30.0.0/16"]);
+    assert_eq!(world.resource_values(ADDRESS)["cidr_block"], json!("10.30.0.0/16"));
+    world.set_faults(json!({"rules": []}));
+    world.assert_converged();
+}
