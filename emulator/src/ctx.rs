@@ -75,9 +75,9 @@ pub fn declared_query_params(method: &Method, template: &str) -> &'static [&'sta
     let is_list = *method == Method::GET;
     if is_list && template == "/api/atlas/v2/orgs" {
         LIST_ORGS
-    } else if is_list && template.ends_with("/apiKeys") {
-        PAGED
-    } else if (is_list || *method == Method::POST) && template.ends_with("/accessList") {
+    } else if (is_list && template.ends_with("/apiKeys"))
+        || ((is_list || *method == Method::POST) && template.ends_with("/accessList"))
+    {
         PAGED
     } else if is_list && template.ends_with("/aiModelApiKeys") {
         PAGED_WITHOUT_COUNT
