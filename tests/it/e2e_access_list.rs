@@ -612,3 +612,78 @@ fn access_list_create_that_fails_after_atlas_added_the_entry_keeps_tracking_it()
     world.set_faults(json!({"rules": []}));
     world.assert_converged();
 }
+
+#[test]
+fn access_list_state_written_by_the_official_provider_converges_without_changes() {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+
+    let world = World::new();
+    let org = world.org_id();
+    let (key, list) = new_key(&world);
+    add_outside(&world, &key, json!({"cidrBlock": "10.40.0.0/16"}));
+    add_outside(&world, &key, json!({"ipAddress": "192.0.2.5"}));
+    // The official provider (SDKv2, schema version 0): every attribute written, unset ones as
+    // "", and `id` = EncodeStateID of the organization, key and entry.
+    let encoded = |entry: &str| {
+        let mut pairs = [
+            ("api_key_id", key.as_str()),
+            ("ip_address", entry),
+            ("org_id", org.as_str()),
+        ];
+        pairs.sort();
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{}:{}", STANDARD.encode(k), STANDARD.encode(v)))
+            .collect::<Vec<_>>()
+            .join("-")
+    };
+    let instance = |name: &str, ip: &str, cidr: &str, entry: &str| {
+        json!({
+            "mode": "managed",
+            "type": "mongodbatlas_access_list_api_key",
+            "name": name,
+            "provider": "provider[\"registry.terraform.io/mongodb/mongodbatlas\"]",
+            "instances": [{
+                "schema_version": 0,
+                "attributes": {
+                    "api_key_id": key, "cidr_block": cidr, "id": encoded(entry), "ip_address": ip, "org_id": org,
+                },
+                "sensitive_attributes": [],
+                "private": "eyJzY2hlbWFfdmVyc2lvbiI6IjAifQ==",
+                "dependencies": [],
+            }],
+        })
+    };
+    let state = json!({
+        "version": 4, "terraform_version": "1.11.0", "serial": 3,
+        "lineage": "0b6f2a4e-2c1d-4e8f-9a3b-5d7c6e1f2a90", "outputs": {},
+        "resources": [
+            instance("range", "", "10.40.0.0/16", "10.40.0.0/16"),
+            instance("single", "192.0.2.5", "192.0.2.5/32", "192.0.2.5"),
+        ],
+        "check_results": null,
+    });
+    std::fs::write(world.dir.path().join("terraform.tfstate"), state.to_string()).expect("write state");
+    world.write(&format!(
+        "{}{}",
+        entry(&org, &key, "cidr_block", "10.40.0.0/16").replace("\"entry\"", "\"range\""),
+        entry(&org, &key, "ip_address", "192.0.2.5").replace("\"entry\"", "\"single\""),
+    ));
+    world.clear_requests();
+    let plan = world.plan();
+    assert_eq!(plan.code, 0, "nothing to change:\n{}", plan.output());
+    let mut reads = calls(&world);
+    reads.sort();
+    assert_eq!(
+        reads,
+        [format!("GET {list}/10.40.0.0%2F16"), format!("GET {list}/192.0.2.5")]
+    );
+    world.assert_converged();
+    let range = world.resource_values("mongodbatlas_access_list_api_key.range");
+    assert_eq!(range["id"], json!(format!("{org}-{key}-10.40.0.0/16")));
+    assert_eq!(range["ip_address"], Json::Null);
+    let single = world.resource_values("mongodbatlas_access_list_api_key.single");
+    assert_eq!(single["id"], json!(format!("{org}-{key}-192.0.2.5")));
+    assert!(world.mutations().is_empty());
+}
