@@ -21,6 +21,39 @@ pub fn object_id() -> Validator {
     Validator::new(ObjectId)
 }
 
+/// A string that is the Atlas ObjectId of a programmatic API key; a value shaped like a public
+/// key (8 lowercase letters) gets a hint that the key's ID is wanted instead.
+pub fn api_key_id() -> Validator {
+    Validator::new(ApiKeyId)
+}
+
+#[derive(Debug)]
+struct ApiKeyId;
+
+impl Check for ApiKeyId {
+    fn describe(&self) -> String {
+        ObjectId.describe()
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        if is_object_id(text) {
+            return;
+        }
+        let mut detail = format!(
+            "Attribute {path} must be a 24-character lowercase hexadecimal Atlas ID such as 5d09d6a59ccf6445652a444a, got {}.",
+            Quoted(text)
+        );
+        if text.len() == 8 && text.bytes().all(|b| b.is_ascii_lowercase()) {
+            detail.push_str(
+                " That looks like the key's public key; use its ID instead (api_key_id of mongodbatlas_api_key, or id in \
+                 the Atlas UI and API).",
+            );
+        }
+        diags.attribute_error(path.clone(), "Invalid Atlas identifier", detail);
+    }
+}
+
 /// Every element of a set is a role name starting with `prefix`; `why` says what to do instead.
 pub fn roles_with_prefix(prefix: &'static str, why: &'static str) -> Validator {
     Validator::new(RolePrefix { prefix, why })
@@ -257,6 +290,19 @@ mod tests {
         for (name, validator, value, expected) in cases {
             assert_eq!(check(validator, value), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn api_key_ids_hint_at_public_keys() {
+        let check_at = |text: &str| {
+            let mut diags = Diagnostics::new();
+            api_key_id().check(&Value::string(text), &AttributePath::attr("api_key_id"), &mut diags);
+            diags.iter().map(|d| d.detail.clone()).collect::<Vec<_>>()
+        };
+        assert!(check_at("5d09d6a59ccf6445652a444a").is_empty());
+        assert!(check_at("zmmrboas")[0].contains("looks like the key's public key"));
+        assert!(!check_at("not-a-key")[0].contains("public key"));
+        assert_eq!(api_key_id().describe(), object_id().describe());
     }
 
     #[test]

@@ -320,7 +320,7 @@ fn access_list_plan_time_diagnostics_point_at_their_attribute() {
         (resource(&org, &key, ""), "Set one of ip_address", None),
         (
             resource(&org, "zmmrboas", "  ip_address = \"10.0.0.1\"\n"),
-            "24-character lowercase hexadecimal",
+            "That looks like the key's public key",
             Some("api_key_id"),
         ),
         (

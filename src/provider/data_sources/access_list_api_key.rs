@@ -75,7 +75,7 @@ fn key_attributes() -> [Attribute; 2] {
             .doc("Unique 24-hexadecimal digit string that identifies the organization that owns the API key."),
         string("api_key_id")
             .required()
-            .validate(validators::object_id())
+            .validate(validators::api_key_id())
             .doc("Unique 24-hexadecimal digit string that identifies the organization API key."),
     ]
 }

@@ -70,7 +70,7 @@ impl Resource for AccessListApiKey {
             string("api_key_id")
                 .required()
                 .requires_replace()
-                .validate(validators::object_id())
+                .validate(validators::api_key_id())
                 .doc("Unique 24-hexadecimal digit string that identifies the organization API key (its ID, not its 8-letter public key). Changing it replaces the entry."),
             string("ip_address")
                 .optional()
@@ -161,7 +161,17 @@ impl Resource for AccessListApiKey {
                         ));
                         Ok(state_from_atlas(&planned, &network, &found))
                     }
-                    _ => Err(Failed::from(diagnostic)),
+                    Ok(None) => Err(Failed::from(diagnostic)),
+                    // Unknown whether it was added: say how to take it over if it was.
+                    Err(_) => {
+                        let mut diagnostic = diagnostic;
+                        diagnostic.detail.push_str(&format!(
+                            " Atlas may have added the entry anyway; if the next apply reports that it already exists, \
+                             import it: terraform import <address> {}",
+                            import_id(&planned.org_id, &planned.api_key_id, &network)
+                        ));
+                        Err(Failed::from(diagnostic))
+                    }
                 };
             }
             Err(err) => return Err(err).or_diagnose("Could not create access list entry", ERROR_ATTRS)?,
