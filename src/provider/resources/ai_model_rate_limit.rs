@@ -62,11 +62,7 @@ impl Resource for AiModelRateLimit {
     const NAME: &'static str = "ai_model_rate_limit";
 
     fn schema() -> Schema {
-        Schema::new(
-            "The requests-per-minute and tokens-per-minute limits of one Voyage AI model group in a project. \
-             Every model group always has a limit (by default the organization's), so creating this resource \
-             overwrites the group's current limit and destroying it resets the group to the organization's limit.",
-        )
+        Schema::new("The requests-per-minute and tokens-per-minute limits of one Voyage AI model group in a project.")
         .attributes([
             string("project_id")
                 .required()
