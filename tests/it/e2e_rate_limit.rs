@@ -148,6 +148,12 @@ fn ai_model_rate_limit_costs_one_call_per_operation_and_sees_outside_changes() {
     let world = world();
     let p0 = world.project_id(0);
     let path = limit_path(&p0, "rerank");
+    // Someone already set this group's limit: create overwrites it, as the docs say.
+    world.admin(
+        "POST",
+        &format!("/__emulator/groups/{p0}/aiModelRateLimits/rerank"),
+        Some(json!({"requests_per_minute_limit": 3, "tokens_per_minute_limit": 3})),
+    );
     world.write(&limit(&p0, "rerank", "100", "1000", ""));
     world.clear_requests();
     world.apply();
@@ -155,6 +161,11 @@ fn ai_model_rate_limit_costs_one_call_per_operation_and_sees_outside_changes() {
         calls(&world),
         vec![format!("PATCH {path}")],
         "create: one PATCH, nothing else"
+    );
+    assert_eq!(
+        project_overrides(&world),
+        json!([{"group_id": p0, "model_group_name": "rerank",
+                "requests_per_minute_limit": 100, "tokens_per_minute_limit": 1000}])
     );
 
     world.clear_requests();
