@@ -166,6 +166,8 @@ pub struct Store {
     pub service_accounts: Vec<ServiceAccount>,
     /// Access tokens by token value.
     pub tokens: HashMap<String, AccessToken>,
+    /// AI model rate limits set away from their defaults (see `ai_rate_limits`).
+    pub rate_limits: crate::ai_rate_limits::RateLimitBook,
 }
 
 impl Store {

@@ -2,7 +2,8 @@
 //!
 //! [`Client`] wraps one pooled `reqwest` client. Each API area has its own file with its models
 //! and calls: `api_keys.rs` (organization keys), `project_keys.rs` (project assignment of keys),
-//! `ai_model_keys.rs` (AI model keys) and `lookups.rs` (projects and organizations). Every call sends the operation's
+//! `ai_model_keys.rs` (AI model keys), `ai_rate_limits.rs` (AI model rate limits) and
+//! `lookups.rs` (projects and organizations). Every call sends the operation's
 //! versioned media type, authenticates with Digest (cached challenge, one round trip per call
 //! in steady state), a service account or an access token, retries throttled and transient
 //! failures per [`RetryPolicy`], and reports failures as an [`Error`] grouped by phase.
@@ -15,6 +16,7 @@
 //! - `get_*_opt` returns `Ok(None)` only for a genuine not-found.
 
 mod ai_model_keys;
+mod ai_rate_limits;
 mod api_keys;
 mod auth;
 mod client;
@@ -30,6 +32,7 @@ pub mod retry;
 pub use secrecy::{ExposeSecret, SecretString};
 
 pub use ai_model_keys::{AiModelApiKey, CreateAiModelApiKey, UpdateAiModelApiKey};
+pub use ai_rate_limits::{AiModelRateLimit, ModelGroupScope, UpdateAiModelRateLimit};
 pub use api_keys::{ApiKey, CreateApiKey, RoleAssignment, UpdateApiKey};
 pub use auth::Credentials;
 pub use client::{validate_base_url, Client, Config};

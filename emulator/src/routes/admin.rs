@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
             "/__emulator/groups/{group_id}/aiModelApiKeys/{id}",
             delete(delete_ai_key),
         )
+        .merge(super::ai_rate_limits::admin_routes())
 }
 
 async fn dump_state(State(state): State<AppState>) -> Json<Value> {
@@ -311,5 +312,6 @@ fn state_json(store: &Store) -> Value {
     json!({
         "orgs": orgs, "projects": projects, "api_keys": api_keys,
         "ai_model_api_keys": ai_keys, "service_accounts": service_accounts,
+        "ai_model_rate_limits": super::ai_rate_limits::state_json(store),
     })
 }

@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod ai_keys;
+pub mod ai_rate_limits;
 pub mod oauth;
 pub mod org_keys;
 pub mod orgs;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(org_keys::routes())
         .merge(project_keys::routes())
         .merge(ai_keys::routes())
+        .merge(ai_rate_limits::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard))
         .route_layer(middleware::from_fn_with_state(state.clone(), faults::apply))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));

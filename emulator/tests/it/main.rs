@@ -3,6 +3,7 @@
 
 mod admin;
 mod ai_keys;
+mod ai_rate_limits;
 mod auth;
 mod faults;
 mod key_limit;

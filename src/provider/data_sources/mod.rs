@@ -1,6 +1,7 @@
 //! Data source types, one file each. None of them exposes a usable secret.
 
 pub mod ai_model_api_key;
+pub mod ai_model_rate_limit;
 pub mod api_key;
 pub mod project_api_key;
 

@@ -1,6 +1,7 @@
 //! Managed resource types, one file each, and what their state upgrades share (`upgrade`).
 
 pub mod ai_model_api_key;
+pub mod ai_model_rate_limit;
 pub mod api_key;
 pub mod project_api_key;
 mod upgrade;
