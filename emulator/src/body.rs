@@ -116,6 +116,16 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Attribute `name` as a whole number; `None` when absent or null. A fraction or a number
+    /// beyond `i64` is the wrong type.
+    pub fn integer(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(number)) => number.as_i64().map(Some).ok_or_else(|| wrong_type(name, "an integer")),
+            Some(_) => Err(wrong_type(name, "an integer")),
+        }
+    }
+
     /// Attribute `name` as an array of strings; `None` when absent or null.
     pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
         let items = match self.map.get(name) {
@@ -260,6 +270,13 @@ mod tests {
         assert_eq!(code(fields.string("desc")), "INVALID_JSON_ATTRIBUTE");
         assert_eq!(code(fields.strings("roles")), "INVALID_JSON_ATTRIBUTE");
         assert_eq!(fields.string("nothing").ok(), Some(None));
+        let body = JsonBody(json!({"n": 5, "f": 1.5, "s": "5", "big": 1e30}));
+        let fields = body.object(&["n", "f", "s", "big", "none"]).expect("object");
+        assert_eq!(fields.integer("n").ok(), Some(Some(5)));
+        assert_eq!(fields.integer("none").ok(), Some(None));
+        for name in ["f", "s", "big"] {
+            assert_eq!(code(fields.integer(name)), "INVALID_JSON_ATTRIBUTE", "{name}");
+        }
         assert_eq!(code(JsonBody(json!([])).object(&[])), "INVALID_JSON");
         assert_eq!(code(JsonBody(json!({})).array()), "INVALID_JSON");
     }

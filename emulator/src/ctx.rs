@@ -22,12 +22,13 @@ use crate::state::AppState;
 
 /// Media type of the Programmatic API Keys, organization and project operations.
 pub const V2023: &str = "application/vnd.atlas.2023-01-01+json";
-/// Media type of the AI Model API Keys operations.
+/// Media type of the AI Model API Keys and AI Model Rate Limits operations.
 pub const V2025: &str = "application/vnd.atlas.2025-03-12+json";
 
-/// The media type an Atlas path requires.
+/// The media type an Atlas path requires: 2025-03-12 for the AI model paths (`aiModelApiKeys`,
+/// `aiModelApiClouds`, `aiModelApiRateLimits`), 2023-01-01 for the rest.
 pub fn media_type_for(path: &str) -> &'static str {
-    if path.contains("/aiModelApiKeys") {
+    if path.contains("/aiModelApi") {
         V2025
     } else {
         V2023
@@ -68,7 +69,8 @@ const LIST_ORGS: &[&str] = &["envelope", "pretty", "pageNum", "itemsPerPage", "i
 /// - `listOrgs`: also `pageNum`, `itemsPerPage`, `includeCount`, `name`;
 /// - the org and project API key lists, and `updateGroupApiKeyRoles` (a PATCH, as the spec
 ///   says): also `pageNum`, `itemsPerPage`, `includeCount`;
-/// - the AI model key lists: also `pageNum`, `itemsPerPage` (no `includeCount`);
+/// - the AI model key lists and rate-limit lists: also `pageNum`, `itemsPerPage` (no
+///   `includeCount`);
 /// - an API key's access list, both the GET and the POST (as the spec says): also `pageNum`,
 ///   `itemsPerPage`, `includeCount`.
 pub fn declared_query_params(method: &Method, template: &str) -> &'static [&'static str] {
@@ -79,7 +81,7 @@ pub fn declared_query_params(method: &Method, template: &str) -> &'static [&'sta
         || ((is_list || *method == Method::POST) && template.ends_with("/accessList"))
     {
         PAGED
-    } else if is_list && template.ends_with("/aiModelApiKeys") {
+    } else if is_list && (template.ends_with("/aiModelApiKeys") || template.ends_with("/aiModelApiRateLimits")) {
         PAGED_WITHOUT_COUNT
     } else if *method == Method::PATCH
         && template.starts_with("/api/atlas/v2/groups/")

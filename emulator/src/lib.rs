@@ -1,7 +1,7 @@
 //! A local emulator of the Atlas Admin API v2 subset that the Terraform provider uses:
-//! organization and project programmatic API keys and their access lists, AI model API keys,
-//! organization and project lookups, the system status (`GET /api/atlas/v2`), HTTP Digest and
-//! OAuth client-credentials authentication, plus admin routes for tests.
+//! organization and project programmatic API keys and their access lists, AI model API keys and
+//! rate limits, organization and project lookups, the system status (`GET /api/atlas/v2`), HTTP
+//! Digest and OAuth client-credentials authentication, plus admin routes for tests.
 //!
 //! It shares no code with the provider: every body is written here from the API spec, so a serde
 //! mistake in the client cannot hide behind the same mistake in the emulator.
@@ -25,7 +25,9 @@
 //! - `error`: `ApiError` in Atlas's JSON error shape; `ids`: ids, credentials, timestamps.
 //! - `request_log`: the log behind `/__emulator/requests`; `state`: the shared `AppState`.
 //! - `faults`: latency, 429s, failures and dropped connections on demand.
+//! - `ai_rate_limits`: the AI model groups and their organization and project rate limits.
 
+pub mod ai_rate_limits;
 pub mod auth;
 pub mod body;
 pub mod ctx;

@@ -211,6 +211,8 @@ pub struct Store {
     pub tokens: HashMap<String, AccessToken>,
     /// Access-list entries of organization API keys, by key id, in creation order.
     pub access_lists: BTreeMap<String, Vec<AccessEntry>>,
+    /// AI model rate limits set away from their defaults (see `ai_rate_limits`).
+    pub rate_limits: crate::ai_rate_limits::RateLimitBook,
 }
 
 impl Store {

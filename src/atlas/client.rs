@@ -438,6 +438,8 @@ pub(crate) struct Request {
     pub(crate) query: Vec<(&'static str, String)>,
     /// The JSON body, serialized once so that retries and Digest answers resend the same bytes.
     pub(crate) body: Option<Vec<u8>>,
+    /// Set by [`Request::idempotent`] for a POST that may safely be sent twice.
+    pub(crate) idempotent_post: bool,
 }
 
 impl Request {
@@ -448,7 +450,15 @@ impl Request {
             media_type,
             query: Vec::new(),
             body: None,
+            idempotent_post: false,
         }
+    }
+
+    /// Marks a POST whose repetition has the same effect as one call (Atlas's `:reset` custom
+    /// methods), so it is retried like a GET.
+    pub(crate) fn idempotent(mut self) -> Request {
+        self.idempotent_post = true;
+        self
     }
 
     pub(crate) fn query(mut self, name: &'static str, value: impl ToString) -> Request {
@@ -468,9 +478,10 @@ impl Request {
     }
 
     /// Whether sending the request twice has the same effect as sending it once. All our
-    /// GET, PATCH and DELETE calls set or remove state; POST creates.
+    /// GET, PATCH and DELETE calls set or remove state; POST creates, unless marked with
+    /// [`Request::idempotent`].
     pub(crate) fn is_idempotent(&self) -> bool {
-        self.method != Method::POST
+        self.method != Method::POST || self.idempotent_post
     }
 
     #[cfg(test)]

@@ -51,6 +51,23 @@ pub fn object_id_pair_and_rest(id: &str, formats: &str) -> Result<(String, Strin
     }
 }
 
+/// Splits `id` at every `/` into a 24-hex ID followed by exactly `names` parts, each non-empty
+/// and without spaces, such as `{project_id}/{cloud}/{geography}/{model_group_name}`.
+pub fn object_id_slash_names(id: &str, names: usize, formats: &str) -> Result<(String, Vec<String>), Diagnostic> {
+    let mut parts = id.trim().split('/');
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    let well_formed = is_object_id(first)
+        && rest.len() == names
+        && rest
+            .iter()
+            .all(|part| !part.is_empty() && !part.chars().any(char::is_whitespace));
+    if !well_formed {
+        return Err(malformed(id, formats, "the project ID is"));
+    }
+    Ok((first.to_string(), rest.into_iter().map(str::to_string).collect()))
+}
+
 /// The error for an import ID not in `formats`; `which_ids` says which parts are ObjectIds.
 fn malformed(id: &str, formats: &str, which_ids: &str) -> Diagnostic {
     Diagnostic::error(
@@ -139,12 +156,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn slash_separated_names() {
+        let format = "`{project_id}/{cloud}/{geography}/{model_group_name}`";
+        let ok = object_id_slash_names(&format!(" {ORG}/ANY/ANY/embed_large "), 3, format).unwrap();
+        assert_eq!(
+            ok,
+            (ORG.to_string(), vec!["ANY".into(), "ANY".into(), "embed_large".into()])
+        );
+        for bad in [
+            format!("{ORG}/ANY/embed_large"),
+            format!("{ORG}/ANY/ANY/embed_large/x"),
+            format!("{ORG}/ANY//embed_large"),
+            format!("{ORG}/ANY/ANY/embed large"),
+            format!("{ORG}-ANY-ANY-embed_large"),
+            "x/ANY/ANY/embed_large".to_string(),
+            String::new(),
+        ] {
+            let err = object_id_slash_names(&bad, 3, format).unwrap_err();
+            assert!(err.detail.contains(format), "{bad}: {}", err.detail);
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn parsers_never_panic(input in "\\PC{0,80}") {
             let _ = object_id_pair(&input, "f");
             let _ = object_id_slash_name(&input, "f");
             let _ = object_id_pair_and_rest(&input, "f");
+            let _ = object_id_slash_names(&input, 3, "f");
         }
 
         #[test]

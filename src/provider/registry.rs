@@ -5,7 +5,8 @@ use std::sync::Arc;
 use crate::atlas;
 use crate::framework::{data_source, resource, DynDataSource, DynResource};
 use crate::provider::data_sources::{
-    access_list_api_key, ai_model_api_key, ai_model_org_api_key, api_key, project_api_key, roles_org_id,
+    access_list_api_key, ai_model_api_key, ai_model_org_api_key, ai_model_rate_limit, api_key, project_api_key,
+    roles_org_id,
 };
 use crate::provider::resources;
 
@@ -15,6 +16,7 @@ pub fn resources() -> Vec<Arc<dyn DynResource<atlas::Client>>> {
         resource(resources::api_key::ApiKey),
         resource(resources::project_api_key::ProjectApiKey),
         resource(resources::ai_model_api_key::AiModelApiKey),
+        resource(resources::ai_model_rate_limit::AiModelRateLimit),
         resource(resources::access_list_api_key::AccessListApiKey),
     ]
 }
@@ -28,6 +30,10 @@ pub fn data_sources() -> Vec<Arc<dyn DynDataSource<atlas::Client>>> {
         data_source(project_api_key::ProjectApiKeysData),
         data_source(ai_model_api_key::AiModelApiKeyData),
         data_source(ai_model_api_key::AiModelApiKeysData),
+        data_source(ai_model_rate_limit::AiModelRateLimitData),
+        data_source(ai_model_rate_limit::AiModelRateLimitsData),
+        data_source(ai_model_rate_limit::AiModelOrgRateLimitData),
+        data_source(ai_model_rate_limit::AiModelOrgRateLimitsData),
         data_source(access_list_api_key::AccessListApiKeyData),
         data_source(access_list_api_key::AccessListApiKeysData),
         data_source(roles_org_id::RolesOrgIdData),
@@ -63,6 +69,15 @@ mod tests {
     #[test]
     fn ai_model_api_key_state_agrees_with_its_schema() {
         resource_agrees::<resources::ai_model_api_key::AiModelApiKey>();
+    }
+
+    #[test]
+    fn ai_model_rate_limit_states_agree_with_their_schemas() {
+        resource_agrees::<resources::ai_model_rate_limit::AiModelRateLimit>();
+        data_source_agrees::<ai_model_rate_limit::AiModelRateLimitData>();
+        data_source_agrees::<ai_model_rate_limit::AiModelRateLimitsData>();
+        data_source_agrees::<ai_model_rate_limit::AiModelOrgRateLimitData>();
+        data_source_agrees::<ai_model_rate_limit::AiModelOrgRateLimitsData>();
     }
 
     #[test]

@@ -54,6 +54,18 @@ impl Check for ApiKeyId {
     }
 }
 
+/// A string that can name an AI model group in a path and an import ID, such as `embed_large`:
+/// not empty, without whitespace or `/`. Atlas publishes no list of group names, so a name of
+/// this shape that Atlas does not know is refused by Atlas (404).
+pub fn model_group_name() -> Validator {
+    Validator::new(ModelGroupName)
+}
+
+/// True for a name [`model_group_name`] accepts.
+pub fn is_model_group_name(text: &str) -> bool {
+    !text.is_empty() && !text.contains('/') && !text.chars().any(char::is_whitespace)
+}
+
 /// Every element of a set is a role name starting with `prefix`; `why` says what to do instead.
 pub fn roles_with_prefix(prefix: &'static str, why: &'static str) -> Validator {
     Validator::new(RolePrefix { prefix, why })
@@ -81,6 +93,30 @@ impl Check for ObjectId {
                 format!(
                     "Attribute {path} must be a 24-character lowercase hexadecimal Atlas ID such as \
                      5d09d6a59ccf6445652a444a, got {}.",
+                    Quoted(text)
+                ),
+            );
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ModelGroupName;
+
+impl Check for ModelGroupName {
+    fn describe(&self) -> String {
+        "a model group name such as `embed_large`, without spaces or `/`".to_string()
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        if !is_model_group_name(text) {
+            diags.attribute_error(
+                path.clone(),
+                "Invalid model group name",
+                format!(
+                    "Attribute {path} must be a model group name such as embed_large, not empty and without \
+                     spaces or /, got {}.",
                     Quoted(text)
                 ),
             );
@@ -252,6 +288,7 @@ mod tests {
     #[test]
     fn atlas_validators() {
         let (ids, org_only, names) = (object_id(), roles_with_prefix("ORG_", "why"), role_names());
+        let groups = model_group_name();
         let cases: Vec<(&str, &Validator, Value, Vec<&str>)> = vec![
             ("an ObjectId", &ids, Value::string("5d09d6a59ccf6445652a444a"), vec![]),
             (
@@ -276,6 +313,25 @@ mod tests {
                 vec!["\"GROUP_OWNER\" in role_names is not allowed: why"],
             ),
             ("role names", &names, roles(&["GROUP_OWNER"]), vec![]),
+            ("a model group", &groups, Value::string("embed_large"), vec![]),
+            (
+                "a model group with a slash",
+                &groups,
+                Value::string("a/b"),
+                vec![
+                    "Attribute role_names must be a model group name such as embed_large, not empty and without \
+                     spaces or /, got \"a/b\".",
+                ],
+            ),
+            (
+                "an empty model group",
+                &groups,
+                Value::string(""),
+                vec![
+                    "Attribute role_names must be a model group name such as embed_large, not empty and without \
+                     spaces or /, got \"\".",
+                ],
+            ),
             (
                 "a role name with a space",
                 &names,

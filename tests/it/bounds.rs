@@ -313,7 +313,12 @@ async fn a_50_mb_type_name_or_import_id_comes_back_as_a_short_error() {
         upgrade.encoded_len()
     );
 
-    for resource in [API_KEY, "mongodbatlas_project_api_key", "mongodbatlas_ai_model_api_key"] {
+    for resource in [
+        API_KEY,
+        "mongodbatlas_project_api_key",
+        "mongodbatlas_ai_model_api_key",
+        "mongodbatlas_ai_model_rate_limit",
+    ] {
         let import = service
             .import_resource_state(Request::new(pb::import_resource_state::Request {
                 type_name: resource.into(),

@@ -9,6 +9,7 @@ use terraform_provider_mongodbatlas::atlas::{
     self, Client, Config, CreateAiModelApiKey, CreateApiKey, CreateProjectApiKey, Credentials, Error, ExposeSecret,
     RetryPolicy, SecretString, UpdateAiModelApiKey, UpdateApiKey, UpdateProjectApiKey,
 };
+use terraform_provider_mongodbatlas::atlas::{ModelGroupScope, UpdateAiModelRateLimit};
 
 const USER_AGENT: &str = "terraform-provider-mongodbatlas/test";
 
@@ -1341,4 +1342,130 @@ async fn emulator_html_502_on_reads_is_retried_until_success() {
     assert_eq!(group.org_id, running.seed.org_id);
     let log = request_log(&running).await;
     assert_eq!(log.len(), 3, "{:#?}", summary(&log));
+}
+
+const EMBED_LARGE: ModelGroupScope<'static> = ModelGroupScope {
+    cloud: "ANY",
+    geography: "ANY",
+    model_group_name: "embed_large",
+};
+
+#[tokio::test]
+async fn ai_model_rate_limit_operations() {
+    let running = emulator().await;
+    let client = digest_client(&running);
+    let (group_id, org_id) = (running.seed.project_ids[0].as_str(), running.seed.org_id.as_str());
+
+    let default = ok(client.get_ai_model_rate_limit(group_id, EMBED_LARGE).await, "get");
+    assert_eq!(default.requests_per_minute_limit, Some(2000));
+    assert_eq!(default.model_group_name.as_deref(), Some("embed_large"));
+    assert_eq!(default.endpoint.as_deref(), Some("ai.mongodb.com"));
+    assert!(!default.model_names.is_empty());
+    let org = ok(client.get_org_ai_model_rate_limit(org_id, EMBED_LARGE).await, "org get");
+    assert_eq!(org, default, "a project starts at its organization's limit");
+
+    let set = UpdateAiModelRateLimit {
+        requests_per_minute_limit: 1200,
+        tokens_per_minute_limit: 2_500_000,
+    };
+    let updated = ok(
+        client.update_ai_model_rate_limit(group_id, EMBED_LARGE, &set).await,
+        "update",
+    );
+    assert_eq!(updated.requests_per_minute_limit, Some(1200));
+    assert_eq!(updated.tokens_per_minute_limit, Some(2_500_000));
+    assert_eq!(
+        ok(
+            client.get_ai_model_rate_limit_opt(group_id, EMBED_LARGE).await,
+            "get_opt"
+        ),
+        Some(updated.clone())
+    );
+    let listed = ok(client.list_ai_model_rate_limits(group_id).await, "list");
+    assert_eq!(listed.len(), 4);
+    assert!(listed.contains(&updated));
+    let page = ok(client.list_ai_model_rate_limits_page(group_id, 2, 3).await, "page");
+    assert_eq!((page.results.len(), page.total_count), (1, Some(4)));
+    let org_limits = ok(client.list_org_ai_model_rate_limits(org_id).await, "org list");
+    assert!(org_limits.contains(&default), "the organization keeps its limit");
+    let org_page = ok(
+        client.list_org_ai_model_rate_limits_page(org_id, 1, 2).await,
+        "org page",
+    );
+    assert_eq!(org_page.results.len(), 2);
+
+    let too_much = UpdateAiModelRateLimit {
+        requests_per_minute_limit: 2001,
+        tokens_per_minute_limit: 1,
+    };
+    let err = match client
+        .update_ai_model_rate_limit(group_id, EMBED_LARGE, &too_much)
+        .await
+    {
+        Ok(limit) => panic!("above the org limit accepted: {limit:?}"),
+        Err(err) => err,
+    };
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(err.error_code(), Some("VALIDATION_ERROR"));
+    assert!(!err.is_not_found() && !err.may_have_been_processed());
+    let fields = err.api().map(|api| api.fields.clone()).unwrap_or_default();
+    assert_eq!(fields.len(), 1);
+    assert_eq!(fields[0].field, "requestsPerMinuteLimit");
+    assert!(
+        fields[0].description.contains("organization's limit of 2000"),
+        "{fields:?}"
+    );
+
+    let reset = ok(client.reset_ai_model_rate_limit(group_id, EMBED_LARGE).await, "reset");
+    assert_eq!(reset, default);
+    ok(
+        client.update_ai_model_rate_limit(group_id, EMBED_LARGE, &set).await,
+        "set again",
+    );
+    let all = ok(client.reset_ai_model_rate_limits(group_id).await, "reset all");
+    assert_eq!(all.len(), 4);
+    assert!(all.contains(&default));
+
+    let unknown = ModelGroupScope {
+        model_group_name: "embed_huge",
+        ..EMBED_LARGE
+    };
+    assert_eq!(
+        ok(
+            client.get_ai_model_rate_limit_opt(group_id, unknown).await,
+            "unknown group"
+        ),
+        None
+    );
+    assert_eq!(
+        ok(
+            client.get_org_ai_model_rate_limit_opt(org_id, unknown).await,
+            "unknown org group"
+        ),
+        None
+    );
+    let err = match client.reset_ai_model_rate_limit(group_id, unknown).await {
+        Ok(limit) => panic!("reset of an unknown group: {limit:?}"),
+        Err(err) => err,
+    };
+    assert!(err.is_not_found(), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn reset_is_retried_after_a_500_unlike_a_create() {
+    let running = emulator().await;
+    let client = retrying_digest_client(&running);
+    ok(client.list_orgs().await, "prime the digest challenge");
+    set_faults(
+        &running,
+        json!({"rules": [{"kind": "fail", "status": 500, "phase": "after", "times": 1, "method": "POST"}]}),
+    )
+    .await;
+    clear_request_log(&running).await;
+    let group_id = running.seed.project_ids[0].as_str();
+    let reset = ok(client.reset_ai_model_rate_limit(group_id, EMBED_LARGE).await, "reset");
+    assert_eq!(reset.requests_per_minute_limit, Some(2000));
+    let log = request_log(&running).await;
+    let statuses: Vec<&Value> = log.iter().map(|entry| &entry["status"]).collect();
+    assert_eq!(statuses, [&json!(500), &json!(200)], "{:#?}", summary(&log));
 }

@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
             "/__emulator/orgs/{org_id}/apiKeys/{id}/accessList/{entry}",
             delete(remove_access_entry),
         )
+        .merge(super::ai_rate_limits::admin_routes())
 }
 
 async fn dump_state(State(state): State<AppState>) -> Json<Value> {
@@ -387,5 +388,6 @@ fn state_json(store: &Store) -> Value {
     json!({
         "orgs": orgs, "projects": projects, "api_keys": api_keys,
         "ai_model_api_keys": ai_keys, "service_accounts": service_accounts,
+        "ai_model_rate_limits": super::ai_rate_limits::state_json(store),
     })
 }

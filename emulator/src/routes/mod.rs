@@ -10,6 +10,7 @@
 pub mod access_list;
 pub mod admin;
 pub mod ai_keys;
+pub mod ai_rate_limits;
 pub mod oauth;
 pub mod org_keys;
 pub mod orgs;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(org_keys::routes())
         .merge(project_keys::routes())
         .merge(ai_keys::routes())
+        .merge(ai_rate_limits::routes())
         .merge(access_list::routes())
         .merge(system::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard))

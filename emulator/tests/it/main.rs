@@ -4,6 +4,7 @@
 mod access_list;
 mod admin;
 mod ai_keys;
+mod ai_rate_limits;
 mod auth;
 mod faults;
 mod key_limit;

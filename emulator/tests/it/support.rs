@@ -214,7 +214,7 @@ impl Api {
 
     /// An authenticated call with the path's media type in `Accept` and `Content-Type`.
     pub async fn call(&mut self, method: Method, uri: &str, body: Option<String>) -> TestResponse {
-        let media = if uri.contains("/aiModelApiKeys") { V2025 } else { V2023 };
+        let media = if uri.contains("/aiModelApi") { V2025 } else { V2023 };
         self.call_with(method, uri, &[("accept", media), ("content-type", media)], body)
             .await
     }

@@ -1,0 +1,11 @@
+data "mongodbatlas_ai_model_rate_limit" "this" {
+  project_id       = var.project_id
+  cloud            = "ANY"
+  geography        = "ANY"
+  model_group_name = mongodbatlas_ai_model_rate_limit.this.model_group_name
+}
+
+output "embed_large_requests_per_minute" {
+  description = "The project's requests-per-minute limit for the embed_large model group."
+  value       = data.mongodbatlas_ai_model_rate_limit.this.requests_per_minute_limit
+}
