@@ -460,6 +460,36 @@ mod tests {
         assert!(state(None, None).stored_network().is_err());
     }
 
+    #[tokio::test]
+    async fn import_ids_with_a_huge_entry_are_refused_briefly() {
+        let cx = Cx::new(
+            std::sync::Arc::new(
+                atlas::Client::new(atlas::Config::new(
+                    "https://cloud.mongodb.com",
+                    atlas::Credentials::AccessToken(atlas::SecretString::from("t")),
+                    "test",
+                ))
+                .unwrap_or_else(|err| panic!("{err}")),
+            ),
+            tokio_util::sync::CancellationToken::new(),
+        );
+        let huge = format!("{ORG}-{KEY}-{}", "1".repeat(50 << 20));
+        let err = AccessListApiKey.import(&cx, &huge).await.err().unwrap_or_default();
+        let detail: String = err.iter().map(|d| d.detail.clone()).collect();
+        assert!(
+            detail.contains("does not end in an IP address"),
+            "{}",
+            &detail[..200.min(detail.len())]
+        );
+        assert!(detail.len() < 2_000, "{} bytes", detail.len());
+        let ok = AccessListApiKey
+            .import(&cx, &format!("{ORG}/{KEY}/10.0.0.0/8"))
+            .await
+            .unwrap_or_else(|err| panic!("{err:?}"));
+        assert_eq!(ok.id, Some(format!("{ORG}-{KEY}-10.0.0.0/8")));
+        assert_eq!((ok.ip_address, ok.cidr_block.as_deref()), (None, Some("10.0.0.0/8")));
+    }
+
     #[test]
     fn exactly_one_of_ip_address_and_cidr_block() {
         let config = |ip: Value, cidr: Value| {
