@@ -111,76 +111,26 @@ impl Resource for AccessListApiKey {
 
     async fn create(&self, cx: &Cx<atlas::Client>, planned: AccessListApiKeyState) -> Applied<AccessListApiKeyState> {
         let (network, attribute) = planned.configured_network()?;
-        let entry = network.to_entry();
-        let client = &cx.client;
-        let existing = client
-            .get_access_list_entry_opt(&planned.org_id, &planned.api_key_id, &entry)
-            .await
-            .or_diagnose("Could not check the API key access list", ERROR_ATTRS)?;
-        if existing.is_some() {
-            return Err(Diagnostic::error(
-                "Access list entry already exists",
-                format!(
-                    "API key {} already allows {}. Creating it again would make this configuration share an entry \
-                     that something else manages (deleting either would remove both). To manage the existing entry \
-                     here, import it: terraform import <address> {}",
-                    Quoted(&planned.api_key_id),
-                    network.to_cidr(),
-                    import_id(&planned.org_id, &planned.api_key_id, &network)
-                ),
-            )
-            .at(AttributePath::attr(attribute))
-            .into());
-        }
+        refuse_existing(cx, &planned, &network, attribute).await?;
         let request = [atlas::CreateAccessListEntry {
             ip_address: planned.ip_address.clone(),
             cidr_block: planned.cidr_block.clone(),
         }];
-        let created = match client
+        let listed = match cx
+            .client
             .create_access_list_entries(&planned.org_id, &planned.api_key_id, &request)
             .await
         {
             Ok(page) => page.results.into_iter().find(|listed| same_network(listed, &network)),
-            Err(err) if err.may_have_been_processed() => {
-                let diagnostic =
-                    crate::provider::errors::diagnose(&err, "Could not create access list entry", ERROR_ATTRS);
-                // We checked the entry was absent, so one there now is ours: keep tracking it.
-                return match client
-                    .get_access_list_entry_opt(&planned.org_id, &planned.api_key_id, &entry)
-                    .await
-                {
-                    Ok(Some(found)) => {
-                        cx.warn(Diagnostic::warning(
-                            "Access list entry created despite an error",
-                            format!(
-                                "Atlas answered the create with an error, but the entry {} exists now and was absent \
-                                 just before, so it is tracked as created. The error was: {}",
-                                network.to_cidr(),
-                                diagnostic.detail
-                            ),
-                        ));
-                        Ok(state_from_atlas(&planned, &network, &found))
-                    }
-                    Ok(None) => Err(Failed::from(diagnostic)),
-                    // Unknown whether it was added: say how to take it over if it was.
-                    Err(_) => {
-                        let mut diagnostic = diagnostic;
-                        diagnostic.detail.push_str(&format!(
-                            " Atlas may have added the entry anyway; if the next apply reports that it already exists, \
-                             import it: terraform import <address> {}",
-                            import_id(&planned.org_id, &planned.api_key_id, &network)
-                        ));
-                        Err(Failed::from(diagnostic))
-                    }
-                };
-            }
+            Err(err) if err.may_have_been_processed() => return recover_created(cx, &planned, &network, &err).await,
             Err(err) => return Err(err).or_diagnose("Could not create access list entry", ERROR_ATTRS)?,
         };
-        let created = match created {
+        let created = match listed {
             Some(found) => found,
             // The POST answers the first page of the list only; a long list needs one read.
-            None => client
-                .get_access_list_entry(&planned.org_id, &planned.api_key_id, &entry)
+            None => cx
+                .client
+                .get_access_list_entry(&planned.org_id, &planned.api_key_id, &network.to_entry())
                 .await
                 .or_diagnose("Could not read the new access list entry", ERROR_ATTRS)?,
         };
@@ -286,6 +236,75 @@ impl AccessListApiKeyState {
                     ),
                 )
             })
+    }
+}
+
+/// Fails, on `attribute`, when the key already holds the entry: Atlas would accept the POST
+/// silently and two configurations would own one entry. The error names the import ID.
+async fn refuse_existing(
+    cx: &Cx<atlas::Client>,
+    planned: &AccessListApiKeyState,
+    network: &Network,
+    attribute: &str,
+) -> Result<(), Diagnostic> {
+    let existing = cx
+        .client
+        .get_access_list_entry_opt(&planned.org_id, &planned.api_key_id, &network.to_entry())
+        .await
+        .or_diagnose("Could not check the API key access list", ERROR_ATTRS)?;
+    if existing.is_none() {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        "Access list entry already exists",
+        format!(
+            "API key {} already allows {}. Creating it again would make this configuration share an entry that \
+             something else manages (deleting either would remove both). To manage the existing entry here, import \
+             it: terraform import <address> {}",
+            Quoted(&planned.api_key_id),
+            network.to_cidr(),
+            import_id(&planned.org_id, &planned.api_key_id, network)
+        ),
+    )
+    .at(AttributePath::attr(attribute)))
+}
+
+/// After a create that failed in a way that may have added the entry anyway (`err`): the entry
+/// was absent just before, so one there now is ours and is kept, with a warning; absent, the
+/// error stands; unknown, the error also names the import command.
+async fn recover_created(
+    cx: &Cx<atlas::Client>,
+    planned: &AccessListApiKeyState,
+    network: &Network,
+    err: &atlas::Error,
+) -> Applied<AccessListApiKeyState> {
+    let mut diagnostic = crate::provider::errors::diagnose(err, "Could not create access list entry", ERROR_ATTRS);
+    match cx
+        .client
+        .get_access_list_entry_opt(&planned.org_id, &planned.api_key_id, &network.to_entry())
+        .await
+    {
+        Ok(Some(found)) => {
+            cx.warn(Diagnostic::warning(
+                "Access list entry created despite an error",
+                format!(
+                    "Atlas answered the create with an error, but the entry {} exists now and was absent just before, \
+                     so it is tracked as created. The error was: {}",
+                    network.to_cidr(),
+                    diagnostic.detail
+                ),
+            ));
+            Ok(state_from_atlas(planned, network, &found))
+        }
+        Ok(None) => Err(Failed::from(diagnostic)),
+        Err(_) => {
+            diagnostic.detail.push_str(&format!(
+                " Atlas may have added the entry anyway; if the next apply reports that it already exists, import \
+                 it: terraform import <address> {}",
+                import_id(&planned.org_id, &planned.api_key_id, network)
+            ));
+            Err(Failed::from(diagnostic))
+        }
     }
 }
 
