@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use super::path::Tracker;
-use super::{AttributePath, DecodeError, DecodeErrorKind, Number, PathStep, Type, Value};
+use super::{AttributePath, DecodeError, DecodeErrorKind, InvalidNumber, Number, PathStep, Type, Value};
 
 /// Decodes `bytes` as one JSON value of type `ty`, leniently (see the module docs).
 ///
@@ -58,13 +58,13 @@ pub(crate) fn coerce(json: Json, ty: &Type, mode: Strictness, tracker: &mut Trac
     match (ty, json) {
         (_, Json::Null) => Ok(Value::Null),
         (Type::Bool, Json::Bool(b)) => Ok(Value::Bool(b)),
-        (Type::Number, Json::Number(number)) => parse_number(&number.to_string(), tracker),
+        (Type::Number, Json::Number(number)) => number_value(Number::decimal(number), tracker),
         (Type::String, Json::String(text)) => Ok(Value::String(text)),
         // go-cty converts between primitives when reading JSON; so do we.
         (Type::Bool, Json::String(text)) if lenient && (text == "true" || text == "false") => {
             Ok(Value::Bool(text == "true"))
         }
-        (Type::Number, Json::String(text)) if lenient => parse_number(&text, tracker),
+        (Type::Number, Json::String(text)) if lenient => number_value(Number::parse(&text), tracker),
         (Type::String, Json::Number(number)) if lenient => Ok(Value::String(number.to_string())),
         (Type::String, Json::Bool(b)) if lenient => Ok(Value::String(b.to_string())),
         (Type::List(element) | Type::Set(element), Json::Array(items)) => {
@@ -112,8 +112,8 @@ pub(crate) fn coerce(json: Json, ty: &Type, mode: Strictness, tracker: &mut Trac
     }
 }
 
-fn parse_number(text: &str, tracker: &Tracker) -> Result<Value, DecodeError> {
-    Number::parse(text)
+fn number_value(number: Result<Number, InvalidNumber>, tracker: &Tracker) -> Result<Value, DecodeError> {
+    number
         .map(Value::Number)
         .map_err(|_| DecodeError::new(tracker.path(), DecodeErrorKind::InvalidNumber))
 }
@@ -132,14 +132,9 @@ fn kind_name(json: &Json) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{list, map, n, num, s, set};
     use super::*;
-
-    fn check(name: &str, ty: &Type, text: &str, expected: &Value) {
-        match decode(text.as_bytes(), ty) {
-            Ok(decoded) => assert_eq!(&decoded, expected, "{name}: decode"),
-            Err(err) => panic!("{name}: decode failed: {err}"),
-        }
-    }
+    use Type::{Bool, Number as Num, String as Str};
 
     fn check_error(name: &str, ty: &Type, input: &[u8], path: &str, message: &str) {
         match decode(input, ty) {
@@ -154,114 +149,90 @@ mod tests {
         }
     }
 
-    fn s(text: &str) -> Value {
-        Value::string(text)
-    }
-
-    fn n(int: i64) -> Value {
-        Value::from(int)
-    }
-
-    fn big(text: &str) -> Value {
-        Value::Number(Number::Big(text.to_owned()))
-    }
-
     fn state_type() -> Type {
         Type::object([
-            ("id", Type::String),
-            ("name", Type::String),
-            ("private_key", Type::String),
-            ("role_names", Type::set(Type::String)),
+            ("id", Str),
+            ("name", Str),
+            ("private_key", Str),
+            ("role_names", Type::set(Str)),
         ])
     }
 
     #[test]
     fn json_vectors() {
-        let vectors: Vec<(&str, Type, &str, Value)> = vec![
-            ("null", Type::String, "null", Value::Null),
-            ("string", Type::String, "\"hi\"", s("hi")),
-            (
-                "escapes",
-                Type::String,
-                r#""a\"b\\c\nd\u0001é/""#,
-                s("a\"b\\c\nd\u{1}é/"),
-            ),
-            ("unicode escapes", Type::String, r#""\u00e9\ud83d\ude00\/""#, s("é😀/")),
-            ("string from number", Type::String, "12.50", s("12.50")),
-            ("string from bool", Type::String, "true", s("true")),
-            ("bool", Type::Bool, "false", Value::Bool(false)),
-            ("bool from string", Type::Bool, "\"true\"", Value::Bool(true)),
-            ("int", Type::Number, "42", n(42)),
-            ("negative", Type::Number, "-7", n(-7)),
-            ("float", Type::Number, "1.5", Value::Number(Number::Float(1.5))),
-            ("exponent", Type::Number, "1e300", Value::Number(Number::Float(1e300))),
+        let state = |name: Value, private_key: Value, roles: Value| {
+            Value::object([
+                ("id", s("1")),
+                ("name", name),
+                ("private_key", private_key),
+                ("role_names", roles),
+            ])
+        };
+        let vectors = [
+            ("null", Str, "null", Value::Null),
+            ("string", Str, "\"hi\"", s("hi")),
+            ("escapes", Str, r#""a\"b\\c\nd\u0001é/""#, s("a\"b\\c\nd\u{1}é/")),
+            ("unicode escapes", Str, r#""\u00e9\ud83d\ude00\/""#, s("é😀/")),
+            ("string from number", Str, "12.50", s("12.50")),
+            ("string from bool", Str, "true", s("true")),
+            ("bool", Bool, "false", Value::Bool(false)),
+            ("bool from string", Bool, "\"true\"", Value::Bool(true)),
+            ("int", Num, "42", n(42)),
+            ("negative", Num, "-7", n(-7)),
+            ("float", Num, "1.5", num("1.5")),
+            ("exponent", Num, "1e300", num("1e300")),
             (
                 "big int",
-                Type::Number,
+                Num,
                 "123456789012345678901234567890",
-                big("123456789012345678901234567890"),
+                num("123456789012345678901234567890"),
             ),
             (
                 "precise decimal",
-                Type::Number,
+                Num,
                 "0.1000000000000000000001",
-                big("0.1000000000000000000001"),
+                num("0.1000000000000000000001"),
             ),
-            ("number from string", Type::Number, "\"12\"", n(12)),
-            (
-                "list",
-                Type::list(Type::String),
-                "[\"a\",null]",
-                Value::List(vec![s("a"), Value::Null]),
-            ),
-            ("set", Type::set(Type::Number), "[2,1]", Value::Set(vec![n(1), n(2)])),
+            ("number from string", Num, "\"12\"", n(12)),
+            ("list", Type::list(Str), "[\"a\",null]", list([s("a"), Value::Null])),
+            ("set", Type::set(Num), "[2,1]", set([n(1), n(2)])),
             (
                 "map",
-                Type::map(Type::Bool),
+                Type::map(Bool),
                 "{\"a\":true,\"b\":null}",
-                Value::Map([("a".to_owned(), Value::Bool(true)), ("b".to_owned(), Value::Null)].into()),
+                map([("a", Value::Bool(true)), ("b", Value::Null)]),
             ),
             (
                 "object",
                 state_type(),
                 "{\"id\":\"1\",\"name\":null,\"private_key\":\"s\",\"role_names\":[\"R\"]}",
-                Value::object([
-                    ("id", s("1")),
-                    ("name", Value::Null),
-                    ("private_key", s("s")),
-                    ("role_names", Value::Set(vec![s("R")])),
-                ]),
+                state(Value::Null, s("s"), set([s("R")])),
             ),
             (
                 "raw state with a removed attribute and a new one",
                 state_type(),
                 "{\"id\":\"1\",\"removed_attr\":{\"x\":[1]},\"name\":\"k\",\"role_names\":[]}",
-                Value::object([
-                    ("id", s("1")),
-                    ("name", s("k")),
-                    ("private_key", Value::Null),
-                    ("role_names", Value::Set(vec![])),
-                ]),
+                state(s("k"), Value::Null, set([])),
             ),
             (
                 "whitespace",
-                Type::map(Type::list(Type::Number)),
+                Type::map(Type::list(Num)),
                 " \n{ \"a\" :\t[ 1 , 2 ]\r\n} ",
-                Value::Map([("a".to_owned(), Value::List(vec![n(1), n(2)]))].into()),
+                map([("a", list([n(1), n(2)]))]),
             ),
         ];
-        for (name, ty, text, value) in &vectors {
-            check(name, ty, text, value);
+        for (name, ty, text, expected) in &vectors {
+            assert_eq!(decode(text.as_bytes(), ty).as_ref(), Ok(expected), "{name}");
         }
     }
 
     #[test]
     fn decode_errors_carry_paths() {
-        let roles = Type::object([("role_names", Type::list(Type::String))]);
-        let cases: Vec<(&str, Type, &[u8], &str, &str)> = vec![
+        let roles = Type::object([("role_names", Type::list(Str))]);
+        let cases: [(&str, Type, &[u8], &str, &str); 6] = [
             (
                 "wrong element",
-                roles.clone(),
+                roles,
                 br#"{"role_names":["a",{}]}"#,
                 "role_names[1]",
                 "expected string, found object",
@@ -275,19 +246,20 @@ mod tests {
             ),
             (
                 "map value",
-                Type::map(Type::Bool),
+                Type::map(Bool),
                 br#"{"k":1}"#,
                 "[\"k\"]",
                 "expected bool, found number",
             ),
+            ("bad number string", Num, br#""abc""#, "", "invalid decimal number"),
             (
-                "bad number string",
-                Type::Number,
-                br#""abc""#,
+                "exponent beyond i64",
+                Num,
+                b"1e99999999999999999999",
                 "",
                 "invalid decimal number",
             ),
-            ("trailing", Type::Number, b"1 2", "", "trailing characters"),
+            ("trailing", Num, b"1 2", "", "trailing characters"),
         ];
         for (name, ty, input, path, message) in &cases {
             check_error(name, ty, input, path, message);
@@ -296,50 +268,51 @@ mod tests {
 
     #[test]
     fn malformed_json_is_an_error_at_the_root() {
-        let roles = Type::object([("role_names", Type::list(Type::String))]);
-        let cases: Vec<(&str, &[u8])> = vec![
-            ("truncated", br#"{"role_names":"#),
-            ("empty", b""),
-            ("only whitespace", b"  "),
-            ("bad literal", b"nul"),
-            ("leading zero", b"01"),
-            ("bare minus", b"-"),
-            ("dot without digits", b"1."),
-            ("exponent without digits", b"1e+"),
-            ("plus sign", b"+1"),
-            ("bad escape", br#""\x""#),
-            ("short unicode escape", br#""\u12""#),
-            ("lone high surrogate", br#""\ud800""#),
-            ("lone low surrogate", br#""\udc00""#),
-            ("control character", b"\"a\x01\""),
-            ("unterminated string", b"\"abc"),
-            ("missing colon", br#"{"a" 1}"#),
-            ("trailing comma", b"[1,]"),
-            ("unquoted key", b"{a:1}"),
-            ("invalid utf-8", b"\"\xff\""),
-            ("escape at end", b"\"\\"),
+        let roles = Type::object([("role_names", Type::list(Str))]);
+        let cases: [&[u8]; 20] = [
+            br#"{"role_names":"#, // truncated
+            b"",
+            b"  ",
+            b"nul",
+            b"01",
+            b"-",
+            b"1.",
+            b"1e+",
+            b"+1",
+            br#""\x""#,     // bad escape
+            br#""\u12""#,   // short unicode escape
+            br#""\ud800""#, // lone high surrogate
+            br#""\udc00""#, // lone low surrogate
+            b"\"a\x01\"",   // control character
+            b"\"abc",       // unterminated string
+            br#"{"a" 1}"#,  // missing colon
+            b"[1,]",        // trailing comma
+            b"{a:1}",       // unquoted key
+            b"\"\xff\"",    // invalid UTF-8
+            b"\"\\",        // escape at end
         ];
-        for (name, input) in cases {
-            check_error(name, &roles, input, "", "malformed JSON");
+        for input in cases {
+            check_error(&String::from_utf8_lossy(input), &roles, input, "", "malformed JSON");
         }
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
-        let deep = "[".repeat(100_000);
-        check_error("deep arrays", &Type::String, deep.as_bytes(), "", "recursion limit");
-        let deep_objects = "{\"a\":".repeat(100_000);
         check_error(
-            "deep objects",
-            &Type::String,
-            deep_objects.as_bytes(),
+            "deep arrays",
+            &Str,
+            "[".repeat(100_000).as_bytes(),
             "",
             "recursion limit",
         );
-        let mut ok_type = Type::Number;
-        for _ in 0..100 {
-            ok_type = Type::list(ok_type);
-        }
+        check_error(
+            "deep objects",
+            &Str,
+            "{\"a\":".repeat(100_000).as_bytes(),
+            "",
+            "recursion limit",
+        );
+        let ok_type = (0..100).fold(Num, |ty, _| Type::list(ty));
         let ok = format!("{}1{}", "[".repeat(100), "]".repeat(100));
         assert!(decode(ok.as_bytes(), &ok_type).is_ok());
     }

@@ -102,19 +102,19 @@ fn to_json(value: &Value) -> Json {
     }
 }
 
-/// Whole numbers as JSON integers, so that integer fields take `Float(3.0)` and `Big("1e3")`;
-/// other numbers as the nearest `f64`, the most a float field can take. What no `f64` holds
-/// (invalid text, NaN, infinities) becomes its text, which a number field refuses.
+/// Whole numbers as JSON integers, so that integer fields take `3.0` and `1e3`; other numbers
+/// as the nearest `f64`, the most a float field can take. What no `f64` holds (infinities,
+/// `1e400`) becomes its text, which a number field refuses.
 fn number_to_json(number: &Number) -> Json {
-    if let Some(int) = number.as_i64() {
-        return Json::from(int);
-    }
-    if let Some(uint) = number.as_u64() {
-        return Json::from(uint);
-    }
-    match number.as_f64().and_then(serde_json::Number::from_f64) {
-        Some(float) => Json::Number(float),
-        None => Json::String(number.to_string()),
+    match (
+        number.as_i64(),
+        number.as_u64(),
+        number.as_f64().and_then(serde_json::Number::from_f64),
+    ) {
+        (Some(int), _, _) => Json::from(int),
+        (None, Some(uint), _) => Json::from(uint),
+        (None, None, Some(float)) => Json::Number(float),
+        (None, None, None) => Json::String(number.to_string()),
     }
 }
 
@@ -228,7 +228,9 @@ mod tests {
 
     use serde::{de, Deserialize, Serialize};
 
+    use super::super::tests::{list, map, n, num, s, set};
     use super::*;
+    use Type::{Bool, String as Str};
 
     /// A redacting newtype, as resources use for private keys.
     #[derive(Serialize, Deserialize, PartialEq)]
@@ -266,34 +268,30 @@ mod tests {
     }
 
     fn state_type() -> Type {
+        let assignment = Type::object([("project_id", Str), ("role_names", Type::set(Str))]);
         Type::object([
-            ("org_id", Type::String),
-            ("description", Type::String),
-            ("role_names", Type::set(Type::String)),
-            (
-                "project_assignment",
-                Type::list(Type::object([
-                    ("project_id", Type::String),
-                    ("role_names", Type::set(Type::String)),
-                ])),
-            ),
-            ("private_key", Type::String),
+            ("org_id", Str),
+            ("description", Str),
+            ("role_names", Type::set(Str)),
+            ("project_assignment", Type::list(assignment)),
+            ("private_key", Str),
             ("count", Type::Number),
-            ("enabled", Type::Bool),
-            ("status", Type::String),
+            ("enabled", Bool),
+            ("status", Str),
             // Not in the struct: written as null, ignored when read.
-            ("computed_only", Type::String),
+            ("computed_only", Str),
         ])
     }
 
     fn sample() -> State {
+        let strings = |items: &[&str]| items.iter().map(|item| item.to_string()).collect();
         State {
             org_id: "o1".into(),
             description: None,
-            role_names: ["ORG_OWNER".to_owned(), "ORG_MEMBER".to_owned()].into(),
+            role_names: strings(&["ORG_OWNER", "ORG_MEMBER"]),
             project_assignment: vec![Assignment {
                 project_id: "p1".into(),
-                role_names: ["GROUP_READ_ONLY".to_owned()].into(),
+                role_names: strings(&["GROUP_READ_ONLY"]),
             }],
             private_key: Some(Secret("s3cr3t-value".into())),
             count: Some(3),
@@ -302,8 +300,21 @@ mod tests {
         }
     }
 
-    fn s(text: &str) -> Value {
-        Value::string(text)
+    /// The sample as a value, with `replacement` at `path`.
+    fn sample_with(path: &AttributePath, replacement: Value) -> Value {
+        let mut value = to_value(&sample(), &state_type()).unwrap_or_else(|err| panic!("to_value: {err}"));
+        let mut target = Some(&mut value);
+        for step in path.steps() {
+            target = match (target, step) {
+                (Some(Value::Object(attributes)), PathStep::Attribute(name)) => attributes.get_mut(name),
+                (Some(Value::List(items)), PathStep::ElementKeyInt(index)) => {
+                    usize::try_from(*index).ok().and_then(|index| items.get_mut(index))
+                }
+                _ => None,
+            };
+        }
+        *target.unwrap_or_else(|| panic!("no value at {path}")) = replacement;
+        value
     }
 
     fn check<T>(value: &Value, expected: Result<T, &str>)
@@ -316,23 +327,15 @@ mod tests {
 
     #[test]
     fn struct_round_trips_through_a_typed_value() {
-        let value = match to_value(&sample(), &state_type()) {
-            Ok(value) => value,
-            Err(err) => panic!("to_value: {err}"),
-        };
+        let value = sample_with(&AttributePath::attr("org_id"), s("o1"));
+        let assignment = Value::object([("project_id", s("p1")), ("role_names", set([s("GROUP_READ_ONLY")]))]);
         let expected = Value::object([
             ("org_id", s("o1")),
             ("description", Value::Null),
-            ("role_names", Value::Set(vec![s("ORG_OWNER"), s("ORG_MEMBER")])),
-            (
-                "project_assignment",
-                Value::List(vec![Value::object([
-                    ("project_id", s("p1")),
-                    ("role_names", Value::Set(vec![s("GROUP_READ_ONLY")])),
-                ])]),
-            ),
+            ("role_names", set([s("ORG_OWNER"), s("ORG_MEMBER")])),
+            ("project_assignment", list([assignment])),
             ("private_key", s("s3cr3t-value")),
-            ("count", Value::from(3)),
+            ("count", n(3)),
             ("enabled", Value::Bool(true)),
             ("status", s("ACTIVE")),
             ("computed_only", Value::Null),
@@ -340,213 +343,142 @@ mod tests {
         assert_eq!(value, expected);
         check(&value, Ok(sample()));
         // And through the wire codecs, as the framework will use it.
-        let bytes = crate::value::msgpack::encode(&value, &state_type());
-        let decoded = bytes.and_then(|b| {
-            crate::value::msgpack::decode(&b, &state_type()).map_err(|err| {
-                crate::value::EncodeError::new(&err.path, crate::value::EncodeErrorKind::Write(err.to_string()))
-            })
-        });
-        assert_eq!(decoded.as_ref(), Ok(&value));
+        let bytes = crate::value::msgpack::encode(&value, &state_type()).map_err(|err| err.to_string());
+        let decoded = bytes.and_then(|b| crate::value::msgpack::decode(&b, &state_type()).map_err(|e| e.to_string()));
+        assert_eq!(decoded, Ok(value));
     }
 
     #[test]
     fn null_and_unknown_read_as_none() {
-        let mut value = match to_value(&sample(), &state_type()) {
-            Ok(value) => value,
-            Err(err) => panic!("to_value: {err}"),
+        let value = sample_with(&AttributePath::attr("private_key"), Value::Unknown);
+        let value = match value {
+            Value::Object(mut attributes) => {
+                attributes.insert("count".into(), Value::Null);
+                Value::Object(attributes)
+            }
+            other => other,
         };
-        if let Some(key) = value.get_mut("private_key") {
-            *key = Value::Unknown;
-        }
-        if let Some(count) = value.get_mut("count") {
-            *count = Value::Null;
-        }
-        let state: Result<State, _> = from_value(&value);
-        let state = state.map(|state| (state.private_key, state.count));
+        let state = from_value::<State>(&value).map(|state| (state.private_key, state.count));
         assert_eq!(state, Ok((None, None)));
     }
 
     #[test]
     fn errors_name_the_path_and_never_the_content() {
-        let base = || match to_value(&sample(), &state_type()) {
-            Ok(value) => value,
-            Err(err) => panic!("to_value: {err}"),
-        };
-        let with = |path: AttributePath, replacement: Value| {
-            let mut value = base();
-            set_at(&mut value, path.steps(), replacement);
-            value
-        };
-        let cases: Vec<(Value, &str)> = vec![
+        let secret = || s("s3cr3t-value");
+        let roles = AttributePath::attr("project_assignment").then_index(0);
+        let cases = [
+            ("org_id", Value::Null, "at org_id: value is null"),
+            ("org_id", Value::Unknown, "at org_id: value is unknown"),
+            ("count", secret(), "at count: invalid type: a string, expected i64"),
             (
-                with(AttributePath::attr("org_id"), Value::Null),
-                "at org_id: value is null",
-            ),
-            (
-                with(AttributePath::attr("org_id"), Value::Unknown),
-                "at org_id: value is unknown",
-            ),
-            (
-                with(AttributePath::attr("count"), s("s3cr3t-value")),
-                "at count: invalid type: a string, expected i64",
-            ),
-            (
-                with(AttributePath::attr("enabled"), s("s3cr3t-value")),
+                "enabled",
+                secret(),
                 "at enabled: invalid type: a string, expected a boolean",
             ),
             (
-                with(
-                    AttributePath::attr("project_assignment")
-                        .then_index(0)
-                        .then_attr("role_names"),
-                    Value::Set(vec![Value::Bool(true)]),
-                ),
-                "at project_assignment[0].role_names: invalid type: a boolean, expected a string",
-            ),
-            (
-                with(
-                    AttributePath::attr("project_assignment")
-                        .then_index(0)
-                        .then_attr("project_id"),
-                    Value::Null,
-                ),
-                "at project_assignment[0].project_id: value is null",
-            ),
-            (
-                with(AttributePath::attr("status"), s("s3cr3t-value")),
+                "status",
+                secret(),
                 "at status: unknown variant, expected `ACTIVE` or `DISABLED`",
             ),
             (
-                with(AttributePath::attr("role_names"), s("x")),
+                "role_names",
+                s("x"),
                 "at role_names: invalid type: a string, expected a sequence",
             ),
-            (Value::Null, "value is null"),
         ];
-        for (value, expected) in cases {
-            let err = from_value::<State>(&value).map(|_| ()).map_err(|err| err.to_string());
-            assert_eq!(err, Err(expected.to_owned()));
-        }
-    }
-
-    /// Replaces the value at `steps`, for building bad inputs.
-    fn set_at(value: &mut Value, steps: &[PathStep], replacement: Value) {
-        let Some((first, rest)) = steps.split_first() else {
-            *value = replacement;
-            return;
-        };
-        let next = match (value, first) {
-            (Value::Object(attributes), PathStep::Attribute(name)) => attributes.get_mut(name),
-            (Value::List(items), PathStep::ElementKeyInt(index)) => {
-                usize::try_from(*index).ok().and_then(|i| items.get_mut(i))
-            }
-            _ => None,
-        };
-        match next {
-            Some(next) => set_at(next, rest, replacement),
-            None => panic!("no value at {steps:?}"),
+        let cases = cases.map(|(attr, replacement, message)| (AttributePath::attr(attr), replacement, message));
+        let nested = [
+            (
+                roles.clone().then_attr("role_names"),
+                set([Value::Bool(true)]),
+                "at project_assignment[0].role_names: invalid type: a boolean, expected a string",
+            ),
+            (
+                roles.then_attr("project_id"),
+                Value::Null,
+                "at project_assignment[0].project_id: value is null",
+            ),
+            (AttributePath::root(), Value::Null, "value is null"),
+        ];
+        for (path, replacement, expected) in cases.into_iter().chain(nested) {
+            let err = from_value::<State>(&sample_with(&path, replacement)).map(|_| ());
+            assert_eq!(err.map_err(|err| err.to_string()), Err(expected.to_owned()));
         }
     }
 
     #[test]
     fn numbers_read_into_any_exact_rust_type() {
-        let big = Value::Number(Number::Big("123456789012345678901234567890".into()));
-        check::<i64>(&Value::from(-5), Ok(-5));
-        check::<u8>(&Value::from(200), Ok(200));
-        check::<u8>(
-            &Value::from(300),
-            Err("invalid value: a number the field's type cannot hold"),
-        );
-        check::<u64>(&Value::Number(Number::UInt(u64::MAX)), Ok(u64::MAX));
-        check::<i64>(&Value::Number(Number::Float(3.0)), Ok(3));
-        check::<i64>(&Value::Number(Number::Big("1e3".into())), Ok(1000));
-        check::<f64>(&Value::Number(Number::Big("0.5".into())), Ok(0.5));
-        check::<f64>(&Value::from(2), Ok(2.0));
+        let big = num("123456789012345678901234567890");
+        let too_big = "invalid value: a number the field's type cannot hold";
+        check::<i64>(&n(-5), Ok(-5));
+        check::<u8>(&n(200), Ok(200));
+        check::<u8>(&n(300), Err(too_big));
+        check::<u64>(&num("18446744073709551615"), Ok(u64::MAX));
+        check::<i64>(&num("3.0"), Ok(3));
+        check::<i64>(&num("1e3"), Ok(1000));
+        check::<f64>(&num("0.5"), Ok(0.5));
+        check::<f64>(&n(2), Ok(2.0));
         check::<f64>(&big, Ok(1.2345678901234568e29));
-        check::<i64>(
-            &Value::Number(Number::Float(1.5)),
-            Err("invalid value: a number the field's type cannot hold"),
-        );
+        check::<i64>(&num("1.5"), Err(too_big));
         check::<serde_json::Value>(&big, Ok(serde_json::json!(1.2345678901234568e29)));
+        check::<serde_json::Value>(&num("1e400"), Ok(serde_json::json!("1e+400")));
     }
 
     #[test]
     fn other_shapes_read_naturally() {
-        let map = Value::Map([("a".to_owned(), s("x")), ("b".to_owned(), s("y"))].into());
+        let pairs = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         check::<HashMap<String, String>>(
-            &map,
-            Ok([("a".to_owned(), "x".to_owned()), ("b".to_owned(), "y".to_owned())].into()),
+            &map([("a", s("x")), ("b", s("y"))]),
+            Ok(pairs(&[("a", "x"), ("b", "y")])),
         );
-        check::<(String, i64)>(&Value::List(vec![s("a"), Value::from(1)]), Ok(("a".to_owned(), 1)));
+        check::<(String, i64)>(&list([s("a"), n(1)]), Ok(("a".to_owned(), 1)));
         check::<(String,)>(
-            &Value::List(vec![s("a"), Value::from(1)]),
+            &list([s("a"), n(1)]),
             Err("invalid length 2, expected fewer elements in array"),
         );
-        check::<Vec<Option<String>>>(
-            &Value::List(vec![Value::Null, s("a")]),
-            Ok(vec![None, Some("a".to_owned())]),
-        );
+        check::<Vec<Option<String>>>(&list([Value::Null, s("a")]), Ok(vec![None, Some("a".to_owned())]));
         check::<()>(&Value::Null, Ok(()));
-        check::<serde_json::Value>(
-            &Value::object([("a", Value::List(vec![Value::Bool(true), Value::Null]))]),
-            Ok(serde_json::json!({"a": [true, null]})),
-        );
+        let object = Value::object([("a", list([Value::Bool(true), Value::Null]))]);
+        check::<serde_json::Value>(&object, Ok(serde_json::json!({"a": [true, null]})));
         check::<serde_json::Value>(&Value::Unknown, Err("value is unknown"));
     }
 
     #[test]
     fn to_value_follows_the_type() {
         let tags: HashMap<String, String> = [("env".to_owned(), "dev".to_owned())].into();
-        assert_eq!(
-            to_value(&tags, &Type::map(Type::String)),
-            Ok(Value::Map([("env".to_owned(), s("dev"))].into()))
-        );
-        assert_eq!(
-            to_value(&vec!["b", "a"], &Type::set(Type::String)),
-            Ok(Value::Set(vec![s("a"), s("b")]))
-        );
-        assert_eq!(to_value(&Secret("k".into()), &Type::String), Ok(s("k")));
-        assert_eq!(to_value(&None::<String>, &Type::String), Ok(Value::Null));
-        assert_eq!(
-            to_value(&u128::MAX, &Type::Number),
-            Ok(Value::Number(Number::Big(u128::MAX.to_string())))
-        );
-        assert_eq!(to_value(&0.1f32, &Type::Number), Ok(Value::Number(Number::Float(0.1))));
+        assert_eq!(to_value(&tags, &Type::map(Str)), Ok(map([("env", s("dev"))])));
+        assert_eq!(to_value(&vec!["b", "a"], &Type::set(Str)), Ok(set([s("a"), s("b")])));
+        assert_eq!(to_value(&Secret("k".into()), &Str), Ok(s("k")));
+        assert_eq!(to_value(&None::<String>, &Str), Ok(Value::Null));
+        assert_eq!(to_value(&u128::MAX, &Type::Number), Ok(num(&u128::MAX.to_string())));
+        assert_eq!(to_value(&0.1f32, &Type::Number), Ok(num("0.1")));
     }
 
     #[test]
     fn to_value_errors_carry_paths() {
-        let narrow = Type::object([("org_id", Type::String)]);
         let error = |result: Result<Value, SerdeError>| result.map_err(|err| err.to_string());
-        assert_eq!(
-            error(to_value(&sample(), &narrow)),
-            Err("field \"count\" is not an attribute of the object type".to_owned())
-        );
+        let narrow = Type::object([("org_id", Str)]);
+        let extra_field = "field \"count\" is not an attribute of the object type";
+        assert_eq!(error(to_value(&sample(), &narrow)), Err(extra_field.to_owned()));
         let mut ty = state_type();
         if let Type::Object(attributes) = &mut ty {
-            attributes.insert("enabled".into(), Type::String);
-            attributes.insert(
-                "project_assignment".into(),
-                Type::list(Type::object([
-                    ("project_id", Type::Bool),
-                    ("role_names", Type::set(Type::String)),
-                ])),
-            );
+            attributes.insert("enabled".into(), Str);
+            let assignment = Type::object([("project_id", Bool), ("role_names", Type::set(Str))]);
+            attributes.insert("project_assignment".into(), Type::list(assignment));
         }
         assert_eq!(
             error(to_value(&sample(), &ty)),
             Err("at enabled: expected string, found bool".to_owned())
         );
-        let bad_set = Type::object([("role_names", Type::set(Type::Bool))]);
+        let bad_set = Type::object([("role_names", Type::set(Bool))]);
         let value = serde_json::json!({"role_names": ["x"]});
         assert_eq!(
             error(to_value(&value, &bad_set)),
             Err("at role_names: expected bool, found string".to_owned())
         );
         let keyed: BTreeMap<(u8, u8), String> = [((1, 2), "x".to_owned())].into();
-        let keyed_type = Type::object([("tags", Type::map(Type::String))]);
-        assert_eq!(
-            error(to_value(&BTreeMap::from([("tags", keyed)]), &keyed_type)),
-            Err("at tags: key must be a string".to_owned())
-        );
+        let keyed_type = Type::object([("tags", Type::map(Str))]);
+        let keyed = to_value(&BTreeMap::from([("tags", keyed)]), &keyed_type);
+        assert_eq!(error(keyed), Err("at tags: key must be a string".to_owned()));
     }
 }
