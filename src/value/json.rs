@@ -18,23 +18,18 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::path::Tracker;
-use super::{AttributePath, DecodeError, DecodeErrorKind, InvalidNumber, Number, PathStep, Type, Value};
+use super::{Error, ErrorKind, InvalidNumber, Number, Type, Value};
 
 /// Decodes `bytes` as one JSON value of type `ty`, leniently (see the module docs).
 ///
-/// Errors (never panics) with [`DecodeErrorKind::Malformed`] at the root on anything that is
+/// Errors (never panics) with [`ErrorKind::Malformed`] at the root on anything that is
 /// not one JSON document (invalid UTF-8, trailing data, nesting deeper than 128); with the
 /// path of the offending part on input that does not fit `ty`. A repeated object key keeps
 /// its last value, as in `serde_json`.
-pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
-    let tree: Json = serde_json::from_slice(bytes).map_err(|err| {
-        DecodeError::new(
-            &AttributePath::root(),
-            DecodeErrorKind::Malformed(format!("JSON: {err}")),
-        )
-    })?;
-    coerce(tree, ty, Strictness::Lenient, &mut Tracker::new())
+pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, Error> {
+    let tree: Json =
+        serde_json::from_slice(bytes).map_err(|err| Error::new(ErrorKind::Malformed(format!("JSON: {err}"))))?;
+    coerce(tree, ty, Strictness::Lenient)
 }
 
 /// How [`coerce`] treats input that fits the type only loosely.
@@ -50,72 +45,54 @@ pub(crate) enum Strictness {
 /// Shapes a loose JSON tree by `ty`: arrays become lists or sets, JSON objects become maps or
 /// objects (absent attributes are null), and `null` is null for every type.
 ///
-/// Errors, at the path `tracker` has reached, name the expected type and the JSON kind
-/// found; a number whose text is not a decimal is `InvalidNumber`, an extra key under
-/// [`Strictness::Strict`] is `UnsupportedAttribute`.
-pub(crate) fn coerce(json: Json, ty: &Type, mode: Strictness, tracker: &mut Tracker) -> Result<Value, DecodeError> {
+/// Errors name the expected type and the JSON kind found; a number whose text is not a
+/// decimal is `InvalidNumber`, an extra key under [`Strictness::Strict`] is
+/// `UnsupportedAttribute`.
+pub(crate) fn coerce(json: Json, ty: &Type, mode: Strictness) -> Result<Value, Error> {
     let lenient = mode == Strictness::Lenient;
+    let number = |number: Result<Number, InvalidNumber>| {
+        number
+            .map(Value::Number)
+            .map_err(|_| Error::new(ErrorKind::InvalidNumber))
+    };
     match (ty, json) {
         (_, Json::Null) => Ok(Value::Null),
         (Type::Bool, Json::Bool(b)) => Ok(Value::Bool(b)),
-        (Type::Number, Json::Number(number)) => number_value(Number::decimal(number), tracker),
+        (Type::Number, Json::Number(n)) => number(Number::decimal(n)),
         (Type::String, Json::String(text)) => Ok(Value::String(text)),
         // go-cty converts between primitives when reading JSON; so do we.
         (Type::Bool, Json::String(text)) if lenient && (text == "true" || text == "false") => {
             Ok(Value::Bool(text == "true"))
         }
-        (Type::Number, Json::String(text)) if lenient => number_value(Number::parse(&text), tracker),
-        (Type::String, Json::Number(number)) if lenient => Ok(Value::String(number.to_string())),
+        (Type::Number, Json::String(text)) if lenient => number(Number::parse(&text)),
+        (Type::String, Json::Number(n)) if lenient => Ok(Value::String(n.to_string())),
         (Type::String, Json::Bool(b)) if lenient => Ok(Value::String(b.to_string())),
         (Type::List(element) | Type::Set(element), Json::Array(items)) => {
-            let is_set = matches!(ty, Type::Set(_));
-            let mut out = Vec::with_capacity(items.len());
-            for (index, item) in items.into_iter().enumerate() {
-                out.push(tracker.element(is_set, index, |t| coerce(item, element, mode, t))?);
-            }
-            Ok(if is_set { Value::Set(out) } else { Value::List(out) })
+            let items = items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| coerce(item, element, mode).map_err(|err| err.under(ty.element_step(index))));
+            Ok(Value::list_or_set(ty, items.collect::<Result<_, _>>()?))
         }
-        (Type::Map(element), Json::Object(entries)) => {
+        (Type::Map(_) | Type::Object(_), Json::Object(entries)) => {
+            let extra = entries.keys().find(|key| ty.member(key).is_none());
+            if let (false, Some(extra)) = (lenient, extra) {
+                return Err(Error::new(ErrorKind::UnsupportedAttribute(extra.clone())));
+            }
             let mut out = BTreeMap::new();
+            // Keys the type lacks are left out (old state may hold removed attributes).
             for (key, item) in entries {
-                let item = tracker.step(PathStep::ElementKeyString(key.clone()), |t| {
-                    coerce(item, element, mode, t)
-                })?;
-                out.insert(key, item);
+                if let Some((item_type, step)) = ty.member(&key) {
+                    out.insert(key, coerce(item, item_type, mode).map_err(|err| err.under(Some(step)))?);
+                }
             }
-            Ok(Value::Map(out))
+            Ok(Value::map_or_object(ty, out))
         }
-        (Type::Object(attributes), Json::Object(mut entries)) => {
-            let extra = entries.keys().find(|key| !attributes.contains_key(*key));
-            if let (Strictness::Strict, Some(extra)) = (mode, extra) {
-                let kind = DecodeErrorKind::UnsupportedAttribute(extra.clone());
-                return Err(DecodeError::new(tracker.path(), kind));
-            }
-            let mut out = BTreeMap::new();
-            for (name, attribute_type) in attributes {
-                let item = entries.remove(name).unwrap_or(Json::Null);
-                let step = PathStep::Attribute(name.clone());
-                out.insert(
-                    name.clone(),
-                    tracker.step(step, |t| coerce(item, attribute_type, mode, t))?,
-                );
-            }
-            Ok(Value::Object(out))
-        }
-        (_, json) => Err(DecodeError::new(
-            tracker.path(),
-            DecodeErrorKind::WrongType {
-                expected: ty.to_string(),
-                found: kind_name(&json),
-            },
-        )),
+        (_, json) => Err(Error::new(ErrorKind::WrongType {
+            expected: ty.to_string(),
+            found: kind_name(&json),
+        })),
     }
-}
-
-fn number_value(number: Result<Number, InvalidNumber>, tracker: &Tracker) -> Result<Value, DecodeError> {
-    number
-        .map(Value::Number)
-        .map_err(|_| DecodeError::new(tracker.path(), DecodeErrorKind::InvalidNumber))
 }
 
 /// The JSON kind, for error messages (never the content).

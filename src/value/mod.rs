@@ -26,7 +26,7 @@ pub use echo::{quote, truncate, Quoted, ECHO_MAX_CHARS};
 use number::NumberKey;
 pub use number::{InvalidNumber, Number};
 pub use path::{AttributePath, PathStep, PATH_MAX_CHARS};
-pub use serde_bridge::{from_value, to_value, SerdeError};
+pub use serde_bridge::{from_value, to_value};
 pub use types::Type;
 
 /// A Terraform value. Which variant is valid depends on the [`Type`] it is read or
@@ -195,6 +195,28 @@ impl Value {
         }
     }
 
+    /// A list or set, as `ty` says, of `elements`.
+    pub(crate) fn list_or_set(ty: &Type, elements: Vec<Value>) -> Value {
+        match ty {
+            Type::Set(_) => Value::Set(elements),
+            _ => Value::List(elements),
+        }
+    }
+
+    /// A map or object, as `ty` says, of `entries`; an object gets null for every attribute
+    /// `entries` lacks.
+    pub(crate) fn map_or_object(ty: &Type, mut entries: BTreeMap<String, Value>) -> Value {
+        match ty {
+            Type::Object(attributes) => {
+                for name in attributes.keys() {
+                    entries.entry(name.clone()).or_insert(Value::Null);
+                }
+                Value::Object(entries)
+            }
+            _ => Value::Map(entries),
+        }
+    }
+
     /// A word for the kind of value, for error messages (never the content).
     pub fn kind_name(&self) -> &'static str {
         match self {
@@ -260,50 +282,27 @@ impl<'a> SortKey<'a> {
     }
 }
 
-impl From<bool> for Value {
-    fn from(b: bool) -> Value {
-        Value::Bool(b)
-    }
-}
-
-impl From<&str> for Value {
-    fn from(s: &str) -> Value {
-        Value::String(s.to_owned())
-    }
-}
-
-impl From<String> for Value {
-    fn from(s: String) -> Value {
-        Value::String(s)
-    }
-}
-
 impl From<i64> for Value {
     fn from(int: i64) -> Value {
         Value::Number(int.into())
     }
 }
 
-impl<T: Into<Value>> From<Option<T>> for Value {
-    fn from(option: Option<T>) -> Value {
-        option.map_or(Value::Null, Into::into)
-    }
-}
-
-/// Bytes that could not be decoded as a value of the expected type.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}{kind}", PathPrefix(path))]
-pub struct DecodeError {
-    /// Where decoding failed; the root for malformed input.
+/// A value that could not be decoded, encoded or converted with the given type: from the
+/// codecs and the serde bridge. Messages name types and attributes, never content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    /// Where it went wrong: the root for malformed input. Set elements have no address, so a
+    /// path stops at the set.
     pub path: AttributePath,
     /// What went wrong.
-    pub kind: DecodeErrorKind,
+    pub kind: ErrorKind,
 }
 
-/// What went wrong while decoding. Messages name types and attributes, never content.
+/// What went wrong.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum DecodeErrorKind {
+pub enum ErrorKind {
     /// The bytes are not well-formed msgpack or JSON.
     #[error("malformed {0}")]
     Malformed(String),
@@ -316,6 +315,14 @@ pub enum DecodeErrorKind {
         /// The type being decoded.
         expected: String,
         /// The kind of input found.
+        found: &'static str,
+    },
+    /// The value's kind does not fit the type it is encoded with.
+    #[error("cannot encode {found} as {expected}")]
+    CannotEncode {
+        /// The type being encoded.
+        expected: String,
+        /// The kind of value found.
         found: &'static str,
     },
     /// An object has an attribute its type does not declare (the message quotes at most
@@ -335,79 +342,45 @@ pub enum DecodeErrorKind {
     /// A string is not valid UTF-8.
     #[error("string is not valid UTF-8")]
     InvalidUtf8,
-}
-
-impl DecodeError {
-    pub(crate) fn new(path: &AttributePath, kind: DecodeErrorKind) -> DecodeError {
-        DecodeError {
-            path: path.clone(),
-            kind,
-        }
-    }
-}
-
-/// A value that cannot be encoded with the given type.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}{kind}", PathPrefix(path))]
-pub struct EncodeError {
-    /// Where encoding failed.
-    pub path: AttributePath,
-    /// What went wrong.
-    pub kind: EncodeErrorKind,
-}
-
-/// What went wrong while encoding. Messages name types and attributes, never content.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EncodeErrorKind {
-    /// The value's kind does not fit the type.
-    #[error("cannot encode {found} as {expected}")]
-    WrongType {
-        /// The type being encoded.
-        expected: String,
-        /// The kind of value found.
-        found: &'static str,
-    },
-    /// An object value has an attribute its type does not declare (the message quotes at most
-    /// 200 characters of the name).
-    #[error("unsupported attribute {}", Quoted(.0))]
-    UnsupportedAttribute(String),
     /// The underlying writer failed.
     #[error("write failed: {0}")]
     Write(String),
+    /// A serde error, without the content serde quotes.
+    #[error("{0}")]
+    Serde(String),
 }
 
-impl EncodeError {
-    pub(crate) fn new(path: &AttributePath, kind: EncodeErrorKind) -> EncodeError {
-        EncodeError {
-            path: path.clone(),
+impl Error {
+    /// An error at the root; callers up the value add their steps with [`Error::under`].
+    pub(crate) fn new(kind: ErrorKind) -> Error {
+        Error {
+            path: AttributePath::root(),
             kind,
         }
     }
 
-    pub(crate) fn wrong_type(path: &AttributePath, ty: &Type, value: &Value) -> EncodeError {
-        EncodeError::new(
-            path,
-            EncodeErrorKind::WrongType {
-                expected: ty.to_string(),
-                found: value.kind_name(),
-            },
-        )
-    }
-}
-
-/// Prints `at <path>: ` for a non-root path, nothing for the root.
-pub(crate) struct PathPrefix<'a>(&'a AttributePath);
-
-impl std::fmt::Display for PathPrefix<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.0.is_root() {
-            Ok(())
-        } else {
-            write!(f, "at {}: ", self.0)
+    /// This error as seen one level up, from where `step` leads to it; `None` for a set
+    /// element, which has no address, so the path stops at the set.
+    pub(crate) fn under(mut self, step: Option<PathStep>) -> Error {
+        match step {
+            Some(step) => self.path.0.insert(0, step),
+            None => self.path = AttributePath::root(),
         }
+        self
     }
 }
+
+/// `at <path>: <kind>`, or only the kind at the root.
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.path.is_root() {
+            write!(f, "at {}: ", self.path)?;
+        }
+        write!(f, "{}", self.kind)
+    }
+}
+
+impl std::error::Error for Error {}
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -585,14 +558,15 @@ pub(crate) mod tests {
 
     #[test]
     fn errors_display_their_path() {
-        let path = AttributePath::attr("role_names").then_index(1);
-        let kind = DecodeErrorKind::WrongType {
+        let kind = ErrorKind::WrongType {
             expected: "string".into(),
             found: "integer",
         };
-        let err = DecodeError::new(&path, kind);
+        let err = Error::new(kind).under(Some(PathStep::index(1)));
+        let err = err.under(Some(PathStep::Attribute("role_names".into())));
         assert_eq!(err.to_string(), "at role_names[1]: expected string, found integer");
-        let err = EncodeError::new(&AttributePath::root(), EncodeErrorKind::Write("disk full".into()));
+        assert_eq!(err.clone().under(None).to_string(), "expected string, found integer");
+        let err = Error::new(ErrorKind::Write("disk full".into()));
         assert_eq!(err.to_string(), "write failed: disk full");
     }
 }

@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 
 use rmpv::Value as Raw;
 
-use super::path::Tracker;
-use super::{AttributePath, DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, Number, PathStep, Type, Value};
+use super::{Error, ErrorKind, Number, Type, Value};
 
 /// Maximum nesting `rmpv` may read. Every array or map level uses two of these,
 /// so values can nest about 128 deep, far more than any schema needs, while a
@@ -26,8 +25,8 @@ const MAX_DEPTH: usize = 256;
 /// Errors (never panics) on malformed or truncated input, trailing bytes, input that
 /// does not fit `ty`, and object attributes that `ty` does not declare; attributes
 /// `ty` declares but the input lacks become null.
-pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
-    let malformed = |what: String| DecodeError::new(&AttributePath::root(), DecodeErrorKind::Malformed(what));
+pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, Error> {
+    let malformed = |what: String| Error::new(ErrorKind::Malformed(what));
     if bytes.is_empty() {
         // rmpv would say "failed to read marker"; say what an empty value means instead.
         return Err(malformed(
@@ -38,7 +37,7 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
     let raw = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH)
         .map_err(|err| malformed(format!("msgpack: {err}")))?;
     if !reader.is_empty() {
-        return Err(DecodeError::new(&AttributePath::root(), DecodeErrorKind::TrailingBytes));
+        return Err(Error::new(ErrorKind::TrailingBytes));
     }
     // rmpv reads the reserved marker as nil, which would turn garbage into a null.
     if let Some(offset) = reserved_marker(bytes) {
@@ -46,7 +45,7 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
             "msgpack: reserved byte 0xc1 at offset {offset}, which no msgpack value starts with"
         )));
     }
-    decode_raw(raw, ty, &mut Tracker::new())
+    decode_raw(raw, ty)
 }
 
 /// The offset of the first value in `bytes` that starts with the reserved marker `0xc1`,
@@ -107,130 +106,59 @@ fn reserved_marker(bytes: &[u8]) -> Option<usize> {
 /// lacks; numbers in their narrowest exact form. Errors when the value does not fit `ty`: a
 /// wrong kind, or an object attribute `ty` does not declare. Lists and sets are
 /// interchangeable as values (both are arrays), as are maps and objects.
-pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, EncodeError> {
-    let raw = encode_raw(value, ty, &mut Tracker::new())?;
+pub fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, Error> {
+    let raw = encode_raw(value, ty)?;
     let mut out = Vec::new();
-    rmpv::encode::write_value(&mut out, &raw)
-        .map_err(|err| EncodeError::new(&AttributePath::root(), EncodeErrorKind::Write(err.to_string())))?;
+    rmpv::encode::write_value(&mut out, &raw).map_err(|err| Error::new(ErrorKind::Write(err.to_string())))?;
     Ok(out)
 }
 
-fn decode_raw(raw: Raw, ty: &Type, tracker: &mut Tracker) -> Result<Value, DecodeError> {
-    let wrong_type = |raw: &Raw, tracker: &Tracker| {
-        DecodeError::new(
-            tracker.path(),
-            DecodeErrorKind::WrongType {
-                expected: ty.to_string(),
-                found: raw_kind(raw),
-            },
-        )
-    };
-    let fail = |kind, tracker: &Tracker| DecodeError::new(tracker.path(), kind);
-    match raw {
-        Raw::Nil => return Ok(Value::Null),
+fn decode_raw(raw: Raw, ty: &Type) -> Result<Value, Error> {
+    let utf8 = |text: rmpv::Utf8String| text.into_str().ok_or(Error::new(ErrorKind::InvalidUtf8));
+    // None for NaN, and for text that is not a decimal number.
+    let number = |number: Option<Number>| number.map(Value::Number).ok_or(Error::new(ErrorKind::InvalidNumber));
+    match (ty, raw) {
+        (_, Raw::Nil) => Ok(Value::Null),
         // Every extension is an unknown: Terraform uses type 0, and type 12 carries
         // refinements we may ignore.
-        Raw::Ext(..) => return Ok(Value::Unknown),
-        _ => {}
-    }
-    match ty {
-        Type::Bool => match raw {
-            Raw::Boolean(b) => Ok(Value::Bool(b)),
-            other => Err(wrong_type(&other, tracker)),
-        },
-        Type::Number => {
-            let number = match raw {
-                Raw::Integer(int) => match (int.as_i64(), int.as_u64()) {
-                    (Some(int), _) => Some(Number::from(int)),
-                    (None, uint) => uint.map(Number::from),
-                },
-                Raw::F32(float) => Number::from_f64(widen(float)),
-                Raw::F64(float) => Number::from_f64(float),
-                Raw::String(text) => {
-                    let text = text
-                        .into_str()
-                        .ok_or_else(|| fail(DecodeErrorKind::InvalidUtf8, tracker))?;
-                    Number::parse(&text).ok()
-                }
-                other => return Err(wrong_type(&other, tracker)),
-            };
-            // NaN, and text that is not a decimal number.
-            number
-                .map(Value::Number)
-                .ok_or_else(|| fail(DecodeErrorKind::InvalidNumber, tracker))
+        (_, Raw::Ext(..)) => Ok(Value::Unknown),
+        (Type::Bool, Raw::Boolean(b)) => Ok(Value::Bool(b)),
+        (Type::Number, Raw::Integer(int)) => number(int.as_i64().map(Number::from).or(int.as_u64().map(Number::from))),
+        (Type::Number, Raw::F32(float)) => number(Number::from_f64(widen(float))),
+        (Type::Number, Raw::F64(float)) => number(Number::from_f64(float)),
+        (Type::Number, Raw::String(text)) => number(Number::parse(&utf8(text)?).ok()),
+        (Type::String, Raw::String(text)) => utf8(text).map(Value::String),
+        // go-cty writes str, but other msgpack writers may use bin for strings.
+        (Type::String, Raw::Binary(bytes)) => String::from_utf8(bytes)
+            .map(Value::String)
+            .map_err(|_| Error::new(ErrorKind::InvalidUtf8)),
+        (Type::List(element) | Type::Set(element), Raw::Array(items)) => {
+            let items = items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| decode_raw(item, element).map_err(|err| err.under(ty.element_step(index))));
+            Ok(Value::list_or_set(ty, items.collect::<Result<_, _>>()?))
         }
-        Type::String => match raw {
-            Raw::String(text) => text
-                .into_str()
-                .map(Value::String)
-                .ok_or_else(|| fail(DecodeErrorKind::InvalidUtf8, tracker)),
-            // go-cty writes str, but other msgpack writers may use bin for strings.
-            Raw::Binary(bytes) => String::from_utf8(bytes)
-                .map(Value::String)
-                .map_err(|_| fail(DecodeErrorKind::InvalidUtf8, tracker)),
-            other => Err(wrong_type(&other, tracker)),
-        },
-        Type::List(element) | Type::Set(element) => {
-            let is_set = matches!(ty, Type::Set(_));
-            let items = match raw {
-                Raw::Array(items) => items,
-                other => return Err(wrong_type(&other, tracker)),
-            };
-            let mut out = Vec::with_capacity(items.len());
-            for (index, item) in items.into_iter().enumerate() {
-                out.push(tracker.element(is_set, index, |t| decode_raw(item, element, t))?);
-            }
-            Ok(if is_set { Value::Set(out) } else { Value::List(out) })
-        }
-        Type::Map(element) => {
-            let entries = match raw {
-                Raw::Map(entries) => entries,
-                other => return Err(wrong_type(&other, tracker)),
-            };
+        (Type::Map(_) | Type::Object(_), Raw::Map(entries)) => {
             let mut out = BTreeMap::new();
             for (key, item) in entries {
-                let key = string_key(key, tracker)?;
-                let value = tracker.step(PathStep::ElementKeyString(key.clone()), |t| {
-                    decode_raw(item, element, t)
-                })?;
+                let Raw::String(key) = key else {
+                    return Err(Error::new(ErrorKind::NonStringKey));
+                };
+                let key = utf8(key)?;
+                let unsupported = || Error::new(ErrorKind::UnsupportedAttribute(key.clone()));
+                let (item_type, step) = ty.member(&key).ok_or_else(unsupported)?;
+                let value = decode_raw(item, item_type).map_err(|err| err.under(Some(step)))?;
                 if out.insert(key.clone(), value).is_some() {
-                    return Err(fail(DecodeErrorKind::DuplicateKey(key), tracker));
+                    return Err(Error::new(ErrorKind::DuplicateKey(key)));
                 }
             }
-            Ok(Value::Map(out))
+            Ok(Value::map_or_object(ty, out))
         }
-        Type::Object(attributes) => {
-            let entries = match raw {
-                Raw::Map(entries) => entries,
-                other => return Err(wrong_type(&other, tracker)),
-            };
-            let mut out = BTreeMap::new();
-            for (key, item) in entries {
-                let key = string_key(key, tracker)?;
-                let attribute_type = attributes
-                    .get(&key)
-                    .ok_or_else(|| fail(DecodeErrorKind::UnsupportedAttribute(key.clone()), tracker))?;
-                let value = tracker.step(PathStep::Attribute(key.clone()), |t| {
-                    decode_raw(item, attribute_type, t)
-                })?;
-                if out.insert(key.clone(), value).is_some() {
-                    return Err(fail(DecodeErrorKind::DuplicateKey(key), tracker));
-                }
-            }
-            for name in attributes.keys() {
-                out.entry(name.clone()).or_insert(Value::Null);
-            }
-            Ok(Value::Object(out))
-        }
-    }
-}
-
-fn string_key(key: Raw, tracker: &Tracker) -> Result<String, DecodeError> {
-    match key {
-        Raw::String(text) => text
-            .into_str()
-            .ok_or_else(|| DecodeError::new(tracker.path(), DecodeErrorKind::InvalidUtf8)),
-        _ => Err(DecodeError::new(tracker.path(), DecodeErrorKind::NonStringKey)),
+        (_, raw) => Err(Error::new(ErrorKind::WrongType {
+            expected: ty.to_string(),
+            found: raw_kind(&raw),
+        })),
     }
 }
 
@@ -269,52 +197,45 @@ fn encode_number(number: &Number) -> Raw {
     }
 }
 
-fn encode_raw(value: &Value, ty: &Type, tracker: &mut Tracker) -> Result<Raw, EncodeError> {
-    match value {
-        Value::Null => return Ok(Raw::Nil),
+fn encode_raw(value: &Value, ty: &Type) -> Result<Raw, Error> {
+    Ok(match (ty, value) {
+        (_, Value::Null) => Raw::Nil,
         // The unknown Terraform itself writes: fixext1, type 0, body 0.
-        Value::Unknown => return Ok(Raw::Ext(0, vec![0])),
-        _ => {}
-    }
-    let fail = |kind, tracker: &Tracker| EncodeError::new(tracker.path(), kind);
-    match (ty, value) {
-        (Type::Bool, Value::Bool(b)) => Ok(Raw::Boolean(*b)),
-        (Type::Number, Value::Number(number)) => Ok(encode_number(number)),
-        (Type::String, Value::String(s)) => Ok(Raw::from(s.as_str())),
+        (_, Value::Unknown) => Raw::Ext(0, vec![0]),
+        (Type::Bool, Value::Bool(b)) => Raw::Boolean(*b),
+        (Type::Number, Value::Number(number)) => encode_number(number),
+        (Type::String, Value::String(s)) => Raw::from(s.as_str()),
         (Type::List(element) | Type::Set(element), Value::List(items) | Value::Set(items)) => {
-            let is_set = matches!(ty, Type::Set(_));
-            let mut out = Vec::with_capacity(items.len());
-            for (index, item) in items.iter().enumerate() {
-                out.push(tracker.element(is_set, index, |t| encode_raw(item, element, t))?);
-            }
-            Ok(Raw::Array(out))
+            let items = items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| encode_raw(item, element).map_err(|err| err.under(ty.element_step(index))));
+            Raw::Array(items.collect::<Result<_, _>>()?)
         }
-        (Type::Map(element), Value::Map(entries) | Value::Object(entries)) => {
-            let mut out = Vec::with_capacity(entries.len());
-            for (key, item) in entries {
-                let encoded = tracker.step(PathStep::ElementKeyString(key.clone()), |t| {
-                    encode_raw(item, element, t)
-                })?;
+        (Type::Map(_) | Type::Object(_), Value::Map(entries) | Value::Object(entries)) => {
+            if let Some(extra) = entries.keys().find(|key| ty.member(key).is_none()) {
+                return Err(Error::new(ErrorKind::UnsupportedAttribute(extra.clone())));
+            }
+            // An object has every attribute of its type, in order.
+            let keys: Vec<&String> = match ty {
+                Type::Object(attributes) => attributes.keys().collect(),
+                _ => entries.keys().collect(),
+            };
+            let mut out = Vec::with_capacity(keys.len());
+            for (key, (item_type, step)) in keys.into_iter().filter_map(|key| Some((key, ty.member(key)?))) {
+                let item = entries.get(key).unwrap_or(&Value::Null);
+                let encoded = encode_raw(item, item_type).map_err(|err| err.under(Some(step)))?;
                 out.push((Raw::from(key.as_str()), encoded));
             }
-            Ok(Raw::Map(out))
+            Raw::Map(out)
         }
-        (Type::Object(attributes), Value::Map(entries) | Value::Object(entries)) => {
-            if let Some(extra) = entries.keys().find(|key| !attributes.contains_key(*key)) {
-                return Err(fail(EncodeErrorKind::UnsupportedAttribute(extra.clone()), tracker));
-            }
-            let mut out = Vec::with_capacity(attributes.len());
-            for (name, attribute_type) in attributes {
-                let item = entries.get(name).unwrap_or(&Value::Null);
-                let encoded = tracker.step(PathStep::Attribute(name.clone()), |t| {
-                    encode_raw(item, attribute_type, t)
-                })?;
-                out.push((Raw::from(name.as_str()), encoded));
-            }
-            Ok(Raw::Map(out))
+        _ => {
+            return Err(Error::new(ErrorKind::CannotEncode {
+                expected: ty.to_string(),
+                found: value.kind_name(),
+            }))
         }
-        _ => Err(EncodeError::wrong_type(tracker.path(), ty, value)),
-    }
+    })
 }
 
 #[cfg(test)]

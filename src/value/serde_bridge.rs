@@ -18,21 +18,7 @@ use serde_json::Value as Json;
 use serde_path_to_error::{Path, Segment};
 
 use super::json::{coerce, Strictness};
-use super::path::Tracker;
-use super::{
-    truncate, AttributePath, DecodeErrorKind, Number, PathPrefix, PathStep, Quoted, Type, Value, ECHO_MAX_CHARS,
-};
-
-/// A value that does not fit the requested Rust type, or a Rust value that does
-/// not fit the requested [`Type`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", PathPrefix(path))]
-pub struct SerdeError {
-    /// Where in the value the problem is; the root when unknown.
-    pub path: AttributePath,
-    /// What went wrong; never contains string or number content.
-    pub message: String,
-}
+use super::{truncate, AttributePath, Error, ErrorKind, Number, PathStep, Quoted, Type, Value, ECHO_MAX_CHARS};
 
 /// Most characters kept of a message serde or a `Serialize` impl made up.
 const CUSTOM_MAX_CHARS: usize = 2 * ECHO_MAX_CHARS;
@@ -45,21 +31,21 @@ const CUSTOM_MAX_CHARS: usize = 2 * ECHO_MAX_CHARS;
 /// sets as sequences (`Vec`, `BTreeSet`), and numbers as any integer or float type that holds
 /// them (whole numbers exactly; others as the nearest `f64`). Errors carry the path of the
 /// offending attribute, stopping at a set.
-pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, SerdeError> {
+pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, Error> {
+    let serde = |path, message: &str| Error {
+        path,
+        kind: ErrorKind::Serde(message.to_owned()),
+    };
     if value.is_unknown() {
-        return Err(SerdeError {
-            path: AttributePath::root(),
-            message: "value is unknown".to_owned(),
-        });
+        return Err(serde(AttributePath::root(), "value is unknown"));
     }
     serde_path_to_error::deserialize(to_json(value)).map_err(|err| {
         let (path, failed) = walk(value, err.path(), value_child);
-        let message = match failed {
-            Value::Null => "value is null".to_owned(),
-            Value::Unknown => "value is unknown".to_owned(),
-            _ => redact(&err.inner().to_string()),
-        };
-        SerdeError { path, message }
+        match failed {
+            Value::Null => serde(path, "value is null"),
+            Value::Unknown => serde(path, "value is unknown"),
+            _ => serde(path, &redact(&err.inner().to_string())),
+        }
     })
 }
 
@@ -70,19 +56,20 @@ pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, SerdeError> {
 /// object lacks are an error); a newtype struct is its inner value and a unit enum variant is
 /// its name. Non-finite floats become null, as in serde_json. Errors carry the path where the
 /// value did not fit `ty`.
-pub fn to_value<T: Serialize>(value: &T, ty: &Type) -> Result<Value, SerdeError> {
-    let json = serde_path_to_error::serialize(value, serde_json::value::Serializer).map_err(|err| SerdeError {
+pub fn to_value<T: Serialize>(value: &T, ty: &Type) -> Result<Value, Error> {
+    let json = serde_path_to_error::serialize(value, serde_json::value::Serializer).map_err(|err| Error {
         path: walk(ty, err.path(), type_child).0,
-        message: truncate(&err.inner().to_string(), CUSTOM_MAX_CHARS).into_owned(),
+        kind: ErrorKind::Serde(truncate(&err.inner().to_string(), CUSTOM_MAX_CHARS).into_owned()),
     })?;
-    coerce(json, ty, Strictness::Strict, &mut Tracker::new()).map_err(|err| SerdeError {
-        message: match err.kind {
-            DecodeErrorKind::UnsupportedAttribute(name) => {
-                format!("field {} is not an attribute of the object type", Quoted(&name))
-            }
-            kind => kind.to_string(),
+    coerce(json, ty, Strictness::Strict).map_err(|err| match err.kind {
+        ErrorKind::UnsupportedAttribute(name) => Error {
+            path: err.path,
+            kind: ErrorKind::Serde(format!(
+                "field {} is not an attribute of the object type",
+                Quoted(&name)
+            )),
         },
-        path: err.path,
+        _ => err,
     })
 }
 
@@ -120,28 +107,23 @@ fn number_to_json(number: &Number) -> Json {
 
 /// Follows serde's `path` from `root`, returning the attribute path and the node reached.
 /// `child` gives the node a segment leads to and its step, `None` for a set element: set
-/// elements have no address, so no step is added from there on. Stops at the first segment
-/// `child` cannot follow.
+/// elements have no address, so the path stops at the set. Stops at the first segment `child`
+/// cannot follow.
 fn walk<N: Copy>(
     root: N,
     path: &Path,
     child: impl Fn(N, &Segment) -> Option<(N, Option<PathStep>)>,
 ) -> (AttributePath, N) {
-    let mut attribute_path = AttributePath::root();
-    let mut in_set = false;
+    let mut steps = Vec::new();
     let mut node = root;
     for segment in path.iter() {
         let Some((next, step)) = child(node, segment) else {
             break;
         };
-        match step {
-            Some(step) if !in_set => attribute_path.push(step),
-            Some(_) => {}
-            None => in_set = true,
-        }
+        steps.push(step);
         node = next;
     }
-    (attribute_path, node)
+    (AttributePath(steps.into_iter().map_while(|step| step).collect()), node)
 }
 
 fn value_child<'a>(value: &'a Value, segment: &Segment) -> Option<(&'a Value, Option<PathStep>)> {
@@ -152,28 +134,20 @@ fn value_child<'a>(value: &'a Value, segment: &Segment) -> Option<(&'a Value, Op
         (Value::Map(entries), Segment::Map { key }) => {
             Some((entries.get(key)?, Some(PathStep::ElementKeyString(key.clone()))))
         }
-        (Value::List(items), Segment::Seq { index }) => Some((items.get(*index)?, Some(index_step(*index)))),
-        (Value::Set(items), Segment::Seq { index }) => Some((items.get(*index)?, None)),
+        (Value::List(items) | Value::Set(items), Segment::Seq { index }) => {
+            let step = matches!(value, Value::List(_)).then(|| PathStep::index(*index));
+            Some((items.get(*index)?, step))
+        }
         _ => None,
     }
 }
 
 fn type_child<'a>(ty: &'a Type, segment: &Segment) -> Option<(&'a Type, Option<PathStep>)> {
     match (ty, segment) {
-        (Type::Object(attributes), Segment::Map { key }) => {
-            Some((attributes.get(key)?, Some(PathStep::Attribute(key.clone()))))
-        }
-        (Type::Map(element), Segment::Map { key }) => {
-            Some((element.as_ref(), Some(PathStep::ElementKeyString(key.clone()))))
-        }
-        (Type::List(element), Segment::Seq { index }) => Some((element.as_ref(), Some(index_step(*index)))),
-        (Type::Set(element), Segment::Seq { .. }) => Some((element.as_ref(), None)),
+        (Type::List(element) | Type::Set(element), Segment::Seq { index }) => Some((element, ty.element_step(*index))),
+        (_, Segment::Map { key }) => ty.member(key).map(|(member, step)| (member, Some(step))),
         _ => None,
     }
-}
-
-fn index_step(index: usize) -> PathStep {
-    PathStep::ElementKeyInt(i64::try_from(index).unwrap_or(i64::MAX))
 }
 
 /// serde's message without the input it quotes. serde writes what it found before the last
@@ -456,7 +430,7 @@ mod tests {
 
     #[test]
     fn to_value_errors_carry_paths() {
-        let error = |result: Result<Value, SerdeError>| result.map_err(|err| err.to_string());
+        let error = |result: Result<Value, Error>| result.map_err(|err| err.to_string());
         let narrow = Type::object([("org_id", Str)]);
         let extra_field = "field \"count\" is not an attribute of the object type";
         assert_eq!(error(to_value(&sample(), &narrow)), Err(extra_field.to_owned()));
