@@ -160,25 +160,15 @@ impl Value {
     /// indexes of lists. Null when any step is absent; sets cannot be
     /// indexed, so a step into a set gives null too.
     pub fn at(&self, path: &AttributePath) -> &Value {
-        let mut current = self;
-        for step in path.steps() {
-            current = match (current, step) {
-                (Value::Object(attributes), PathStep::Attribute(name))
-                | (Value::Object(attributes), PathStep::ElementKeyString(name))
-                | (Value::Map(attributes), PathStep::ElementKeyString(name)) => match attributes.get(name) {
-                    Some(value) => value,
-                    None => return &NULL,
-                },
-                (Value::List(elements), PathStep::ElementKeyInt(index)) => {
-                    match usize::try_from(*index).ok().and_then(|i| elements.get(i)) {
-                        Some(value) => value,
-                        None => return &NULL,
-                    }
-                }
-                _ => return &NULL,
-            };
+        fn child<'a>(value: &'a Value, step: &PathStep) -> Option<&'a Value> {
+            match (value, step) {
+                (Value::Object(entries), PathStep::Attribute(name) | PathStep::ElementKeyString(name))
+                | (Value::Map(entries), PathStep::ElementKeyString(name)) => entries.get(name),
+                (Value::List(elements), PathStep::ElementKeyInt(index)) => elements.get(usize::try_from(*index).ok()?),
+                _ => None,
+            }
         }
-        current
+        path.steps().iter().try_fold(self, child).unwrap_or(&NULL)
     }
 
     /// A copy with every unknown, at any depth, replaced by null.
