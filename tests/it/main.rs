@@ -19,3 +19,4 @@ mod grpc;
 mod support;
 mod tidy;
 mod transport;
+mod value;
