@@ -1,6 +1,7 @@
-//! The public value API that resources use, from outside: JSON raw state as Terraform stores
-//! it ([`json::decode`]), and typed state structs through the serde bridge ([`from_value`],
-//! [`to_value`]). Exact msgpack bytes are pinned by the unit tests in `src/value`.
+//! The public value API that resources use, from outside: `Value` equality and accessors, JSON
+//! raw state as Terraform stores it ([`json::decode`]), and typed state structs through the
+//! serde bridge ([`from_value`], [`to_value`]). Exact msgpack bytes are pinned by the unit tests
+//! in `src/value`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -39,6 +40,117 @@ fn map<const N: usize>(entries: [(&str, Value); N]) -> Value {
             .map(|(key, value)| (key.to_owned(), value))
             .collect(),
     )
+}
+
+fn float(float: f64) -> Value {
+    Value::Number(Number::from_f64(float).unwrap_or_else(|| panic!("{float} is NaN")))
+}
+
+fn strings(items: &[&str]) -> Vec<Value> {
+    items.iter().map(|item| s(item)).collect()
+}
+
+#[test]
+fn equality_is_multiset_for_sets_and_numeric_for_numbers() {
+    let (null, unknown) = (Value::Null, Value::Unknown);
+    let inner = |items: &[&str]| Value::Set(strings(items));
+    let object = |name: &str, roles: &[&str]| Value::object([("name", s(name)), ("r", inner(roles))]);
+    let empty = || BTreeMap::new();
+    let cases = [
+        (null.clone(), null.clone(), true),
+        (unknown.clone(), unknown.clone(), true),
+        (null.clone(), unknown.clone(), false),
+        (set([s("a"), s("b")]), set([s("b"), s("a")]), true),
+        (set([s("a"), s("a"), s("b")]), set([s("a"), s("b"), s("b")]), false),
+        (list([s("a"), s("b")]), list([s("b"), s("a")]), false),
+        (n(1), float(1.0), true),
+        (n(1), Value::Number(Number::from(1u64)), true),
+        (n(1), s("1"), false),
+        (float(f64::INFINITY), float(f64::INFINITY), true),
+        (float(f64::INFINITY), float(f64::NEG_INFINITY), false),
+        (
+            Value::object([("a", set([n(1), n(2)]))]),
+            Value::object([("a", set([n(2), n(1)]))]),
+            true,
+        ),
+        // Numbers in different forms are one element, whichever order they come in.
+        (
+            set([n(1), num("2.50"), float(0.1)]),
+            set([num("0.1"), float(2.5), num("1.0")]),
+            true,
+        ),
+        (set([num("1e2"), n(100), n(3)]), set([n(3), n(100), n(100)]), true),
+        (set([num("1e2"), n(3), n(3)]), set([n(3), n(100), n(100)]), false),
+        // Sets of sets and of objects, each in another order.
+        (
+            set([inner(&["a", "b"]), inner(&["c"]), null.clone(), unknown.clone()]),
+            set([unknown, inner(&["c"]), null, inner(&["b", "a"])]),
+            true,
+        ),
+        (
+            set([inner(&["a", "b"]), inner(&["c"])]),
+            set([inner(&["a", "c"]), inner(&["b"])]),
+            false,
+        ),
+        (
+            set([object("p", &["x", "y"]), object("q", &[])]),
+            set([object("q", &[]), object("p", &["y", "x"])]),
+            true,
+        ),
+        // Kinds never mix: a map is not an object.
+        (
+            set([Value::Map(empty()), Value::Object(empty())]),
+            set([Value::Object(empty()), Value::Map(empty())]),
+            true,
+        ),
+        (Value::Map(empty()), Value::Object(empty()), false),
+    ];
+    for (a, b, equal) in cases {
+        assert_eq!(a == b, equal, "{a:?} == {b:?}");
+        assert_eq!(b == a, equal, "{b:?} == {a:?}");
+    }
+}
+
+#[test]
+fn large_sets_compare_in_any_order() {
+    let forward: Vec<Value> = (0..100_000).map(|i| s(&format!("ROLE_{i}"))).collect();
+    let mut backward = forward.clone();
+    backward.reverse();
+    assert_eq!(Value::Set(forward.clone()), Value::Set(backward.clone()));
+    backward[0] = s("ROLE_other");
+    assert_ne!(Value::Set(forward.clone()), Value::Set(backward));
+    let mut duplicated = forward.clone();
+    duplicated[1] = duplicated[0].clone();
+    assert_ne!(Value::Set(forward), Value::Set(duplicated));
+}
+
+#[test]
+fn accessors_walk_objects_lists_and_maps() {
+    let roles = Value::object([("role_names", set([s("GROUP_READ_ONLY")]))]);
+    let mut value = Value::object([
+        ("name", s("k")),
+        ("project_assignment", list([roles])),
+        ("tags", map([("env", s("dev"))])),
+        ("later", Value::Unknown),
+    ]);
+    let assignment = || AttributePath::attr("project_assignment");
+    let roles = assignment().then_index(0).then_attr("role_names");
+    assert_eq!(value.get("name").as_str(), Some("k"));
+    assert!(value.get("missing").is_null() && s("x").get("name").is_null());
+    assert_eq!(value.at(&roles).as_elements().map(<[Value]>::len), Some(1));
+    assert!(value.at(&assignment().then_index(1)).is_null());
+    assert_eq!(
+        value.at(&AttributePath::attr("tags").then_key("env")).as_str(),
+        Some("dev")
+    );
+    assert!(value.at(&roles.clone().then_index(0)).is_null());
+    assert!(value.is_known() && !value.is_wholly_known());
+    assert!(value.null_unknowns().is_wholly_known() && value.null_unknowns().get("later").is_null());
+    if let Some(name) = value.get_mut("name") {
+        *name = s("renamed");
+    }
+    assert_eq!(value.get("name").as_str(), Some("renamed"));
+    assert!(value.get_mut("missing").is_none());
 }
 
 fn check_json_error(name: &str, ty: &Type, input: &[u8], path: &str, message: &str) {
@@ -317,7 +429,7 @@ where
 
 #[test]
 fn struct_round_trips_through_a_typed_value() {
-    let value = sample_with(&AttributePath::attr("org_id"), s("o1"));
+    let value = to_value(&sample(), &state_type()).unwrap_or_else(|err| panic!("to_value: {err}"));
     let assignment = Value::object([("project_id", s("p1")), ("role_names", set([s("GROUP_READ_ONLY")]))]);
     let expected = Value::object([
         ("org_id", s("o1")),
