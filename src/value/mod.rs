@@ -8,9 +8,10 @@
 //! structs. It knows nothing of the remote API, gRPC or the framework.
 //!
 //! JSON, both from Terraform and from serde, is read by `serde_json` into a loose tree and
-//! then shaped by the [`Type`] in one place ([`json::decode`] and the bridge share it).
-//! Codec errors carry the [`AttributePath`] where they happened; set elements have no
-//! address, so a path stops at the set.
+//! then shaped by the [`Type`] in one place ([`json::decode`] and the bridge share it); a
+//! [`Number`] is serde_json's exact number text. Every failure is one [`Error`], carrying the
+//! [`AttributePath`] where it happened; set elements have no address, so a path stops at the
+//! set.
 
 use std::collections::BTreeMap;
 

@@ -50,7 +50,7 @@ impl Number {
     }
 
     /// The decimal text, when finite.
-    pub fn as_json(&self) -> Option<&serde_json::Number> {
+    pub(crate) fn as_json(&self) -> Option<&serde_json::Number> {
         match &self.0 {
             Repr::Finite(number) => Some(number),
             Repr::Infinite { .. } => None,
