@@ -245,7 +245,7 @@ mod tests {
     use super::*;
     use Type::{Bool, Number as Num, String as Str};
 
-    pub(crate) fn bytes(hex: &str) -> Vec<u8> {
+    fn bytes(hex: &str) -> Vec<u8> {
         let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
         let byte = |pair: &[u8]| u8::from_str_radix(std::str::from_utf8(pair).unwrap_or("zz"), 16);
         digits

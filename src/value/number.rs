@@ -210,20 +210,8 @@ mod tests {
         for (text, shown) in kept.into_iter().chain(exponents) {
             assert_eq!(num(text).to_string(), shown);
         }
-        for bad in [
-            "",
-            "-",
-            "1.",
-            ".5",
-            "1e",
-            "1e+",
-            "0x10",
-            "1 ",
-            "+1",
-            "1e99999999999999999999",
-            "--1",
-            "inf",
-        ] {
+        // Split at `|`: the empty text, a lone minus, … and a trailing space.
+        for bad in "|-|1.|.5|1e|1e+|0x10|1 |+1|1e99999999999999999999|--1|inf".split('|') {
             assert_eq!(Number::parse(bad), Err(InvalidNumber), "{bad:?}");
         }
         assert_eq!(float(f64::NEG_INFINITY).to_string(), "-inf");
