@@ -20,3 +20,4 @@ mod grpc;
 mod support;
 mod tidy;
 mod transport;
+mod value;
