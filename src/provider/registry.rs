@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::atlas;
 use crate::framework::{data_source, resource, DynDataSource, DynResource};
-use crate::provider::data_sources::{ai_model_api_key, api_key, project_api_key};
+use crate::provider::data_sources::{ai_model_api_key, api_key, api_key_project_assignment, project_api_key};
 use crate::provider::resources;
 
 /// Every managed resource type.
@@ -13,6 +13,7 @@ pub fn resources() -> Vec<Arc<dyn DynResource<atlas::Client>>> {
         resource(resources::api_key::ApiKey),
         resource(resources::project_api_key::ProjectApiKey),
         resource(resources::ai_model_api_key::AiModelApiKey),
+        resource(resources::api_key_project_assignment::ApiKeyProjectAssignment),
     ]
 }
 
@@ -25,6 +26,8 @@ pub fn data_sources() -> Vec<Arc<dyn DynDataSource<atlas::Client>>> {
         data_source(project_api_key::ProjectApiKeysData),
         data_source(ai_model_api_key::AiModelApiKeyData),
         data_source(ai_model_api_key::AiModelApiKeysData),
+        data_source(api_key_project_assignment::ApiKeyProjectAssignmentData),
+        data_source(api_key_project_assignment::ApiKeyProjectAssignmentsData),
     ]
 }
 
@@ -55,6 +58,13 @@ mod tests {
     #[test]
     fn ai_model_api_key_state_agrees_with_its_schema() {
         resource_agrees::<resources::ai_model_api_key::AiModelApiKey>();
+    }
+
+    #[test]
+    fn api_key_project_assignment_state_agrees_with_its_schema() {
+        resource_agrees::<resources::api_key_project_assignment::ApiKeyProjectAssignment>();
+        data_source_agrees::<api_key_project_assignment::ApiKeyProjectAssignmentData>();
+        data_source_agrees::<api_key_project_assignment::ApiKeyProjectAssignmentsData>();
     }
 
     #[test]
