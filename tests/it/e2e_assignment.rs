@@ -7,6 +7,8 @@ use serde_json::{json, Value as Json};
 use crate::support::World;
 
 const ADDRESS: &str = "mongodbatlas_api_key_project_assignment.a";
+const ONE_EXAMPLE: &str = "data-sources/mongodbatlas_api_key_project_assignment/data-source.tf";
+const ALL_EXAMPLE: &str = "data-sources/mongodbatlas_api_key_project_assignments/data-source.tf";
 
 fn example(path: &str) -> String {
     let full = format!("{}/examples/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -203,8 +205,9 @@ fn assignment_lifecycle_with_exact_calls_outside_changes_import_and_idempotent_d
         run_ok(&world, fresh.path(), &["import", "-no-color", ADDRESS, &import_id]);
         assert_eq!(calls(&world), sorted(vec![group(&p0), get_key.clone()]), "{import_id}");
         run_ok(&world, fresh.path(), &["plan", "-detailed-exitcode", "-no-color"]);
-        let shown: Json = serde_json::from_str(&run_ok(&world, fresh.path(), &["show", "-json"]).trim())
-            .unwrap_or_else(|_| panic!("show -json"));
+        let show = world.terraform_in(fresh.path(), &["show", "-json"]);
+        assert_eq!(show.code, 0, "{}", show.output());
+        let shown: Json = serde_json::from_str(&show.stdout).expect("show -json");
         let values = &shown["values"]["root_module"]["resources"][0]["values"];
         assert_eq!(
             values["roles"],
@@ -435,6 +438,29 @@ fn assignment_apply_time_errors_point_at_their_attributes() {
     assert!(run.output().contains(":   api_key_id"), "{}", run.output());
     assert_eq!(world.mutations().len(), 1, "{:?}", world.mutations());
     assert_eq!(world.state_key_ids().len(), 1);
+    let run = world.terraform(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 0, "{}", run.output());
+
+    // The owner role Atlas gives the key that creates a project is not adopted: the error names
+    // the import ID, and importing it converges.
+    let creator = org_keys(&world, 1).remove(0);
+    world.admin(
+        "PUT",
+        &format!("/__emulator/groups/{p0}/apiKeys/{creator}"),
+        Some(json!({"roles": ["GROUP_OWNER"]})),
+    );
+    world.write(&assignment("a", &p0, &creator, r#"["GROUP_OWNER"]"#));
+    world.clear_requests();
+    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 1, "{}", run.output());
+    let output = run.output();
+    assert!(output.contains("with roles GROUP_OWNER"), "{output}");
+    assert!(output.contains(&format!("{p0}/{creator}")), "{output}");
+    assert!(output.contains(":   api_key_id"), "{output}");
+    assert_eq!(world.mutations(), Vec::<String>::new());
+    let run = world.terraform(&["import", "-no-color", ADDRESS, &format!("{p0}/{creator}")]);
+    assert_eq!(run.code, 0, "{}", run.output());
+    world.assert_converged();
 }
 
 #[test]
@@ -449,13 +475,19 @@ fn assignment_data_source_examples_read_roles_and_every_page() {
     );
     world.set_env("TF_VAR_project_id", &p1);
     world.set_env("TF_VAR_api_key_id", &key);
-    world.write(&example(
-        "data-sources/mongodbatlas_api_key_project_assignment/data-source.tf",
-    ));
+    world.write(&example(ONE_EXAMPLE));
+    world.clear_requests();
     world.apply();
     assert_eq!(
         outputs(&world)["roles"]["value"],
         json!(["GROUP_OWNER", "GROUP_READ_ONLY"])
+    );
+    assert_eq!(
+        calls(&world),
+        sorted(vec![
+            format!("GET /api/atlas/v2/groups/{p1}"),
+            format!("GET /api/atlas/v2/orgs/{}/apiKeys/{key}", world.org_id()),
+        ])
     );
 
     world.admin(
@@ -464,10 +496,11 @@ fn assignment_data_source_examples_read_roles_and_every_page() {
         Some(json!({"count": 120, "project_id": p2, "project_roles": ["GROUP_READ_ONLY"]})),
     );
     world.set_env("TF_VAR_project_id", &p2);
-    world.write(&example(
-        "data-sources/mongodbatlas_api_key_project_assignments/data-source.tf",
-    ));
+    world.write(&example(ALL_EXAMPLE));
+    world.clear_requests();
     world.apply();
+    let list = format!("GET /api/atlas/v2/groups/{p2}/apiKeys");
+    assert_eq!(calls(&world), vec![list.clone(), list], "two pages of 100");
     let assigned = outputs(&world)["assigned_keys"]["value"].clone();
     let assigned = assigned.as_object().expect("a map");
     assert_eq!(assigned.len(), 120, "every page");
@@ -475,11 +508,32 @@ fn assignment_data_source_examples_read_roles_and_every_page() {
 
     // A key not assigned to the project is an error on api_key_id.
     world.set_env("TF_VAR_project_id", &p2);
-    world.write(&example(
-        "data-sources/mongodbatlas_api_key_project_assignment/data-source.tf",
-    ));
+    world.write(&example(ONE_EXAMPLE));
     let run = world.plan();
     assert_eq!(run.code, 1, "{}", run.output());
     assert!(run.output().contains("is not assigned to project"), "{}", run.output());
     assert!(run.output().contains(":   api_key_id"), "{}", run.output());
+
+    // Plan-time checks of the data sources' arguments point at them and call nothing.
+    let key_id = "6576974933969669aaaaaaaa";
+    let one = |project: &str, key: &str| {
+        format!("data \"mongodbatlas_api_key_project_assignment\" \"d\" {{\n  project_id = \"{project}\"\n  api_key_id = \"{key}\"\n}}\n")
+    };
+    let cases = [
+        (one("p", key_id), "project_id"),
+        (one(&p1, "abcdefgh"), "api_key_id"),
+        (
+            "data \"mongodbatlas_api_key_project_assignments\" \"d\" {\n  project_id = \"p\"\n}\n".to_string(),
+            "project_id",
+        ),
+    ];
+    world.clear_requests();
+    for (hcl, attribute) in cases {
+        world.write(&hcl);
+        let run = world.plan();
+        assert_eq!(run.code, 1, "{}", run.output());
+        assert!(run.output().contains("24-character"), "{}", run.output());
+        assert!(run.output().contains(&format!(":   {attribute}")), "{}", run.output());
+    }
+    assert_eq!(calls(&world), Vec::<String>::new());
 }

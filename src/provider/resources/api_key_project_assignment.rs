@@ -157,8 +157,11 @@ impl Resource for ApiKeyProjectAssignment {
             return Ok(None);
         };
         let roles = project_roles(&key, &prior.project_id);
-        // A key without roles in the project is not assigned to it.
-        Ok((!roles.is_empty()).then(|| ApiKeyProjectAssignmentState {
+        if roles.is_empty() {
+            // A key without roles in the project is not assigned to it.
+            return Ok(None);
+        }
+        Ok(Some(ApiKeyProjectAssignmentState {
             roles: Some(roles),
             ..prior
         }))
