@@ -311,17 +311,36 @@ async fn adopt_after_lost_answer(
             return Err(unverified(planned, err, &why));
         }
     };
-    let held = found
-        .map(|key| project_roles(&key, &planned.project_id))
-        .unwrap_or_default();
+    match lost_add_outcome(found.as_ref(), &planned.project_id, roles) {
+        LostAdd::NotMade => Err(errors::diagnose(err, SUMMARY, ERROR_ATTRS)),
+        LostAdd::Other(held) => Err(already_assigned(planned, &held)),
+        LostAdd::Ours => {
+            tracing::debug!("assignment answer lost ({err}); the assignment it made was found and is kept");
+            Ok(())
+        }
+    }
+}
+
+/// What an add whose answer was lost did, judged from the key read afterwards.
+#[derive(Debug, PartialEq)]
+enum LostAdd {
+    /// No assignment (or no key): the add did not happen.
+    NotMade,
+    /// An assignment with exactly the roles sent: ours, since the read before the add saw none.
+    Ours,
+    /// An assignment with other roles: someone else's, with these roles.
+    Other(BTreeSet<String>),
+}
+
+fn lost_add_outcome(found: Option<&atlas::ApiKey>, project_id: &str, sent: &BTreeSet<String>) -> LostAdd {
+    let held = found.map(|key| project_roles(key, project_id)).unwrap_or_default();
     if held.is_empty() {
-        return Err(errors::diagnose(err, SUMMARY, ERROR_ATTRS));
+        LostAdd::NotMade
+    } else if &held == sent {
+        LostAdd::Ours
+    } else {
+        LostAdd::Other(held)
     }
-    if &held != roles {
-        return Err(already_assigned(planned, &held));
-    }
-    tracing::debug!("assignment answer lost ({err}); the assignment it made was found and is kept");
-    Ok(())
 }
 
 /// The key's roles in `project_id`; empty when it is not assigned there.
@@ -456,6 +475,42 @@ mod tests {
             diagnostic.detail
         );
         assert!(diagnostic.detail.contains("becomes its owner"));
+    }
+
+    #[test]
+    fn a_lost_add_is_ours_only_with_exactly_the_roles_sent() {
+        let sent = BTreeSet::from(["GROUP_OWNER".to_string()]);
+        let other = BTreeSet::from(["GROUP_READ_ONLY".to_string()]);
+        let cases = [
+            ("no key", None, LostAdd::NotMade),
+            ("not assigned", Some(key(&[("ORG_READ_ONLY", None)])), LostAdd::NotMade),
+            (
+                "assigned elsewhere only",
+                Some(key(&[("GROUP_OWNER", Some(OTHER))])),
+                LostAdd::NotMade,
+            ),
+            (
+                "the roles sent",
+                Some(key(&[("GROUP_OWNER", Some(PROJECT))])),
+                LostAdd::Ours,
+            ),
+            (
+                "other roles",
+                Some(key(&[("GROUP_READ_ONLY", Some(PROJECT))])),
+                LostAdd::Other(other.clone()),
+            ),
+            (
+                "more roles",
+                Some(key(&[
+                    ("GROUP_OWNER", Some(PROJECT)),
+                    ("GROUP_READ_ONLY", Some(PROJECT)),
+                ])),
+                LostAdd::Other(sent.union(&other).cloned().collect()),
+            ),
+        ];
+        for (name, found, expected) in cases {
+            assert_eq!(lost_add_outcome(found.as_ref(), PROJECT, &sent), expected, "{name}");
+        }
     }
 
     #[test]
