@@ -7,6 +7,7 @@ mod codec;
 mod docs;
 mod e2e;
 mod e2e_ai;
+mod e2e_assignment;
 mod e2e_config;
 mod e2e_dropin;
 mod e2e_faults;
