@@ -269,6 +269,18 @@ impl Store {
         id
     }
 
+    /// Deletes a project with everything in it: its AI model keys and every key's assignment
+    /// to it (the organization keys survive). Errors: 404 `GROUP_NOT_FOUND`.
+    pub fn delete_project(&mut self, id: &str) -> Result<(), ApiError> {
+        self.project(id)?;
+        self.projects.remove(id);
+        self.ai_keys.retain(|key| key.group_id != id);
+        for key in self.api_keys.values_mut() {
+            key.project_roles.remove(id);
+        }
+        Ok(())
+    }
+
     /// The organization `id`, or 404 `ORG_NOT_FOUND`.
     pub fn org(&self, id: &str) -> Result<&Org, ApiError> {
         self.orgs.get(id).ok_or_else(|| ApiError::org_not_found(id))

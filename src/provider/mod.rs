@@ -24,6 +24,7 @@
 pub mod data_sources;
 pub mod errors;
 pub mod import_id;
+pub mod lookups;
 pub mod network;
 pub mod recover;
 pub mod registry;

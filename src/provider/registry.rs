@@ -5,8 +5,8 @@ use std::sync::Arc;
 use crate::atlas;
 use crate::framework::{data_source, resource, DynDataSource, DynResource};
 use crate::provider::data_sources::{
-    access_list_api_key, ai_model_api_key, ai_model_org_api_key, ai_model_rate_limit, api_key, project_api_key,
-    roles_org_id,
+    access_list_api_key, ai_model_api_key, ai_model_org_api_key, ai_model_rate_limit, api_key,
+    api_key_project_assignment, project_api_key, roles_org_id,
 };
 use crate::provider::resources;
 
@@ -17,6 +17,7 @@ pub fn resources() -> Vec<Arc<dyn DynResource<atlas::Client>>> {
         resource(resources::project_api_key::ProjectApiKey),
         resource(resources::ai_model_api_key::AiModelApiKey),
         resource(resources::ai_model_rate_limit::AiModelRateLimit),
+        resource(resources::api_key_project_assignment::ApiKeyProjectAssignment),
         resource(resources::access_list_api_key::AccessListApiKey),
     ]
 }
@@ -34,6 +35,8 @@ pub fn data_sources() -> Vec<Arc<dyn DynDataSource<atlas::Client>>> {
         data_source(ai_model_rate_limit::AiModelRateLimitsData),
         data_source(ai_model_rate_limit::AiModelOrgRateLimitData),
         data_source(ai_model_rate_limit::AiModelOrgRateLimitsData),
+        data_source(api_key_project_assignment::ApiKeyProjectAssignmentData),
+        data_source(api_key_project_assignment::ApiKeyProjectAssignmentsData),
         data_source(access_list_api_key::AccessListApiKeyData),
         data_source(access_list_api_key::AccessListApiKeysData),
         data_source(roles_org_id::RolesOrgIdData),
@@ -78,6 +81,13 @@ mod tests {
         data_source_agrees::<ai_model_rate_limit::AiModelRateLimitsData>();
         data_source_agrees::<ai_model_rate_limit::AiModelOrgRateLimitData>();
         data_source_agrees::<ai_model_rate_limit::AiModelOrgRateLimitsData>();
+    }
+
+    #[test]
+    fn api_key_project_assignment_state_agrees_with_its_schema() {
+        resource_agrees::<resources::api_key_project_assignment::ApiKeyProjectAssignment>();
+        data_source_agrees::<api_key_project_assignment::ApiKeyProjectAssignmentData>();
+        data_source_agrees::<api_key_project_assignment::ApiKeyProjectAssignmentsData>();
     }
 
     #[test]

@@ -71,6 +71,11 @@ pub fn roles_with_prefix(prefix: &'static str, why: &'static str) -> Validator {
     Validator::new(RolePrefix { prefix, why })
 }
 
+/// No element of a set is a role name starting with `prefix`; `why` says where such roles go.
+pub fn roles_without_prefix(prefix: &'static str, why: &'static str) -> Validator {
+    Validator::new(NoRolePrefix { prefix, why })
+}
+
 /// Every element of a set is a role name: an upper-case word such as `GROUP_OWNER`.
 pub fn role_names() -> Validator {
     Validator::new(RoleNames)
@@ -137,6 +142,25 @@ impl Check for RolePrefix {
 
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let offending = strings(value).filter(|text| !text.starts_with(self.prefix));
+        report_elements(offending, path, "Invalid role", diags, |text| {
+            format!("{} in {path} is not allowed: {}", Quoted(text), self.why)
+        });
+    }
+}
+
+#[derive(Debug)]
+struct NoRolePrefix {
+    prefix: &'static str,
+    why: &'static str,
+}
+
+impl Check for NoRolePrefix {
+    fn describe(&self) -> String {
+        format!("no value starts with `{}`", self.prefix)
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let offending = strings(value).filter(|text| text.starts_with(self.prefix));
         report_elements(offending, path, "Invalid role", diags, |text| {
             format!("{} in {path} is not allowed: {}", Quoted(text), self.why)
         });
@@ -289,6 +313,7 @@ mod tests {
     fn atlas_validators() {
         let (ids, org_only, names) = (object_id(), roles_with_prefix("ORG_", "why"), role_names());
         let groups = model_group_name();
+        let no_org = roles_without_prefix("ORG_", "why not");
         let cases: Vec<(&str, &Validator, Value, Vec<&str>)> = vec![
             ("an ObjectId", &ids, Value::string("5d09d6a59ccf6445652a444a"), vec![]),
             (
@@ -311,6 +336,13 @@ mod tests {
                 &org_only,
                 roles(&["ORG_OWNER", "GROUP_OWNER"]),
                 vec!["\"GROUP_OWNER\" in role_names is not allowed: why"],
+            ),
+            ("project roles", &no_org, roles(&["GROUP_OWNER", "GROUP_READ_ONLY"]), vec![]),
+            (
+                "an organization role among project roles",
+                &no_org,
+                roles(&["GROUP_OWNER", "ORG_READ_ONLY"]),
+                vec!["\"ORG_READ_ONLY\" in role_names is not allowed: why not"],
             ),
             ("role names", &names, roles(&["GROUP_OWNER"]), vec![]),
             ("a model group", &groups, Value::string("embed_large"), vec![]),
@@ -421,6 +453,10 @@ mod tests {
         assert_eq!(
             roles_with_prefix("ORG_", "x").describe(),
             "each value starts with `ORG_`"
+        );
+        assert_eq!(
+            roles_without_prefix("ORG_", "x").describe(),
+            "no value starts with `ORG_`"
         );
         assert_eq!(
             role_names().describe(),

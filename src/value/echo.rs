@@ -61,34 +61,23 @@ pub(crate) fn cut(text: &str, max_chars: usize) -> (&str, Option<usize>) {
 mod tests {
     use super::*;
 
-    fn check(input: &str, expected: &str) {
-        assert_eq!(quote(input), expected, "{input:?}");
-        assert_eq!(Quoted(input).to_string(), expected);
-    }
-
     #[test]
-    fn short_input_is_quoted_like_debug() {
-        check("", "\"\"");
-        check("role_names", "\"role_names\"");
-        check("a\"b\\c\n", "\"a\\\"b\\\\c\\n\"");
-        check("héllo", "\"héllo\"");
+    fn quote_escapes_like_debug_and_cuts_long_input_with_its_length() {
         let exactly = "x".repeat(ECHO_MAX_CHARS);
-        check(&exactly, &format!("\"{exactly}\""));
-    }
-
-    #[test]
-    fn long_input_is_cut_with_its_length() {
-        let long = "x".repeat(ECHO_MAX_CHARS + 1);
-        check(
-            &long,
-            &format!(
-                "\"{}…\" ({} characters)",
-                "x".repeat(ECHO_MAX_CHARS),
-                ECHO_MAX_CHARS + 1
-            ),
-        );
-        let huge = "n".repeat(52_428_800);
-        let quoted = quote(&huge);
+        let over = format!("{exactly}x");
+        let cases = [
+            ("", "\"\"".to_owned()),
+            ("role_names", "\"role_names\"".to_owned()),
+            ("a\"b\\c\n", "\"a\\\"b\\\\c\\n\"".to_owned()),
+            ("héllo", "\"héllo\"".to_owned()),
+            (&exactly, format!("\"{exactly}\"")),
+            (&over, format!("\"{exactly}…\" ({} characters)", ECHO_MAX_CHARS + 1)),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(quote(input), expected, "{input:?}");
+            assert_eq!(Quoted(input).to_string(), expected);
+        }
+        let quoted = quote(&"n".repeat(52_428_800));
         assert!(quoted.len() < 300, "{} bytes", quoted.len());
         assert!(quoted.ends_with("…\" (52428800 characters)"), "{quoted}");
     }
@@ -96,21 +85,15 @@ mod tests {
     #[test]
     fn cuts_never_split_a_character() {
         // Four-byte characters: a byte-based cut would land inside one.
-        let emoji = "🦀".repeat(1_000);
-        let quoted = quote(&emoji);
-        assert_eq!(
-            quoted,
-            format!("\"{}…\" (1000 characters)", "🦀".repeat(ECHO_MAX_CHARS))
-        );
-        let mixed = format!("a{}", "é".repeat(500));
-        assert_eq!(truncate(&mixed, 3), "aéé… (501 characters)");
+        let expected = format!("\"{}…\" (1000 characters)", "🦀".repeat(ECHO_MAX_CHARS));
+        assert_eq!(quote(&"🦀".repeat(1_000)), expected);
+        assert_eq!(truncate(&format!("a{}", "é".repeat(500)), 3), "aéé… (501 characters)");
     }
 
     #[test]
     fn escapes_stay_bounded() {
         // Control characters escape to up to 10 bytes each; 200 of them still fit in ~2 KB.
-        let controls = "\u{1}".repeat(100_000);
-        let quoted = quote(&controls);
+        let quoted = quote(&"\u{1}".repeat(100_000));
         assert!(quoted.len() < 2_100, "{} bytes", quoted.len());
         assert!(quoted.starts_with("\"\\u{1}"), "{quoted}");
     }

@@ -8,9 +8,10 @@
 //! structs. It knows nothing of the remote API, gRPC or the framework.
 //!
 //! JSON, both from Terraform and from serde, is read by `serde_json` into a loose tree and
-//! then shaped by the [`Type`] in one place ([`json::decode`] and the bridge share it).
-//! Codec errors carry the [`AttributePath`] where they happened; set elements have no
-//! address, so a path stops at the set.
+//! then shaped by the [`Type`] in one place ([`json::decode`] and the bridge share it); a
+//! [`Number`] is serde_json's exact number text. Every failure is one [`Error`], carrying the
+//! [`AttributePath`] where it happened; set elements have no address, so a path stops at the
+//! set.
 
 use std::collections::BTreeMap;
 
@@ -26,7 +27,7 @@ pub use echo::{quote, truncate, Quoted, ECHO_MAX_CHARS};
 use number::NumberKey;
 pub use number::{InvalidNumber, Number};
 pub use path::{AttributePath, PathStep, PATH_MAX_CHARS};
-pub use serde_bridge::{from_value, to_value, SerdeError};
+pub use serde_bridge::{from_value, to_value};
 pub use types::Type;
 
 /// A Terraform value. Which variant is valid depends on the [`Type`] it is read or
@@ -124,14 +125,6 @@ impl Value {
         }
     }
 
-    /// The attributes, if this is an object.
-    pub fn as_object(&self) -> Option<&BTreeMap<String, Value>> {
-        match self {
-            Value::Object(attributes) => Some(attributes),
-            _ => None,
-        }
-    }
-
     /// The entries, if this is a map.
     pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
         match self {
@@ -168,25 +161,15 @@ impl Value {
     /// indexes of lists. Null when any step is absent; sets cannot be
     /// indexed, so a step into a set gives null too.
     pub fn at(&self, path: &AttributePath) -> &Value {
-        let mut current = self;
-        for step in path.steps() {
-            current = match (current, step) {
-                (Value::Object(attributes), PathStep::Attribute(name))
-                | (Value::Object(attributes), PathStep::ElementKeyString(name))
-                | (Value::Map(attributes), PathStep::ElementKeyString(name)) => match attributes.get(name) {
-                    Some(value) => value,
-                    None => return &NULL,
-                },
-                (Value::List(elements), PathStep::ElementKeyInt(index)) => {
-                    match usize::try_from(*index).ok().and_then(|i| elements.get(i)) {
-                        Some(value) => value,
-                        None => return &NULL,
-                    }
-                }
-                _ => return &NULL,
-            };
+        fn child<'a>(value: &'a Value, step: &PathStep) -> Option<&'a Value> {
+            match (value, step) {
+                (Value::Object(entries), PathStep::Attribute(name) | PathStep::ElementKeyString(name))
+                | (Value::Map(entries), PathStep::ElementKeyString(name)) => entries.get(name),
+                (Value::List(elements), PathStep::ElementKeyInt(index)) => elements.get(usize::try_from(*index).ok()?),
+                _ => None,
+            }
         }
-        current
+        path.steps().iter().try_fold(self, child).unwrap_or(&NULL)
     }
 
     /// A copy with every unknown, at any depth, replaced by null.
@@ -200,6 +183,28 @@ impl Value {
                 Value::Object(attributes.iter().map(|(k, v)| (k.clone(), v.null_unknowns())).collect())
             }
             other => other.clone(),
+        }
+    }
+
+    /// A list or set, as `ty` says, of `elements`.
+    pub(crate) fn list_or_set(ty: &Type, elements: Vec<Value>) -> Value {
+        match ty {
+            Type::Set(_) => Value::Set(elements),
+            _ => Value::List(elements),
+        }
+    }
+
+    /// A map or object, as `ty` says, of `entries`; an object gets null for every attribute
+    /// `entries` lacks.
+    pub(crate) fn map_or_object(ty: &Type, mut entries: BTreeMap<String, Value>) -> Value {
+        match ty {
+            Type::Object(attributes) => {
+                for name in attributes.keys() {
+                    entries.entry(name.clone()).or_insert(Value::Null);
+                }
+                Value::Object(entries)
+            }
+            _ => Value::Map(entries),
         }
     }
 
@@ -221,47 +226,21 @@ impl Value {
 
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
-        match (self, other) {
-            (Value::Null, Value::Null) | (Value::Unknown, Value::Unknown) => true,
-            (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Number(a), Value::Number(b)) => a == b,
-            (Value::String(a), Value::String(b)) => a == b,
-            (Value::List(a), Value::List(b)) => a == b,
-            (Value::Set(a), Value::Set(b)) => multiset_eq(a, b),
-            (Value::Map(a), Value::Map(b)) | (Value::Object(a), Value::Object(b)) => a == b,
-            _ => false,
-        }
+        SortKey::of(self) == SortKey::of(other)
     }
 }
 
-/// Order-insensitive comparison counting duplicates, in O(n log n): both sides are sorted
-/// by [`SortKey`], which agrees with `==`, and then compared pairwise. Sets in the same
-/// order, the usual case, are recognised in one linear pass first.
-fn multiset_eq(a: &[Value], b: &[Value]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.iter().zip(b).all(|(left, right)| left == right) {
-        return true;
-    }
-    // Equal keys mean equal values except where a NaN hides inside, which equals nothing.
-    let (left, right) = (SortKey::sorted(a), SortKey::sorted(b));
-    left == right && !left.iter().any(SortKey::has_nan)
-}
-
-/// A total order on values that agrees with `==` (sets compared as multisets, numbers
-/// numerically): equal values have equal keys. The order itself means nothing; it only lets
-/// set comparison sort instead of searching. A NaN key equals another NaN key although NaN
-/// equals nothing, hence [`SortKey::has_nan`].
+/// A total order on values that agrees with `==`: equal values, and only those, have equal
+/// keys. Set elements are sorted, so sets compare as multisets in O(n log n), and numbers
+/// compare by [`Number::key`]. The order itself means nothing.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 enum SortKey<'a> {
     Null,
     Unknown,
     Bool(bool),
-    Number(NumberKey<'a>),
+    Number(Option<NumberKey>),
     String(&'a str),
     List(Vec<SortKey<'a>>),
-    /// Sorted, so that the order of elements does not matter.
     Set(Vec<SortKey<'a>>),
     Map(Vec<(&'a str, SortKey<'a>)>),
     Object(Vec<(&'a str, SortKey<'a>)>),
@@ -269,6 +248,7 @@ enum SortKey<'a> {
 
 impl<'a> SortKey<'a> {
     fn of(value: &'a Value) -> SortKey<'a> {
+        let all = |values: &'a [Value]| values.iter().map(SortKey::of).collect::<Vec<_>>();
         let entries = |entries: &'a BTreeMap<String, Value>| {
             entries
                 .iter()
@@ -279,81 +259,41 @@ impl<'a> SortKey<'a> {
             Value::Null => SortKey::Null,
             Value::Unknown => SortKey::Unknown,
             Value::Bool(b) => SortKey::Bool(*b),
-            Value::Number(number) => SortKey::Number(number.sort_key()),
+            Value::Number(number) => SortKey::Number(number.key()),
             Value::String(text) => SortKey::String(text),
-            Value::List(elements) => SortKey::List(elements.iter().map(SortKey::of).collect()),
-            Value::Set(elements) => SortKey::Set(SortKey::sorted(elements)),
+            Value::List(elements) => SortKey::List(all(elements)),
+            Value::Set(elements) => {
+                let mut keys = all(elements);
+                keys.sort_unstable();
+                SortKey::Set(keys)
+            }
             Value::Map(map) => SortKey::Map(entries(map)),
             Value::Object(attributes) => SortKey::Object(entries(attributes)),
         }
-    }
-
-    fn sorted(values: &'a [Value]) -> Vec<SortKey<'a>> {
-        let mut keys: Vec<SortKey<'a>> = values.iter().map(SortKey::of).collect();
-        keys.sort_unstable();
-        keys
-    }
-
-    fn has_nan(&self) -> bool {
-        match self {
-            SortKey::Number(NumberKey::NaN) => true,
-            SortKey::List(keys) | SortKey::Set(keys) => keys.iter().any(SortKey::has_nan),
-            SortKey::Map(entries) | SortKey::Object(entries) => entries.iter().any(|(_, key)| key.has_nan()),
-            _ => false,
-        }
-    }
-}
-
-impl From<bool> for Value {
-    fn from(b: bool) -> Value {
-        Value::Bool(b)
-    }
-}
-
-impl From<&str> for Value {
-    fn from(s: &str) -> Value {
-        Value::String(s.to_owned())
-    }
-}
-
-impl From<String> for Value {
-    fn from(s: String) -> Value {
-        Value::String(s)
     }
 }
 
 impl From<i64> for Value {
     fn from(int: i64) -> Value {
-        Value::Number(Number::Int(int))
+        Value::Number(int.into())
     }
 }
 
-impl From<Number> for Value {
-    fn from(number: Number) -> Value {
-        Value::Number(number)
-    }
-}
-
-impl<T: Into<Value>> From<Option<T>> for Value {
-    fn from(option: Option<T>) -> Value {
-        option.map_or(Value::Null, Into::into)
-    }
-}
-
-/// Bytes that could not be decoded as a value of the expected type.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}{kind}", PathPrefix(path))]
-pub struct DecodeError {
-    /// Where decoding failed; the root for malformed input.
+/// A value that could not be decoded, encoded or converted with the given type: from the
+/// codecs and the serde bridge. Messages name types and attributes, never content.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    /// Where it went wrong: the root for malformed input. Set elements have no address, so a
+    /// path stops at the set.
     pub path: AttributePath,
     /// What went wrong.
-    pub kind: DecodeErrorKind,
+    pub kind: ErrorKind,
 }
 
-/// What went wrong while decoding. Messages name types and attributes, never content.
+/// What went wrong.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum DecodeErrorKind {
+pub enum ErrorKind {
     /// The bytes are not well-formed msgpack or JSON.
     #[error("malformed {0}")]
     Malformed(String),
@@ -368,6 +308,14 @@ pub enum DecodeErrorKind {
         /// The kind of input found.
         found: &'static str,
     },
+    /// The value's kind does not fit the type it is encoded with.
+    #[error("cannot encode {found} as {expected}")]
+    CannotEncode {
+        /// The type being encoded.
+        expected: String,
+        /// The kind of value found.
+        found: &'static str,
+    },
     /// An object has an attribute its type does not declare (the message quotes at most
     /// 200 characters of the name).
     #[error("unsupported attribute {}", Quoted(.0))]
@@ -378,262 +326,135 @@ pub enum DecodeErrorKind {
     /// A map or object key is not a string.
     #[error("map keys must be strings")]
     NonStringKey,
-    /// A string in a number position is not a decimal number.
+    /// A number that is not a decimal or an infinity: a NaN float, or text in a number
+    /// position that is not a JSON number.
     #[error("invalid decimal number")]
     InvalidNumber,
     /// A string is not valid UTF-8.
     #[error("string is not valid UTF-8")]
     InvalidUtf8,
-}
-
-impl DecodeError {
-    pub(crate) fn new(path: &AttributePath, kind: DecodeErrorKind) -> DecodeError {
-        DecodeError {
-            path: path.clone(),
-            kind,
-        }
-    }
-}
-
-/// A value that cannot be encoded with the given type.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}{kind}", PathPrefix(path))]
-pub struct EncodeError {
-    /// Where encoding failed.
-    pub path: AttributePath,
-    /// What went wrong.
-    pub kind: EncodeErrorKind,
-}
-
-/// What went wrong while encoding. Messages name types and attributes, never content.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EncodeErrorKind {
-    /// The value's kind does not fit the type.
-    #[error("cannot encode {found} as {expected}")]
-    WrongType {
-        /// The type being encoded.
-        expected: String,
-        /// The kind of value found.
-        found: &'static str,
-    },
-    /// An object value has an attribute its type does not declare (the message quotes at most
-    /// 200 characters of the name).
-    #[error("unsupported attribute {}", Quoted(.0))]
-    UnsupportedAttribute(String),
-    /// A `Number::Big` whose text is not a decimal number.
-    #[error("invalid decimal number")]
-    InvalidNumber,
     /// The underlying writer failed.
     #[error("write failed: {0}")]
     Write(String),
+    /// A serde error, without the content serde quotes.
+    #[error("{0}")]
+    Serde(String),
 }
 
-impl EncodeError {
-    pub(crate) fn new(path: &AttributePath, kind: EncodeErrorKind) -> EncodeError {
-        EncodeError {
-            path: path.clone(),
+impl Error {
+    /// An error at the root; callers up the value add their steps with [`Error::under`].
+    pub(crate) fn new(kind: ErrorKind) -> Error {
+        Error {
+            path: AttributePath::root(),
             kind,
         }
     }
 
-    pub(crate) fn wrong_type(path: &AttributePath, ty: &Type, value: &Value) -> EncodeError {
-        EncodeError::new(
-            path,
-            EncodeErrorKind::WrongType {
-                expected: ty.to_string(),
-                found: value.kind_name(),
-            },
-        )
-    }
-}
-
-/// Prints `at <path>: ` for a non-root path, nothing for the root.
-pub(crate) struct PathPrefix<'a>(&'a AttributePath);
-
-impl std::fmt::Display for PathPrefix<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.0.is_root() {
-            Ok(())
-        } else {
-            write!(f, "at {}: ", self.0)
+    /// This error as seen one level up, from where `step` leads to it; `None` for a set
+    /// element, which has no address, so the path stops at the set.
+    pub(crate) fn under(mut self, step: Option<PathStep>) -> Error {
+        match step {
+            Some(step) => self.path.0.insert(0, step),
+            None => self.path = AttributePath::root(),
         }
+        self
     }
 }
+
+/// `at <path>: <kind>`, or only the kind at the root.
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.path.is_root() {
+            write!(f, "at {}: ", self.path)?;
+        }
+        write!(f, "{}", self.kind)
+    }
+}
+
+impl std::error::Error for Error {}
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    //! Tests of `Value`, and value builders for the tests of the whole module.
     use super::*;
 
-    fn check(a: &Value, b: &Value, equal: bool) {
-        assert_eq!(a == b, equal, "{a:?} == {b:?}");
+    pub(crate) fn s(text: &str) -> Value {
+        Value::string(text)
     }
 
-    fn strings(items: &[&str]) -> Vec<Value> {
-        items.iter().map(|s| Value::string(*s)).collect()
+    pub(crate) fn n(int: i64) -> Value {
+        Value::from(int)
     }
 
-    #[test]
-    fn equality_is_multiset_for_sets_and_numeric_for_numbers() {
-        check(&Value::Null, &Value::Null, true);
-        check(&Value::Unknown, &Value::Unknown, true);
-        check(&Value::Null, &Value::Unknown, false);
-        check(
-            &Value::Set(strings(&["a", "b"])),
-            &Value::Set(strings(&["b", "a"])),
-            true,
-        );
-        check(
-            &Value::Set(strings(&["a", "a", "b"])),
-            &Value::Set(strings(&["a", "b", "b"])),
-            false,
-        );
-        check(
-            &Value::List(strings(&["a", "b"])),
-            &Value::List(strings(&["b", "a"])),
-            false,
-        );
-        check(&Value::from(1), &Value::Number(Number::Float(1.0)), true);
-        check(&Value::from(1), &Value::Number(Number::UInt(1)), true);
-        check(&Value::from(1), &Value::string("1"), false);
-        check(
-            &Value::object([("a", Value::Set(vec![Value::from(1), Value::from(2)]))]),
-            &Value::object([("a", Value::Set(vec![Value::from(2), Value::from(1)]))]),
-            true,
-        );
+    /// A number from JSON number text.
+    pub(crate) fn num(text: &str) -> Value {
+        Value::Number(Number::parse(text).unwrap_or_else(|_| panic!("{text:?} is not a number")))
     }
 
-    #[test]
-    fn set_equality_sorts_consistently_with_equality() {
-        let nan = || Value::Number(Number::Float(f64::NAN));
-        let big = |text: &str| Value::Number(Number::Big(text.to_owned()));
-        let set = |items: Vec<Value>| Value::Set(items);
-        // Numbers in different forms are one element, whichever order they come in.
-        check(
-            &set(vec![Value::from(1), big("2.50"), Value::Number(Number::Float(0.1))]),
-            &set(vec![
-                big("0.1"),
-                Value::Number(Number::Float(2.5)),
-                Value::Number(Number::UInt(1)),
-            ]),
-            true,
-        );
-        check(
-            &set(vec![big("1e2"), Value::from(100), Value::from(3)]),
-            &set(vec![Value::from(3), Value::from(100), Value::from(100)]),
-            true,
-        );
-        check(
-            &set(vec![big("1e2"), Value::from(3), Value::from(3)]),
-            &set(vec![Value::from(3), Value::from(100), Value::from(100)]),
-            false,
-        );
-        // Invalid number text equals only itself.
-        check(&set(vec![big("x"), big("y")]), &set(vec![big("y"), big("x")]), true);
-        check(&set(vec![big("x"), big("y")]), &set(vec![big("y"), big("z")]), false);
-        // NaN equals nothing, also inside a set, in any order.
-        check(
-            &set(vec![nan(), Value::from(1)]),
-            &set(vec![Value::from(1), nan()]),
-            false,
-        );
-        check(&set(vec![nan()]), &set(vec![nan()]), false);
-        check(
-            &set(vec![Value::List(vec![nan()]), Value::from(1)]),
-            &set(vec![Value::from(1), Value::List(vec![nan()])]),
-            false,
-        );
-        // Sets of sets and of objects, each in another order.
-        let inner = |items: &[&str]| Value::Set(strings(items));
-        check(
-            &set(vec![inner(&["a", "b"]), inner(&["c"]), Value::Null, Value::Unknown]),
-            &set(vec![Value::Unknown, inner(&["c"]), Value::Null, inner(&["b", "a"])]),
-            true,
-        );
-        check(
-            &set(vec![inner(&["a", "b"]), inner(&["c"])]),
-            &set(vec![inner(&["a", "c"]), inner(&["b"])]),
-            false,
-        );
-        let object = |name: &str, roles: &[&str]| Value::object([("name", Value::string(name)), ("r", inner(roles))]);
-        check(
-            &set(vec![object("p", &["x", "y"]), object("q", &[])]),
-            &set(vec![object("q", &[]), object("p", &["y", "x"])]),
-            true,
-        );
-        // Kinds never mix: a map is not an object.
-        check(
-            &set(vec![Value::Map(BTreeMap::new()), Value::Object(BTreeMap::new())]),
-            &set(vec![Value::Object(BTreeMap::new()), Value::Map(BTreeMap::new())]),
-            true,
-        );
+    pub(crate) fn float(float: f64) -> Value {
+        Value::Number(Number::from_f64(float).unwrap_or_else(|| panic!("{float} is NaN")))
     }
 
-    #[test]
-    fn large_sets_compare_in_any_order() {
-        let forward: Vec<Value> = (0..100_000).map(|i| Value::string(format!("ROLE_{i}"))).collect();
-        let mut backward = forward.clone();
-        backward.reverse();
-        check(&Value::Set(forward.clone()), &Value::Set(backward.clone()), true);
-        backward[0] = Value::string("ROLE_other");
-        check(&Value::Set(forward.clone()), &Value::Set(backward), false);
-        let mut duplicated = forward.clone();
-        duplicated[1] = duplicated[0].clone();
-        check(&Value::Set(forward), &Value::Set(duplicated), false);
+    pub(crate) fn list<const N: usize>(items: [Value; N]) -> Value {
+        Value::List(items.into())
     }
 
-    #[test]
-    fn accessors_walk_objects_lists_and_maps() {
-        let value = Value::object([
-            ("name", Value::string("k")),
-            (
-                "project_assignment",
-                Value::List(vec![Value::object([(
-                    "role_names",
-                    Value::Set(strings(&["GROUP_READ_ONLY"])),
-                )])]),
-            ),
-            ("tags", Value::Map([("env".to_owned(), Value::string("dev"))].into())),
-            ("later", Value::Unknown),
-        ]);
-        assert_eq!(value.get("name").as_str(), Some("k"));
-        assert!(value.get("missing").is_null());
-        assert!(Value::string("x").get("name").is_null());
-        let roles = AttributePath::attr("project_assignment")
-            .then_index(0)
-            .then_attr("role_names");
-        assert_eq!(value.at(&roles).as_elements().map(<[Value]>::len), Some(1));
-        assert!(value
-            .at(&AttributePath::attr("project_assignment").then_index(1))
-            .is_null());
-        assert_eq!(
-            value.at(&AttributePath::attr("tags").then_key("env")).as_str(),
-            Some("dev")
-        );
-        assert!(value.at(&roles.clone().then_index(0)).is_null());
-        assert!(value.is_known());
-        assert!(!value.is_wholly_known());
-        assert!(value.null_unknowns().is_wholly_known());
-        assert!(value.null_unknowns().get("later").is_null());
-        let mut value = value;
-        if let Some(name) = value.get_mut("name") {
-            *name = Value::string("renamed");
+    pub(crate) fn set<const N: usize>(items: [Value; N]) -> Value {
+        Value::Set(items.into())
+    }
+
+    pub(crate) fn map<const N: usize>(entries: [(&str, Value); N]) -> Value {
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn strings(items: &[&str]) -> Vec<Value> {
+        items.iter().map(|item| s(item)).collect()
+    }
+
+    /// The rows of a text table, one case a line: columns split at `|` and trimmed.
+    pub(crate) fn rows<const N: usize>(table: &str) -> impl Iterator<Item = [&str; N]> {
+        let lines = table.lines().filter(|line| !line.trim().is_empty());
+        lines.map(|line| {
+            let columns: Vec<&str> = line.split('|').map(str::trim).collect();
+            columns.try_into().unwrap_or_else(|_| panic!("not {N} columns: {line}"))
+        })
+    }
+
+    /// The types the tables name.
+    pub(crate) fn ty(name: &str) -> Type {
+        let block = Type::object([("project_id", Type::String), ("role_names", Type::set(Type::String))]);
+        match name {
+            "string" => Type::String,
+            "number" => Type::Number,
+            "bool" => Type::Bool,
+            "list" => Type::list(Type::String),
+            "set" => Type::set(Type::String),
+            "id and name" => Type::object([("id", Type::String), ("name", Type::String)]),
+            "map" => Type::map(Type::String),
+            "map of bool" => Type::map(Type::Bool),
+            "roles" => Type::object([("role_names", Type::list(Type::String))]),
+            "role set" => Type::object([("role_names", Type::set(Type::String))]),
+            "block" => Type::object([("name", Type::String), ("project_assignment", Type::list(block))]),
+            other => panic!("no type {other:?}"),
         }
-        assert_eq!(value.get("name").as_str(), Some("renamed"));
-        assert!(value.get_mut("missing").is_none());
     }
 
     #[test]
     fn errors_display_their_path() {
-        let err = DecodeError::new(
-            &AttributePath::attr("role_names").then_index(1),
-            DecodeErrorKind::WrongType {
-                expected: "string".into(),
-                found: "integer",
-            },
-        );
+        let kind = ErrorKind::WrongType {
+            expected: "string".into(),
+            found: "integer",
+        };
+        let err = Error::new(kind).under(Some(PathStep::index(1)));
+        let err = err.under(Some(PathStep::Attribute("role_names".into())));
         assert_eq!(err.to_string(), "at role_names[1]: expected string, found integer");
-        let err = EncodeError::new(&AttributePath::root(), EncodeErrorKind::InvalidNumber);
-        assert_eq!(err.to_string(), "invalid decimal number");
+        assert_eq!(err.clone().under(None).to_string(), "expected string, found integer");
+        let err = Error::new(ErrorKind::Write("disk full".into()));
+        assert_eq!(err.to_string(), "write failed: disk full");
     }
 }

@@ -23,6 +23,14 @@ pub enum PathStep {
     ElementKeyInt(i64),
 }
 
+impl PathStep {
+    /// The step to element `index` of a list.
+    pub(crate) fn index(index: usize) -> PathStep {
+        // Indexes come from in-memory vectors, so they always fit an i64.
+        PathStep::ElementKeyInt(i64::try_from(index).unwrap_or(i64::MAX))
+    }
+}
+
 impl AttributePath {
     /// The empty path: the value itself.
     pub fn root() -> Self {
@@ -42,9 +50,7 @@ impl AttributePath {
 
     /// This path followed by a list index step.
     pub fn then_index(mut self, index: usize) -> Self {
-        // Indexes come from in-memory vectors, so they always fit an i64.
-        self.0
-            .push(PathStep::ElementKeyInt(i64::try_from(index).unwrap_or(i64::MAX)));
+        self.0.push(PathStep::index(index));
         self
     }
 
@@ -62,11 +68,6 @@ impl AttributePath {
     /// Whether this is the root path.
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
-    }
-
-    /// Appends a step in place.
-    pub fn push(&mut self, step: PathStep) {
-        self.0.push(step);
     }
 }
 
@@ -104,54 +105,6 @@ impl fmt::Display for AttributePath {
 
 /// About the most characters an [`AttributePath`] prints; longer paths end in `…`.
 pub const PATH_MAX_CHARS: usize = 1_000;
-
-/// Tracks the current path while a codec walks a value, so errors can carry it.
-///
-/// Inside a set no steps are recorded: set elements have no address, so errors
-/// there point at the set itself.
-pub(crate) struct Tracker {
-    path: AttributePath,
-    set_depth: usize,
-}
-
-impl Tracker {
-    pub(crate) fn new() -> Tracker {
-        Tracker {
-            path: AttributePath::root(),
-            set_depth: 0,
-        }
-    }
-
-    /// The path of the value being visited.
-    pub(crate) fn path(&self) -> &AttributePath {
-        &self.path
-    }
-
-    /// Runs `visit` one step deeper.
-    pub(crate) fn step<R>(&mut self, step: PathStep, visit: impl FnOnce(&mut Tracker) -> R) -> R {
-        if self.set_depth > 0 {
-            return visit(self);
-        }
-        self.path.push(step);
-        let result = visit(self);
-        self.path.0.pop();
-        result
-    }
-
-    /// Runs `visit` on element `index` of a list, or of a set when `is_set`.
-    pub(crate) fn element<R>(&mut self, is_set: bool, index: usize, visit: impl FnOnce(&mut Tracker) -> R) -> R {
-        if is_set {
-            // A set element has no address, so nothing below it adds a step.
-            self.set_depth += 1;
-            let result = visit(self);
-            self.set_depth -= 1;
-            result
-        } else {
-            let index = i64::try_from(index).unwrap_or(i64::MAX);
-            self.step(PathStep::ElementKeyInt(index), visit)
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,8 @@ use std::fmt;
 
 use serde_json::Value as Json;
 
+use super::PathStep;
+
 /// A cty type. Objects keep their attributes sorted, which is also the order
 /// the encoders write them in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +51,22 @@ impl Type {
     /// `object({...})` from `(name, type)` pairs; a repeated name keeps the last type.
     pub fn object<N: Into<String>>(attributes: impl IntoIterator<Item = (N, Type)>) -> Type {
         Type::Object(attributes.into_iter().map(|(name, ty)| (name.into(), ty)).collect())
+    }
+
+    /// The step to element `index` of a list; `None` for a set, whose elements have no
+    /// address.
+    pub(crate) fn element_step(&self, index: usize) -> Option<PathStep> {
+        matches!(self, Type::List(_)).then(|| PathStep::index(index))
+    }
+
+    /// The type of attribute or map entry `key`, and the step to it; `None` for other types
+    /// and for attributes an object does not declare.
+    pub(crate) fn member(&self, key: &str) -> Option<(&Type, PathStep)> {
+        match self {
+            Type::Object(attributes) => Some((attributes.get(key)?, PathStep::Attribute(key.to_owned()))),
+            Type::Map(element) => Some((element, PathStep::ElementKeyString(key.to_owned()))),
+            _ => None,
+        }
     }
 
     /// The cty JSON form of this type, as Terraform reads it in schemas.

@@ -37,7 +37,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/__emulator/orgs/{org_id}/apiKeys", post(bulk_create_keys))
         .route("/__emulator/orgs/{org_id}/apiKeys/{id}", delete(delete_key))
-        .route("/__emulator/groups/{group_id}/apiKeys/{id}", delete(unassign_key))
+        .route(
+            "/__emulator/groups/{group_id}/apiKeys/{id}",
+            delete(unassign_key).put(set_project_roles),
+        )
+        .route("/__emulator/groups/{group_id}", delete(delete_project))
         .route(
             "/__emulator/groups/{group_id}/aiModelApiKeys",
             post(bulk_create_ai_keys),
@@ -238,6 +242,40 @@ async fn unassign_key(
     AtlasPath((group_id, id)): AtlasPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state.with_store(|store| store.unassign(&group_id, &id))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectRoles {
+    roles: Vec<String>,
+}
+
+// Assigns the key to the project with exactly `roles`, or replaces its roles there: a change
+// made outside Terraform (another tool, or Atlas making a project's creator its owner).
+async fn set_project_roles(
+    State(state): State<AppState>,
+    AtlasPath((group_id, id)): AtlasPath<(String, String)>,
+    body: JsonBody,
+) -> Result<StatusCode, ApiError> {
+    let change: ProjectRoles = body.decode()?;
+    let group_roles = roles::group_roles(&change.roles)?;
+    state.with_store(|store| {
+        let org_id = store.project(&group_id)?.org_id.clone();
+        store
+            .org_key_mut(&org_id, &id)?
+            .project_roles
+            .insert(group_id.clone(), group_roles);
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_project(
+    State(state): State<AppState>,
+    AtlasPath(group_id): AtlasPath<String>,
+) -> Result<StatusCode, ApiError> {
+    state.with_store(|store| store.delete_project(&group_id))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,8 +6,10 @@
 //! - `createGroupApiKey` needs at least one `GROUP_` role; its `ORG_` roles become the key's
 //!   organization roles, and without any the key gets `ORG_MEMBER`. It creates an organization
 //!   key, so the organization's key limit applies (400 `MAX_API_KEYS_PER_ORG_EXCEEDED`).
-//! - `addGroupApiKey` on a key already in the project replaces its roles there; a `userId`
-//!   other than the path's key id is refused.
+//! - `addGroupApiKey` on a key already in the project answers 400 `API_KEY_ALREADY_IN_GROUP`
+//!   and changes nothing (observed from Atlas: terraform-provider-mongodbatlas issue #2645);
+//!   role changes go through `updateGroupApiKeyRoles`. A `userId` other than the path's key id
+//!   is refused.
 //! - `updateGroupApiKeyRoles` and `removeGroupApiKey` on a key of the organization that is not
 //!   assigned to the project answer 404 `API_KEY_NOT_FOUND`.
 
@@ -92,6 +94,9 @@ async fn add_key(
     cx.state.with_store(|store| {
         let org_id = store.project(&group_id)?.org_id.clone();
         let key = store.org_key_mut(&org_id, &id)?;
+        if key.project_roles.contains_key(&group_id) {
+            return Err(already_in_group(&id, &group_id));
+        }
         key.project_roles.insert(group_id.clone(), group_roles);
         Ok::<_, ApiError>(())
     })?;
@@ -129,6 +134,16 @@ async fn remove_key(cx: Ctx, AtlasPath((group_id, id)): AtlasPath<(String, Strin
     check_id(&cx, &id)?;
     cx.state.with_store(|store| store.unassign(&group_id, &id))?;
     cx.no_content()
+}
+
+/// 400 `API_KEY_ALREADY_IN_GROUP`: `addGroupApiKey` for a key the project already holds.
+fn already_in_group(id: &str, group_id: &str) -> ApiError {
+    ApiError::bad_request(
+        "API_KEY_ALREADY_IN_GROUP",
+        format!("API key {id} is already assigned to group {group_id}."),
+    )
+    .param(id)
+    .param(group_id)
 }
 
 fn update_assignment(

@@ -125,7 +125,7 @@ async fn create_keeps_given_org_roles_and_validates() {
 }
 
 #[tokio::test]
-async fn add_assigns_an_existing_key_and_replaces_roles_when_repeated() {
+async fn add_assigns_an_existing_key_and_refuses_a_key_already_assigned() {
     let mut api = Api::new();
     let id = org_key(&mut api, "shared").await;
     let project = api.seed.project_ids[1].clone();
@@ -149,15 +149,21 @@ async fn add_assigns_an_existing_key_and_replaces_roles_when_repeated() {
         ]
     );
     let again = api.post(&uri, json!([{"roles": ["GROUP_CLUSTER_MANAGER"]}])).await;
-    assert_eq!(again.status, StatusCode::NO_CONTENT);
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{again:?}");
+    assert_eq!(again.code(), "API_KEY_ALREADY_IN_GROUP");
+    assert_eq!(again.body["parameters"], json!([id, project]));
     let fetched = api.get(&api.org_path(&format!("/apiKeys/{id}"))).await;
     assert_eq!(
         role_pairs(&fetched.body),
         [
             pair("ORG_READ_ONLY", &api.seed.org_id),
-            pair("GROUP_CLUSTER_MANAGER", &project)
-        ]
+            pair("GROUP_READ_ONLY", &project),
+            pair("GROUP_OWNER", &project)
+        ],
+        "a refused add changes nothing"
     );
+    let unassigned = api.delete(&uri).await;
+    assert_eq!(unassigned.status, StatusCode::NO_CONTENT);
     let cases = [
         (json!([{"roles": ["ORG_OWNER"]}]), "CANNOT_ADD_ORG_ROLE"),
         (json!([{"roles": ["GROUP_NOPE"]}]), "INVALID_ENUM_VALUE"),
@@ -290,4 +296,45 @@ async fn admin_unassign_and_project_list_pagination() {
     let page = api.get(&api.group_path(1, "/apiKeys")).await;
     assert_eq!(page.body["totalCount"], 119);
     assert!(!ids(&page).contains(&first_id));
+}
+
+#[tokio::test]
+async fn admin_sets_project_roles_and_deletes_a_project() {
+    let mut api = Api::new();
+    let id = org_key(&mut api, "outside").await;
+    let project = api.seed.project_ids[1].clone();
+    let roles_uri = format!("/__emulator/groups/{project}/apiKeys/{id}");
+    for roles in [json!(["GROUP_OWNER"]), json!(["GROUP_READ_ONLY"])] {
+        let set = api.admin(Method::PUT, &roles_uri, Some(json!({"roles": roles}))).await;
+        assert_eq!(set.status, StatusCode::NO_CONTENT, "{set:?}");
+        let fetched = api.get(&api.org_path(&format!("/apiKeys/{id}"))).await;
+        let expected = vec![
+            pair("ORG_READ_ONLY", &api.seed.org_id),
+            pair(roles[0].as_str().unwrap_or_default(), &project),
+        ];
+        assert_eq!(role_pairs(&fetched.body), expected);
+    }
+    let org_role = api
+        .admin(Method::PUT, &roles_uri, Some(json!({"roles": ["ORG_OWNER"]})))
+        .await;
+    assert_eq!(org_role.status, StatusCode::BAD_REQUEST);
+    assert_eq!(org_role.code(), "CANNOT_ADD_ORG_ROLE");
+
+    let deleted = api
+        .admin(Method::DELETE, &format!("/__emulator/groups/{project}"), None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let fetched = api.get(&api.org_path(&format!("/apiKeys/{id}"))).await;
+    assert_eq!(
+        role_pairs(&fetched.body),
+        [pair("ORG_READ_ONLY", &api.seed.org_id)],
+        "the key survives without the assignment"
+    );
+    let gone = api.get(&api.group_path(1, "/apiKeys")).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert_eq!(gone.code(), "GROUP_NOT_FOUND");
+    let again = api
+        .admin(Method::DELETE, &format!("/__emulator/groups/{project}"), None)
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
 }

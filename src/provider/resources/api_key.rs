@@ -42,8 +42,8 @@ pub struct ApiKeyState {
 
 /// Why `role_names` takes only organization roles.
 const ORG_ROLES_ONLY: &str = "an organization API key takes organization roles (ORG_OWNER, ORG_MEMBER, \
-    ORG_GROUP_CREATOR, ORG_BILLING_ADMIN, ORG_BILLING_READ_ONLY, ORG_READ_ONLY, ...); assign project roles \
-    with mongodbatlas_project_api_key.";
+    ORG_GROUP_CREATOR, ORG_BILLING_ADMIN, ORG_BILLING_READ_ONLY, ORG_READ_ONLY, ...); give it project roles \
+    with mongodbatlas_api_key_project_assignment.";
 
 #[async_trait]
 impl Resource for ApiKey {

@@ -4,5 +4,6 @@ pub mod access_list_api_key;
 pub mod ai_model_api_key;
 pub mod ai_model_rate_limit;
 pub mod api_key;
+pub mod api_key_project_assignment;
 pub mod project_api_key;
 mod upgrade;

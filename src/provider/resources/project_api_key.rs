@@ -476,10 +476,9 @@ fn check_roles(roles: &Value, org_roles_allowed: bool, path: &AttributePath, dia
                     "ORG_READ_ONLY is not allowed here",
                     "Atlas gives a key created through a project an organization role of its own, so configuring \
                      ORG_READ_ONLY here could never match what Atlas reports. To give a key ORG_READ_ONLY, create \
-                     it with mongodbatlas_api_key (project assignments for such keys get their own resource, \
-                     mongodbatlas_api_key_project_assignment, in a coming release); to give this key other \
-                     organization roles, list them \
-                     in the first project_assignment block."
+                     it with mongodbatlas_api_key and assign it to projects with \
+                     mongodbatlas_api_key_project_assignment; to give this key other organization roles, list \
+                     them in the first project_assignment block."
                         .to_string(),
                 ))
             } else if role.starts_with("ORG_") && !org_roles_allowed {

@@ -1,0 +1,11 @@
+data "mongodbatlas_api_key_project_assignments" "this" {
+  project_id = var.project_id
+}
+
+output "assigned_keys" {
+  value = { for assignment in data.mongodbatlas_api_key_project_assignments.this.results : assignment.api_key_id => assignment.roles }
+}
+
+variable "project_id" {
+  type = string
+}
