@@ -70,12 +70,16 @@ const LIST_ORGS: &[&str] = &["envelope", "pretty", "pageNum", "itemsPerPage", "i
 /// - the org and project API key lists, and `updateGroupApiKeyRoles` (a PATCH, as the spec
 ///   says): also `pageNum`, `itemsPerPage`, `includeCount`;
 /// - the AI model key lists and rate-limit lists: also `pageNum`, `itemsPerPage` (no
-///   `includeCount`).
+///   `includeCount`);
+/// - an API key's access list, both the GET and the POST (as the spec says): also `pageNum`,
+///   `itemsPerPage`, `includeCount`.
 pub fn declared_query_params(method: &Method, template: &str) -> &'static [&'static str] {
     let is_list = *method == Method::GET;
     if is_list && template == "/api/atlas/v2/orgs" {
         LIST_ORGS
-    } else if is_list && template.ends_with("/apiKeys") {
+    } else if (is_list && template.ends_with("/apiKeys"))
+        || ((is_list || *method == Method::POST) && template.ends_with("/accessList"))
+    {
         PAGED
     } else if is_list && (template.ends_with("/aiModelApiKeys") || template.ends_with("/aiModelApiRateLimits")) {
         PAGED_WITHOUT_COUNT

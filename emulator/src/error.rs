@@ -100,6 +100,17 @@ impl ApiError {
         .param(id)
     }
 
+    /// 404 `API_KEY_WHITELIST_NOT_FOUND`: `entry` (a CIDR) is not on key `id`'s access list.
+    pub fn access_entry_not_found(id: &str, entry: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "API_KEY_WHITELIST_NOT_FOUND",
+            format!("IP address {entry} not on the access list for API key {id}."),
+        )
+        .param(entry)
+        .param(id)
+    }
+
     /// 404 `ORG_NOT_FOUND`.
     pub fn org_not_found(id: &str) -> ApiError {
         ApiError::new(

@@ -1,7 +1,7 @@
 //! A local emulator of the Atlas Admin API v2 subset that the Terraform provider uses:
-//! organization and project programmatic API keys, AI model API keys and rate limits,
-//! organization and project lookups, HTTP Digest and OAuth client-credentials authentication,
-//! plus admin routes for tests.
+//! organization and project programmatic API keys and their access lists, AI model API keys and
+//! rate limits, organization and project lookups, the system status (`GET /api/atlas/v2`), HTTP
+//! Digest and OAuth client-credentials authentication, plus admin routes for tests.
 //!
 //! It shares no code with the provider: every body is written here from the API spec, so a serde
 //! mistake in the client cannot hide behind the same mistake in the emulator.

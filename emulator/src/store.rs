@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::error::ApiError;
@@ -108,6 +109,48 @@ pub struct AiKey {
     pub geography: String,
 }
 
+/// One entry of an organization API key's access list: a network in canonical form (host
+/// bits clear), a single address being a `/32` or `/128`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessEntry {
+    /// The network address.
+    pub address: IpAddr,
+    /// The prefix length, at most 32 (IPv4) or 128 (IPv6).
+    pub prefix: u8,
+    /// When the entry was added.
+    pub created: Timestamp,
+    /// Requests seen from `last_used_address`; `None` until used (set through the admin route).
+    pub count: Option<u64>,
+    /// Last request from this network; `None` until used.
+    pub last_used: Option<Timestamp>,
+    /// Address of the last request; `None` until used.
+    pub last_used_address: Option<String>,
+}
+
+impl AccessEntry {
+    /// An unused entry for `address/prefix`, created now.
+    pub fn new(address: IpAddr, prefix: u8) -> AccessEntry {
+        AccessEntry {
+            address,
+            prefix,
+            created: Timestamp::now(),
+            count: None,
+            last_used: None,
+            last_used_address: None,
+        }
+    }
+
+    /// `address/prefix`, such as `203.0.113.10/32`.
+    pub fn cidr(&self) -> String {
+        format!("{}/{}", self.address, self.prefix)
+    }
+
+    /// True for a single address (`/32` or `/128`).
+    pub fn is_single_address(&self) -> bool {
+        self.prefix == if self.address.is_ipv4() { 32 } else { 128 }
+    }
+}
+
 /// A service account that can mint OAuth access tokens.
 #[derive(Debug, Clone)]
 pub struct ServiceAccount {
@@ -166,6 +209,8 @@ pub struct Store {
     pub service_accounts: Vec<ServiceAccount>,
     /// Access tokens by token value.
     pub tokens: HashMap<String, AccessToken>,
+    /// Access-list entries of organization API keys, by key id, in creation order.
+    pub access_lists: BTreeMap<String, Vec<AccessEntry>>,
     /// AI model rate limits set away from their defaults (see `ai_rate_limits`).
     pub rate_limits: crate::ai_rate_limits::RateLimitBook,
 }
@@ -303,6 +348,54 @@ impl Store {
     pub fn delete_org_key(&mut self, org_id: &str, id: &str) -> Result<(), ApiError> {
         self.org_key(org_id, id)?;
         self.api_keys.remove(id);
+        self.access_lists.remove(id);
+        Ok(())
+    }
+
+    /// The access list of key `id` of `org_id`, in creation order.
+    ///
+    /// Errors: 404 `API_KEY_NOT_FOUND`.
+    pub fn access_list(&self, org_id: &str, id: &str) -> Result<&[AccessEntry], ApiError> {
+        self.org_key(org_id, id)?;
+        Ok(self.access_lists.get(id).map(Vec::as_slice).unwrap_or_default())
+    }
+
+    /// Adds `entries` to the access list of key `id`; an entry already there is kept as it is
+    /// (Atlas answers such a POST with success and changes nothing).
+    ///
+    /// Errors: 404 `API_KEY_NOT_FOUND`.
+    pub fn add_access_entries(&mut self, org_id: &str, id: &str, entries: Vec<AccessEntry>) -> Result<(), ApiError> {
+        self.org_key(org_id, id)?;
+        let list = self.access_lists.entry(id.to_owned()).or_default();
+        for entry in entries {
+            if !list
+                .iter()
+                .any(|held| held.address == entry.address && held.prefix == entry.prefix)
+            {
+                list.push(entry);
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry `address/prefix` of key `id`'s access list.
+    ///
+    /// Errors: 404 `API_KEY_NOT_FOUND`, 404 `API_KEY_WHITELIST_NOT_FOUND`.
+    pub fn access_entry(&self, org_id: &str, id: &str, address: IpAddr, prefix: u8) -> Result<&AccessEntry, ApiError> {
+        self.access_list(org_id, id)?
+            .iter()
+            .find(|entry| entry.address == address && entry.prefix == prefix)
+            .ok_or_else(|| ApiError::access_entry_not_found(id, &format!("{address}/{prefix}")))
+    }
+
+    /// Removes the entry `address/prefix` from key `id`'s access list.
+    ///
+    /// Errors: as [`Store::access_entry`].
+    pub fn remove_access_entry(&mut self, org_id: &str, id: &str, address: IpAddr, prefix: u8) -> Result<(), ApiError> {
+        self.access_entry(org_id, id, address, prefix)?;
+        if let Some(list) = self.access_lists.get_mut(id) {
+            list.retain(|entry| !(entry.address == address && entry.prefix == prefix));
+        }
         Ok(())
     }
 

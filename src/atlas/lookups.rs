@@ -1,14 +1,18 @@
-//! Project and organization lookups: `getGroup` and `listOrgs`.
+//! Project, organization and caller lookups: `getGroup`, `listOrgs` and `getSystemStatus`.
 //!
-//! Atlas: `GET /api/atlas/v2/groups/{groupId}` and `GET /api/atlas/v2/orgs`, media type
-//! `application/vnd.atlas.2023-01-01+json`. `getGroup` tells which organization owns a project;
-//! `listOrgs` lists the organizations the credentials can see (an API key belongs to one).
+//! Atlas: `GET /api/atlas/v2/groups/{groupId}`, `GET /api/atlas/v2/orgs` and `GET /api/atlas/v2`,
+//! media type `application/vnd.atlas.2023-01-01+json`. `getGroup` tells which organization owns
+//! a project; `listOrgs` lists the organizations the credentials can see (an API key belongs to
+//! one); `getSystemStatus` describes the calling API key, with its roles (`apiKey` is null when
+//! the caller is not an API key, such as a service account).
 
 use reqwest::Method;
 use serde::Deserialize;
 
+use super::api_keys::RoleAssignment;
 use super::client::{segment, Client, Request, MEDIA_2023_01_01};
 use super::error::Error;
+use super::pagination::null_as_empty;
 
 /// A project (`Group`), reduced to what the provider needs.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -34,7 +38,38 @@ pub struct Organization {
     pub name: Option<String>,
 }
 
+/// `SystemStatus`, reduced to what the provider needs.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemStatus {
+    /// The calling API key; `None` when the caller is not one (a service account or token).
+    #[serde(default)]
+    pub api_key: Option<CallerApiKey>,
+    /// Always `MongoDB Atlas`.
+    #[serde(default)]
+    pub app_name: Option<String>,
+}
+
+/// The calling API key as `getSystemStatus` shows it (`ApiKey`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallerApiKey {
+    /// The key's id (24 hex digits).
+    pub id: String,
+    /// The public key (8 lowercase letters).
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// Every role of the key: organization roles with `orgId`, project roles with `groupId`.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub roles: Vec<RoleAssignment>,
+}
+
 impl Client {
+    /// Describes the caller (`getSystemStatus`): one request, no path parameters.
+    pub async fn get_system_status(&self) -> Result<SystemStatus, Error> {
+        self.send_json(&system_status_request()).await
+    }
+
     /// Reads a project. Errors on a missing project (`GROUP_NOT_FOUND`, see [`Error::is_not_found`]).
     pub async fn get_group(&self, group_id: &str) -> Result<Group, Error> {
         self.send_json(&get_group_request(group_id)?).await
@@ -50,6 +85,10 @@ impl Client {
 fn get_group_request(group_id: &str) -> Result<Request, Error> {
     let path = format!("/api/atlas/v2/groups/{}", segment(group_id, "project id")?);
     Ok(Request::new(Method::GET, MEDIA_2023_01_01, path))
+}
+
+fn system_status_request() -> Request {
+    Request::new(Method::GET, MEDIA_2023_01_01, "/api/atlas/v2".to_owned())
 }
 
 fn list_orgs_request(page_num: u32, items_per_page: u32) -> Request {
@@ -76,6 +115,29 @@ mod tests {
             vec![("pageNum", "2".to_owned()), ("itemsPerPage", "100".to_owned())]
         );
         assert_eq!(request.media_type, "application/vnd.atlas.2023-01-01+json");
+        let request = system_status_request();
+        assert_eq!(
+            (request.method.clone(), request.path.as_str()),
+            (Method::GET, "/api/atlas/v2")
+        );
+        assert_eq!(request.media_type, "application/vnd.atlas.2023-01-01+json");
+        assert!(request.query.is_empty() && request.body.is_none());
+    }
+
+    #[test]
+    fn decodes_system_status_with_and_without_a_key() {
+        let status: SystemStatus =
+            serde_json::from_slice(&fixture("system-status.json")).unwrap_or_else(|err| panic!("{err}"));
+        let key = status.api_key.unwrap_or_else(|| panic!("the fixture has an apiKey"));
+        assert_eq!(key.id, "32b6e34b3d91647abb20e7b8");
+        assert_eq!(key.public_key.as_deref(), Some("zmmrboas"));
+        assert_eq!(key.roles.len(), 2);
+        assert_eq!(key.roles[1].org_id.as_deref(), Some("32b6e34b3d91647abb20e7b9"));
+        let status: SystemStatus = serde_json::from_value(serde_json::json!({
+            "apiKey": null, "appName": "MongoDB Atlas", "build": "x", "throttling": false
+        }))
+        .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(status.api_key, None);
     }
 
     #[test]

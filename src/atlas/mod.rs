@@ -2,8 +2,9 @@
 //!
 //! [`Client`] wraps one pooled `reqwest` client. Each API area has its own file with its models
 //! and calls: `api_keys.rs` (organization keys), `project_keys.rs` (project assignment of keys),
-//! `ai_model_keys.rs` (AI model keys), `ai_rate_limits.rs` (AI model rate limits) and
-//! `lookups.rs` (projects and organizations). Every call sends the operation's
+//! `ai_model_keys.rs` (AI model keys), `ai_rate_limits.rs` (AI model rate limits),
+//! `access_list.rs` (API key access lists) and `lookups.rs` (projects, organizations and the
+//! caller). Every call sends the operation's
 //! versioned media type, authenticates with Digest (cached challenge, one round trip per call
 //! in steady state), a service account or an access token, retries throttled and transient
 //! failures per [`RetryPolicy`], and reports failures as an [`Error`] grouped by phase.
@@ -15,6 +16,7 @@
 //!   reach logs, `Debug` output or error messages.
 //! - `get_*_opt` returns `Ok(None)` only for a genuine not-found.
 
+mod access_list;
 mod ai_model_keys;
 mod ai_rate_limits;
 mod api_keys;
@@ -31,6 +33,7 @@ pub mod retry;
 
 pub use secrecy::{ExposeSecret, SecretString};
 
+pub use access_list::{AccessListEntry, CreateAccessListEntry};
 pub use ai_model_keys::{AiModelApiKey, CreateAiModelApiKey, UpdateAiModelApiKey};
 pub use ai_rate_limits::{AiModelRateLimit, ModelGroupScope, UpdateAiModelRateLimit};
 pub use api_keys::{ApiKey, CreateApiKey, RoleAssignment, UpdateApiKey};
@@ -38,7 +41,7 @@ pub use auth::Credentials;
 pub use client::{validate_base_url, Client, Config};
 pub use clock::SignedDuration;
 pub use error::{ApiError, AuthError, BoxError, DecodeError, Error, FieldViolation, RequestError, TransportError};
-pub use lookups::{Group, Organization};
+pub use lookups::{CallerApiKey, Group, Organization, SystemStatus};
 pub use pagination::Page;
 pub use project_keys::{CreateProjectApiKey, UpdateProjectApiKey};
 pub use retry::{RetryAction, RetryPolicy};

@@ -35,6 +35,22 @@ pub fn object_id_slash_name(id: &str, formats: &str) -> Result<(String, String),
     }
 }
 
+/// Splits `id` into two 24-hex Atlas IDs and a non-empty rest, each joined by `-` or `/`
+/// (`{org_id}-{api_key_id}-{entry}`). The rest may itself hold `-` or `/` (a CIDR such as
+/// `10.0.0.0/24`); the ObjectIds have a fixed length, so the split is by position.
+pub fn object_id_pair_and_rest(id: &str, formats: &str) -> Result<(String, String, String), Diagnostic> {
+    let trimmed = id.trim();
+    let is_separator = |at: usize| matches!(trimmed.as_bytes().get(at), Some(b'-' | b'/'));
+    let parts = (trimmed.len() > 50 && is_separator(24) && is_separator(49))
+        .then(|| (trimmed.get(..24), trimmed.get(25..49), trimmed.get(50..)));
+    match parts {
+        Some((Some(first), Some(second), Some(rest))) if is_object_id(first) && is_object_id(second) => {
+            Ok((first.to_string(), second.to_string(), rest.to_string()))
+        }
+        _ => Err(malformed(id, formats, "the organization and API key IDs are")),
+    }
+}
+
 /// Splits `id` at every `/` into a 24-hex ID followed by exactly `names` parts, each non-empty
 /// and without spaces, such as `{project_id}/{cloud}/{geography}/{model_group_name}`.
 pub fn object_id_slash_names(id: &str, names: usize, formats: &str) -> Result<(String, Vec<String>), Diagnostic> {
@@ -112,6 +128,20 @@ mod tests {
     }
 
     #[test]
+    fn pairs_and_rests() {
+        let ok = |input: &str| object_id_pair_and_rest(input, "f").ok();
+        let triple = |rest: &str| Some((ORG.to_string(), KEY.to_string(), rest.to_string()));
+        assert_eq!(ok(&format!("{ORG}-{KEY}-10.0.0.1")), triple("10.0.0.1"));
+        assert_eq!(ok(&format!("{ORG}/{KEY}/10.0.0.0/24")), triple("10.0.0.0/24"));
+        assert_eq!(ok(&format!("{ORG}-{KEY}/2001:db8::/48")), triple("2001:db8::/48"));
+        assert_eq!(ok(&format!("{ORG}-{KEY}-")), None);
+        assert_eq!(ok(&format!("{ORG}-{KEY}")), None);
+        assert_eq!(ok(&format!("{ORG}_{KEY}-10.0.0.1")), None);
+        assert_eq!(ok(&format!("{ORG}-zmmrboas-10.0.0.1")), None);
+        assert_eq!(ok("é-ü-x"), None);
+    }
+
+    #[test]
     fn slash_names() {
         let ok = object_id_slash_name(&format!("{ORG}/a86r5kwrfsk5r5ku5tgvhmpj"), "`PROJECT_ID/API_KEY_ID`").unwrap();
         assert_eq!(ok, (ORG.to_string(), "a86r5kwrfsk5r5ku5tgvhmpj".to_string()));
@@ -153,6 +183,7 @@ mod tests {
         fn parsers_never_panic(input in "\\PC{0,80}") {
             let _ = object_id_pair(&input, "f");
             let _ = object_id_slash_name(&input, "f");
+            let _ = object_id_pair_and_rest(&input, "f");
             let _ = object_id_slash_names(&input, 3, "f");
         }
 

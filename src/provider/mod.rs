@@ -25,6 +25,7 @@ pub mod data_sources;
 pub mod errors;
 pub mod import_id;
 pub mod lookups;
+pub mod network;
 pub mod recover;
 pub mod registry;
 pub mod resources;

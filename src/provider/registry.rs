@@ -5,7 +5,8 @@ use std::sync::Arc;
 use crate::atlas;
 use crate::framework::{data_source, resource, DynDataSource, DynResource};
 use crate::provider::data_sources::{
-    ai_model_api_key, ai_model_rate_limit, api_key, api_key_project_assignment, project_api_key,
+    access_list_api_key, ai_model_api_key, ai_model_org_api_key, ai_model_rate_limit, api_key,
+    api_key_project_assignment, project_api_key, roles_org_id,
 };
 use crate::provider::resources;
 
@@ -17,6 +18,7 @@ pub fn resources() -> Vec<Arc<dyn DynResource<atlas::Client>>> {
         resource(resources::ai_model_api_key::AiModelApiKey),
         resource(resources::ai_model_rate_limit::AiModelRateLimit),
         resource(resources::api_key_project_assignment::ApiKeyProjectAssignment),
+        resource(resources::access_list_api_key::AccessListApiKey),
     ]
 }
 
@@ -35,6 +37,11 @@ pub fn data_sources() -> Vec<Arc<dyn DynDataSource<atlas::Client>>> {
         data_source(ai_model_rate_limit::AiModelOrgRateLimitsData),
         data_source(api_key_project_assignment::ApiKeyProjectAssignmentData),
         data_source(api_key_project_assignment::ApiKeyProjectAssignmentsData),
+        data_source(access_list_api_key::AccessListApiKeyData),
+        data_source(access_list_api_key::AccessListApiKeysData),
+        data_source(roles_org_id::RolesOrgIdData),
+        data_source(ai_model_org_api_key::AiModelOrgApiKeyData),
+        data_source(ai_model_org_api_key::AiModelOrgApiKeysData),
     ]
 }
 
@@ -81,6 +88,20 @@ mod tests {
         resource_agrees::<resources::api_key_project_assignment::ApiKeyProjectAssignment>();
         data_source_agrees::<api_key_project_assignment::ApiKeyProjectAssignmentData>();
         data_source_agrees::<api_key_project_assignment::ApiKeyProjectAssignmentsData>();
+    }
+
+    #[test]
+    fn access_list_api_key_state_agrees_with_its_schema() {
+        resource_agrees::<resources::access_list_api_key::AccessListApiKey>();
+    }
+
+    #[test]
+    fn access_list_roles_org_and_ai_org_data_source_states_agree_with_their_schemas() {
+        data_source_agrees::<access_list_api_key::AccessListApiKeyData>();
+        data_source_agrees::<access_list_api_key::AccessListApiKeysData>();
+        data_source_agrees::<roles_org_id::RolesOrgIdData>();
+        data_source_agrees::<ai_model_org_api_key::AiModelOrgApiKeyData>();
+        data_source_agrees::<ai_model_org_api_key::AiModelOrgApiKeysData>();
     }
 
     #[test]

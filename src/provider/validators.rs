@@ -2,6 +2,7 @@
 
 use crate::framework::schema::report_elements;
 use crate::framework::{Check, Diagnostics, Validator};
+use crate::provider::network::{CidrError, Network};
 use crate::value::{AttributePath, Quoted, Value};
 
 /// Most roles one key can hold in one scope. Atlas defines fewer than 30 roles in all, and
@@ -18,6 +19,39 @@ pub fn is_object_id(text: &str) -> bool {
 /// A string that is an Atlas ObjectId.
 pub fn object_id() -> Validator {
     Validator::new(ObjectId)
+}
+
+/// A string that is the Atlas ObjectId of a programmatic API key; a value shaped like a public
+/// key (8 lowercase letters) gets a hint that the key's ID is wanted instead.
+pub fn api_key_id() -> Validator {
+    Validator::new(ApiKeyId)
+}
+
+#[derive(Debug)]
+struct ApiKeyId;
+
+impl Check for ApiKeyId {
+    fn describe(&self) -> String {
+        ObjectId.describe()
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        if is_object_id(text) {
+            return;
+        }
+        let mut detail = format!(
+            "Attribute {path} must be a 24-character lowercase hexadecimal Atlas ID such as 5d09d6a59ccf6445652a444a, got {}.",
+            Quoted(text)
+        );
+        if text.len() == 8 && text.bytes().all(|b| b.is_ascii_lowercase()) {
+            detail.push_str(
+                " That looks like the key's public key; use its ID instead (api_key_id of mongodbatlas_api_key, or id in \
+                 the Atlas UI and API).",
+            );
+        }
+        diags.attribute_error(path.clone(), "Invalid Atlas identifier", detail);
+    }
 }
 
 /// A string that can name an AI model group in a path and an import ID, such as `embed_large`:
@@ -160,6 +194,102 @@ fn is_role_name(text: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// A string that is one IPv4 or IPv6 address (no prefix); see [`crate::provider::network`].
+pub fn ip_address() -> Validator {
+    Validator::new(IpAddressCheck)
+}
+
+/// A string that is a CIDR block in canonical network form; a block with host bits set gets a
+/// diagnostic naming the canonical form.
+pub fn cidr_block() -> Validator {
+    Validator::new(CidrBlockCheck)
+}
+
+/// A string that is an address or a canonical CIDR block (an access-list entry to look up).
+pub fn access_list_entry() -> Validator {
+    Validator::new(EntryCheck)
+}
+
+#[derive(Debug)]
+struct EntryCheck;
+
+impl Check for EntryCheck {
+    fn describe(&self) -> String {
+        "an IPv4 or IPv6 address, or a CIDR block in canonical network form".to_string()
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        if Network::address(text).is_none() && text.contains('/') {
+            CidrBlockCheck.check(value, path, diags);
+        } else {
+            IpAddressCheck.check(value, path, diags);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct IpAddressCheck;
+
+impl Check for IpAddressCheck {
+    fn describe(&self) -> String {
+        "an IPv4 or IPv6 address".to_string()
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        if Network::address(text).is_none() {
+            let hint = if Network::entry(text).is_some() {
+                " For a block of addresses, set cidr_block instead."
+            } else {
+                ""
+            };
+            diags.attribute_error(
+                path.clone(),
+                "Invalid IP address",
+                format!(
+                    "Attribute {path} must be one IPv4 or IPv6 address such as 203.0.113.10 or 2001:db8::1, got {}.{hint}",
+                    Quoted(text)
+                ),
+            );
+        }
+    }
+}
+
+#[derive(Debug)]
+struct CidrBlockCheck;
+
+impl Check for CidrBlockCheck {
+    fn describe(&self) -> String {
+        "a CIDR block in canonical network form".to_string()
+    }
+
+    fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
+        let Some(text) = value.as_str() else { return };
+        match Network::cidr(text) {
+            Ok(_) => {}
+            Err(CidrError::NotCanonical(canonical)) => diags.attribute_error(
+                path.clone(),
+                "CIDR block is not a network address",
+                format!(
+                    "Attribute {path} must be a CIDR block with no host bits set: {} names the network {canonical}; \
+                     write {canonical}.",
+                    Quoted(text)
+                ),
+            ),
+            Err(CidrError::Malformed) => diags.attribute_error(
+                path.clone(),
+                "Invalid CIDR block",
+                format!(
+                    "Attribute {path} must be a CIDR block such as 203.0.113.0/24 or 2001:db8::/48 (prefix at most 32 \
+                     for IPv4, 128 for IPv6), got {}.",
+                    Quoted(text)
+                ),
+            ),
+        }
+    }
+}
+
 /// The string elements of a list or set.
 fn strings(value: &Value) -> impl Iterator<Item = &str> {
     value.as_elements().unwrap_or_default().iter().filter_map(Value::as_str)
@@ -248,6 +378,55 @@ mod tests {
         for (name, validator, value, expected) in cases {
             assert_eq!(check(validator, value), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn api_key_ids_hint_at_public_keys() {
+        let check_at = |text: &str| {
+            let mut diags = Diagnostics::new();
+            api_key_id().check(&Value::string(text), &AttributePath::attr("api_key_id"), &mut diags);
+            diags.iter().map(|d| d.detail.clone()).collect::<Vec<_>>()
+        };
+        assert!(check_at("5d09d6a59ccf6445652a444a").is_empty());
+        assert!(check_at("zmmrboas")[0].contains("looks like the key's public key"));
+        assert!(!check_at("not-a-key")[0].contains("public key"));
+        assert_eq!(api_key_id().describe(), object_id().describe());
+    }
+
+    #[test]
+    fn network_validators() {
+        let check_at = |validator: &Validator, text: &str| {
+            let mut diags = Diagnostics::new();
+            validator.check(&Value::string(text), &AttributePath::attr("cidr_block"), &mut diags);
+            diags.iter().map(|d| d.detail.clone()).collect::<Vec<_>>()
+        };
+        let (ip, cidr, entry) = (ip_address(), cidr_block(), access_list_entry());
+        assert!(check_at(&ip, "203.0.113.10").is_empty());
+        assert!(check_at(&ip, "2001:db8::1").is_empty());
+        assert_eq!(
+            check_at(&ip, "10.0.0.0/24"),
+            [
+                "Attribute cidr_block must be one IPv4 or IPv6 address such as 203.0.113.10 or 2001:db8::1, got \
+              \"10.0.0.0/24\". For a block of addresses, set cidr_block instead."
+            ]
+        );
+        assert!(check_at(&cidr, "10.0.0.0/24").is_empty());
+        assert_eq!(
+            check_at(&cidr, "10.0.0.1/24"),
+            [
+                "Attribute cidr_block must be a CIDR block with no host bits set: \"10.0.0.1/24\" names the network \
+              10.0.0.0/24; write 10.0.0.0/24."
+            ]
+        );
+        assert_eq!(check_at(&cidr, "10.0.0.0/33").len(), 1);
+        assert_eq!(check_at(&cidr, "10.0.0.1").len(), 1);
+        assert!(check_at(&entry, "10.0.0.1").is_empty());
+        assert!(check_at(&entry, "10.0.0.0/24").is_empty());
+        assert!(check_at(&entry, "10.0.0.1/24")[0].contains("write 10.0.0.0/24"));
+        assert!(check_at(&entry, "nope")[0].contains("IPv4 or IPv6 address"));
+        let mut diags = Diagnostics::new();
+        ip.check(&Value::Unknown, &AttributePath::attr("ip_address"), &mut diags);
+        assert!(diags.is_empty(), "unknown values wait for apply");
     }
 
     #[test]

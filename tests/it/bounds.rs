@@ -318,6 +318,7 @@ async fn a_50_mb_type_name_or_import_id_comes_back_as_a_short_error() {
         "mongodbatlas_project_api_key",
         "mongodbatlas_ai_model_api_key",
         "mongodbatlas_ai_model_rate_limit",
+        "mongodbatlas_access_list_api_key",
     ] {
         let import = service
             .import_resource_state(Request::new(pb::import_resource_state::Request {

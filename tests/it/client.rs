@@ -351,6 +351,120 @@ async fn lookups_find_the_seeded_org_and_projects() {
 }
 
 #[tokio::test]
+async fn access_list_operations_encode_cidrs_and_find_addresses_as_their_32() {
+    let running = emulator().await;
+    let client = digest_client(&running);
+    let org = running.seed.org_id.as_str();
+    let key = ok(
+        client
+            .create_api_key(
+                org,
+                &CreateApiKey {
+                    desc: "listed".into(),
+                    roles: vec!["ORG_MEMBER".into()],
+                },
+            )
+            .await,
+        "create key",
+    );
+    let entries = [
+        atlas::CreateAccessListEntry {
+            cidr_block: None,
+            ip_address: Some("203.0.113.10".into()),
+        },
+        atlas::CreateAccessListEntry {
+            cidr_block: Some("10.1.0.0/16".into()),
+            ip_address: None,
+        },
+    ];
+    clear_request_log(&running).await;
+    let created = ok(
+        client.create_access_list_entries(org, &key.id, &entries).await,
+        "create entries",
+    );
+    assert_eq!(created.results.len(), 2);
+    let single = ok(
+        client.get_access_list_entry(org, &key.id, "203.0.113.10/32").await,
+        "get /32",
+    );
+    assert_eq!(single.ip_address.as_deref(), Some("203.0.113.10"));
+    let range = ok(
+        client.get_access_list_entry(org, &key.id, "10.1.0.0/16").await,
+        "get range",
+    );
+    assert_eq!(range.cidr_block.as_deref(), Some("10.1.0.0/16"));
+    let listed = ok(client.list_access_list_entries(org, &key.id).await, "list");
+    assert_eq!(listed.len(), 2);
+    let page = ok(client.list_access_list_entries_page(org, &key.id, 2, 1).await, "page");
+    assert_eq!(page.results, vec![range.clone()]);
+    ok(
+        client.delete_access_list_entry(org, &key.id, "10.1.0.0/16").await,
+        "delete",
+    );
+    let gone = ok(
+        client.get_access_list_entry_opt(org, &key.id, "10.1.0.0/16").await,
+        "get_opt",
+    );
+    assert_eq!(gone, None);
+    let err = match client.delete_access_list_entry(org, &key.id, "10.1.0.0/16").await {
+        Ok(()) => panic!("second delete must fail"),
+        Err(err) => err,
+    };
+    assert!(err.is_not_found(), "{err}");
+    let paths: Vec<String> = request_log(&running)
+        .await
+        .iter()
+        .filter(|entry| entry["auth"] != "challenge")
+        .map(|entry| {
+            format!(
+                "{} {}",
+                entry["method"].as_str().unwrap_or("?"),
+                entry["path"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    let base = format!("/api/atlas/v2/orgs/{org}/apiKeys/{}/accessList", key.id);
+    assert!(paths.contains(&format!("GET {base}/10.1.0.0%2F16")), "{paths:?}");
+    assert!(paths.contains(&format!("DELETE {base}/10.1.0.0%2F16")), "{paths:?}");
+    assert!(paths.contains(&format!("GET {base}/203.0.113.10%2F32")), "{paths:?}");
+
+    let bad = [atlas::CreateAccessListEntry {
+        cidr_block: Some("10.0.0.1/24".into()),
+        ip_address: None,
+    }];
+    let err = match client.create_access_list_entries(org, &key.id, &bad).await {
+        Ok(_) => panic!("a non-canonical CIDR was accepted"),
+        Err(err) => err,
+    };
+    assert_eq!(err.error_code(), Some("INVALID_CIDR_BLOCK"), "{err}");
+    assert!(!err.is_not_found() && !err.may_have_been_processed());
+}
+
+#[tokio::test]
+async fn system_status_names_the_calling_key_and_its_organization() {
+    let running = emulator().await;
+    let status = ok(digest_client(&running).get_system_status().await, "system status");
+    let key = status
+        .api_key
+        .unwrap_or_else(|| panic!("a digest caller is an API key"));
+    assert_eq!(key.public_key.as_deref(), Some(running.seed.public_key.as_str()));
+    assert!(key
+        .roles
+        .iter()
+        .any(|role| role.role_name == "ORG_OWNER" && role.org_id.as_deref() == Some(running.seed.org_id.as_str())));
+    let account = client_with(
+        &running,
+        Credentials::ServiceAccount {
+            client_id: running.seed.client_id.clone(),
+            client_secret: SecretString::from(running.seed.client_secret.clone()),
+        },
+    );
+    let status = ok(account.get_system_status().await, "system status as a service account");
+    assert_eq!(status.api_key, None);
+    assert_eq!(status.app_name.as_deref(), Some("MongoDB Atlas"));
+}
+
+#[tokio::test]
 async fn validation_errors_keep_atlas_code_and_are_not_not_found() {
     let running = emulator().await;
     let client = digest_client(&running);

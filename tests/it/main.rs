@@ -6,6 +6,7 @@ mod client;
 mod codec;
 mod docs;
 mod e2e;
+mod e2e_access_list;
 mod e2e_ai;
 mod e2e_assignment;
 mod e2e_config;

@@ -18,9 +18,11 @@ use serde_json::{json, Value};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::faults::FaultPlan;
+use crate::ids::Timestamp;
 use crate::roles;
+use crate::routes::access_list;
 use crate::state::{AppState, Config};
-use crate::store::Store;
+use crate::store::{AccessEntry, Store};
 
 /// Routes of this area.
 pub fn routes() -> Router<AppState> {
@@ -47,6 +49,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/__emulator/groups/{group_id}/aiModelApiKeys/{id}",
             delete(delete_ai_key),
+        )
+        .route(
+            "/__emulator/orgs/{org_id}/apiKeys/{id}/accessList",
+            post(add_access_entry),
+        )
+        .route(
+            "/__emulator/orgs/{org_id}/apiKeys/{id}/accessList/{entry}",
+            delete(remove_access_entry),
         )
         .merge(super::ai_rate_limits::admin_routes())
 }
@@ -310,6 +320,67 @@ async fn delete_ai_key(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Body of the admin access-list route: one entry, optionally already used.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct AdminAccessEntry {
+    #[serde(default)]
+    ip_address: Option<String>,
+    #[serde(default)]
+    cidr_block: Option<String>,
+    /// Requests seen; when set, the entry also gets `lastUsed` (now) and `lastUsedAddress`.
+    #[serde(default)]
+    count: Option<u64>,
+    #[serde(default)]
+    last_used_address: Option<String>,
+}
+
+/// Adds one entry (`{"ipAddress"}` or `{"cidrBlock"}`, plus optional `count` and
+/// `lastUsedAddress` to make it look used) to a key's access list, as someone outside
+/// Terraform would. 201 `{"cidrBlock"}`; an entry already there is replaced.
+async fn add_access_entry(
+    State(state): State<AppState>,
+    AtlasPath((org_id, id)): AtlasPath<(String, String)>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let wanted: AdminAccessEntry = body.decode()?;
+    let network = match (&wanted.ip_address, &wanted.cidr_block) {
+        (Some(ip), None) => access_list::parse_address(ip),
+        (None, Some(cidr)) => access_list::parse_cidr(cidr).ok(),
+        _ => None,
+    };
+    let Some((address, prefix)) = network else {
+        return Err(ApiError::bad_request(
+            "INVALID_IP_ADDRESS_OR_CIDR_NOTATION",
+            "Give exactly one of ipAddress (an address) and cidrBlock (a canonical CIDR).",
+        ));
+    };
+    let mut entry = AccessEntry::new(address, prefix);
+    if let Some(count) = wanted.count {
+        entry.count = Some(count);
+        entry.last_used = Some(Timestamp::now());
+        entry.last_used_address = Some(wanted.last_used_address.unwrap_or_else(|| address.to_string()));
+    }
+    let cidr = entry.cidr();
+    state.with_store(|store| {
+        store.remove_access_entry(&org_id, &id, address, prefix).ok();
+        store.add_access_entries(&org_id, &id, vec![entry])
+    })?;
+    Ok((StatusCode::CREATED, Json(json!({ "cidrBlock": cidr }))).into_response())
+}
+
+/// Removes one entry (an address, or a CIDR with `%2F`) from a key's access list.
+async fn remove_access_entry(
+    State(state): State<AppState>,
+    AtlasPath((org_id, id, entry)): AtlasPath<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (address, prefix) = access_list::parse_address(&entry)
+        .or_else(|| access_list::parse_cidr(&entry).ok())
+        .ok_or_else(|| ApiError::path_param(&entry))?;
+    state.with_store(|store| store.remove_access_entry(&org_id, &id, address, prefix))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 fn state_json(store: &Store) -> Value {
     let orgs: Vec<Value> = store
         .orgs_in_order()
@@ -329,6 +400,11 @@ fn state_json(store: &Store) -> Value {
                 "id": key.id, "org_id": key.org_id, "desc": key.desc,
                 "public_key": key.public_key, "org_roles": key.org_roles,
                 "project_roles": key.project_roles,
+                "access_list": store
+                    .access_lists
+                    .get(&key.id)
+                    .map(|entries| entries.iter().map(AccessEntry::cidr).collect::<Vec<_>>())
+                    .unwrap_or_default(),
             })
         })
         .collect();

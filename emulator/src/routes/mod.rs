@@ -7,6 +7,7 @@
 //! pass the fault rules once their client credentials check out. Every `/api/` request (Atlas
 //! and OAuth, authenticated or not) is logged and delayed by the plan's `latency_ms` first.
 
+pub mod access_list;
 pub mod admin;
 pub mod ai_keys;
 pub mod ai_rate_limits;
@@ -14,6 +15,7 @@ pub mod oauth;
 pub mod org_keys;
 pub mod orgs;
 pub mod project_keys;
+pub mod system;
 
 use axum::extract::{FromRequestParts, MatchedPath, Path, Request, State};
 use axum::http::request::Parts;
@@ -41,6 +43,8 @@ pub fn router(state: AppState) -> Router {
         .merge(project_keys::routes())
         .merge(ai_keys::routes())
         .merge(ai_rate_limits::routes())
+        .merge(access_list::routes())
+        .merge(system::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), guard))
         .route_layer(middleware::from_fn_with_state(state.clone(), faults::apply))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));

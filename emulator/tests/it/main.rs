@@ -1,6 +1,7 @@
 //! Integration tests of the emulator: in-process through `router(state).oneshot(...)`, plus a
 //! few over real sockets. One binary, one module per API area.
 
+mod access_list;
 mod admin;
 mod ai_keys;
 mod ai_rate_limits;

@@ -46,7 +46,7 @@ pub struct AiModelApiKeysDataState {
 const ERROR_ATTRS: &[(&str, &str)] = &[("GROUP_NOT_FOUND", "project_id"), ("INVALID_GROUP_ID", "project_id")];
 
 /// The computed attributes with their docs, shared by the schema and the result type.
-fn computed_attributes() -> Vec<Attribute> {
+pub(crate) fn computed_attributes() -> Vec<Attribute> {
     vec![
         string("name").computed().doc("Name of the API key."),
         string("cloud").computed().doc("Cloud provider the key serves."),
@@ -72,7 +72,8 @@ fn computed_attributes() -> Vec<Attribute> {
     ]
 }
 
-fn fields(project_id: &str, key: atlas::AiModelApiKey) -> AiModelApiKeyFields {
+/// The fields of `key`, whose project is `project_id` unless Atlas names it.
+pub(crate) fn fields(project_id: &str, key: atlas::AiModelApiKey) -> AiModelApiKeyFields {
     AiModelApiKeyFields {
         project_id: key.group_id.unwrap_or_else(|| project_id.to_string()),
         api_key_id: key.api_key_id,

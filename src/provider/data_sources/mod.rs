@@ -1,10 +1,13 @@
 //! Data source types, one file each. None of them exposes a usable secret.
 
+pub mod access_list_api_key;
 pub mod ai_model_api_key;
+pub mod ai_model_org_api_key;
 pub mod ai_model_rate_limit;
 pub mod api_key;
 pub mod api_key_project_assignment;
 pub mod project_api_key;
+pub mod roles_org_id;
 
 use std::collections::{BTreeMap, BTreeSet};
 

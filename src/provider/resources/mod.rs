@@ -1,5 +1,6 @@
 //! Managed resource types, one file each, and what their state upgrades share (`upgrade`).
 
+pub mod access_list_api_key;
 pub mod ai_model_api_key;
 pub mod ai_model_rate_limit;
 pub mod api_key;
