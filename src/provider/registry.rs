@@ -10,38 +10,39 @@ use crate::provider::data_sources::{
 };
 use crate::provider::resources;
 
-/// Every managed resource type.
+/// Every managed resource type: organization keys and what hangs off them, then project keys,
+/// then the AI model family.
 pub fn resources() -> Vec<Arc<dyn DynResource<atlas::Client>>> {
     vec![
         resource(resources::api_key::ApiKey),
+        resource(resources::api_key_project_assignment::ApiKeyProjectAssignment),
+        resource(resources::access_list_api_key::AccessListApiKey),
         resource(resources::project_api_key::ProjectApiKey),
         resource(resources::ai_model_api_key::AiModelApiKey),
         resource(resources::ai_model_rate_limit::AiModelRateLimit),
-        resource(resources::api_key_project_assignment::ApiKeyProjectAssignment),
-        resource(resources::access_list_api_key::AccessListApiKey),
     ]
 }
 
-/// Every data source type.
+/// Every data source type, in the order of the resources they read.
 pub fn data_sources() -> Vec<Arc<dyn DynDataSource<atlas::Client>>> {
     vec![
         data_source(api_key::ApiKeyData),
         data_source(api_key::ApiKeysData),
-        data_source(project_api_key::ProjectApiKeyData),
-        data_source(project_api_key::ProjectApiKeysData),
-        data_source(ai_model_api_key::AiModelApiKeyData),
-        data_source(ai_model_api_key::AiModelApiKeysData),
-        data_source(ai_model_rate_limit::AiModelRateLimitData),
-        data_source(ai_model_rate_limit::AiModelRateLimitsData),
-        data_source(ai_model_rate_limit::AiModelOrgRateLimitData),
-        data_source(ai_model_rate_limit::AiModelOrgRateLimitsData),
+        data_source(roles_org_id::RolesOrgIdData),
         data_source(api_key_project_assignment::ApiKeyProjectAssignmentData),
         data_source(api_key_project_assignment::ApiKeyProjectAssignmentsData),
         data_source(access_list_api_key::AccessListApiKeyData),
         data_source(access_list_api_key::AccessListApiKeysData),
-        data_source(roles_org_id::RolesOrgIdData),
+        data_source(project_api_key::ProjectApiKeyData),
+        data_source(project_api_key::ProjectApiKeysData),
+        data_source(ai_model_api_key::AiModelApiKeyData),
+        data_source(ai_model_api_key::AiModelApiKeysData),
         data_source(ai_model_org_api_key::AiModelOrgApiKeyData),
         data_source(ai_model_org_api_key::AiModelOrgApiKeysData),
+        data_source(ai_model_rate_limit::AiModelRateLimitData),
+        data_source(ai_model_rate_limit::AiModelRateLimitsData),
+        data_source(ai_model_rate_limit::AiModelOrgRateLimitData),
+        data_source(ai_model_rate_limit::AiModelOrgRateLimitsData),
     ]
 }
 
