@@ -63,7 +63,7 @@ pub fn model_group_name() -> Validator {
 
 /// True for a name [`model_group_name`] accepts.
 pub fn is_model_group_name(text: &str) -> bool {
-    !text.is_empty() && !text.contains('/') && !text.chars().any(char::is_whitespace)
+    !text.is_empty() && text != "." && text != ".." && !text.contains('/') && !text.chars().any(char::is_whitespace)
 }
 
 /// Every element of a set is a role name starting with `prefix`; `why` says what to do instead.
@@ -110,7 +110,7 @@ struct ModelGroupName;
 
 impl Check for ModelGroupName {
     fn describe(&self) -> String {
-        "a model group name such as `embed_large`, without spaces or `/`".to_string()
+        "a model group name such as `embed_large`, without spaces or `/`, and not `.` or `..`".to_string()
     }
 
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
@@ -120,8 +120,8 @@ impl Check for ModelGroupName {
                 path.clone(),
                 "Invalid model group name",
                 format!(
-                    "Attribute {path} must be a model group name such as embed_large, not empty and without \
-                     spaces or /, got {}.",
+                    "Attribute {path} must be a model group name such as embed_large: not empty, not . or .., \
+                     and without spaces or /, got {}.",
                     Quoted(text)
                 ),
             );
@@ -351,8 +351,17 @@ mod tests {
                 &groups,
                 Value::string("a/b"),
                 vec![
-                    "Attribute role_names must be a model group name such as embed_large, not empty and without \
-                     spaces or /, got \"a/b\".",
+                    "Attribute role_names must be a model group name such as embed_large: not empty, not . or .., \
+                     and without spaces or /, got \"a/b\".",
+                ],
+            ),
+            (
+                "a model group that is a path step",
+                &groups,
+                Value::string(".."),
+                vec![
+                    "Attribute role_names must be a model group name such as embed_large: not empty, not . or .., \
+                     and without spaces or /, got \"..\".",
                 ],
             ),
             (
@@ -360,8 +369,8 @@ mod tests {
                 &groups,
                 Value::string(""),
                 vec![
-                    "Attribute role_names must be a model group name such as embed_large, not empty and without \
-                     spaces or /, got \"\".",
+                    "Attribute role_names must be a model group name such as embed_large: not empty, not . or .., \
+                     and without spaces or /, got \"\".",
                 ],
             ),
             (
