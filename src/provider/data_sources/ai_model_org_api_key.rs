@@ -71,7 +71,10 @@ impl DataSource for AiModelOrgApiKeyData {
         Schema::new("One AI Model API key of any project of an organization, without its secret.")
             .attributes([
                 org_id_attribute(),
-                string("api_key_id").required().doc("Identifier of the API key."),
+                string("api_key_id")
+                    .required()
+                    .validate(validators::ai_model_api_key_id())
+                    .doc("Identifier of the API key."),
                 string("project_id")
                     .computed()
                     .doc("Unique 24-hexadecimal digit string that identifies the key's project."),
