@@ -13,6 +13,7 @@ mod e2e_config;
 mod e2e_dropin;
 mod e2e_faults;
 mod e2e_limits;
+mod e2e_network;
 mod e2e_project;
 mod e2e_rate_limit;
 mod e2e_recovery;
