@@ -103,7 +103,10 @@ fn without_the_ca_the_error_says_the_certificate_is_not_trusted_after_one_attemp
 
 #[test]
 fn a_closed_port_says_connection_refused_with_host_and_port() {
-    let world = World::new();
+    let mut world = World::new();
+    let log = world.dir.path().join("debug.log");
+    world.set_env("TF_LOG", "debug");
+    world.set_env("TF_LOG_PATH", log.to_str().expect("utf-8 path"));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("free port")
@@ -127,6 +130,55 @@ fn a_closed_port_says_connection_refused_with_host_and_port() {
         "{output}"
     );
     assert!(output.contains("Check the host and port of base_url"), "{output}");
+    // The create never reached a server, so it was retried once (max_retries = 1), logged with its cause.
+    let log = std::fs::read_to_string(&log).expect("debug log");
+    let retries: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("retrying atlas request"))
+        .collect();
+    assert_eq!(retries.len(), 1, "{retries:?}");
+    assert!(retries[0].contains("connection refused"), "{}", retries[0]);
+}
+
+#[test]
+fn a_proxy_at_a_closed_port_is_named_as_the_proxy() {
+    let (mut world, _ca_dir) = https_world();
+    let seed = world.emulator.seed.clone();
+    let proxy_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port();
+    let ca_file = seed.ca_file.clone().expect("ca file");
+    world.set_env("SSL_CERT_FILE", &ca_file);
+    world.set_env("HTTPS_PROXY", &format!("http://127.0.0.1:{proxy_port}"));
+    for name in ["https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"] {
+        world.unset_env(name);
+    }
+    let config = format!(
+        "terraform {{\n  required_providers {{\n    mongodbatlas = {{ source = \"mongodb/mongodbatlas\" }}\n  }}\n}}\n\n\
+         provider \"mongodbatlas\" {{\n  base_url    = \"{}\"\n  max_retries = 0\n}}\n\n{}",
+        seed.base_url,
+        key_hcl(&seed.org_id)
+    );
+    std::fs::write(world.dir.path().join("main.tf"), config).expect("write main.tf");
+    world.clear_requests();
+    let before = handshakes(&world);
+    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let after = handshakes(&world);
+    assert_eq!(run.code, 1, "{}", run.output());
+    let output = run.output().split_whitespace().collect::<Vec<_>>().join(" ");
+    let host_port = seed.base_url.trim_start_matches("https://");
+    assert!(
+        output.contains(&format!(
+            "Could not reach atlas at {host_port} for POST /api/atlas/v2/orgs/{}/apiKeys: the proxy \
+             127.0.0.1:{proxy_port} is unreachable: connection refused",
+            seed.org_id
+        )),
+        "{output}"
+    );
+    assert!(output.contains("Check HTTPS_PROXY"), "{output}");
+    assert_eq!(after - before, 0, "nothing reached the emulator");
+    assert!(world.requests().is_empty());
 }
 
 #[test]
