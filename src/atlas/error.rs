@@ -366,8 +366,8 @@ pub struct TransportError {
     pub endpoint: String,
     /// True when the failure happened while connecting, so the request was certainly not sent.
     pub connect: bool,
-    /// Why there was no response.
-    pub cause: TransportCause,
+    // Boxed to keep `Error` small.
+    cause: Box<TransportCause>,
     source: BoxError,
 }
 
@@ -380,7 +380,7 @@ impl TransportError {
             path: path.to_owned(),
             endpoint: String::new(),
             connect,
-            cause: TransportCause::of(source.as_ref(), timeout, connect),
+            cause: Box::new(TransportCause::of(source.as_ref(), timeout, connect)),
             source,
         }
     }
@@ -391,8 +391,13 @@ impl TransportError {
     }
 
     pub(crate) fn because(mut self, cause: TransportCause) -> Self {
-        self.cause = cause;
+        self.cause = Box::new(cause);
         self
+    }
+
+    /// Why there was no response.
+    pub fn cause(&self) -> &TransportCause {
+        &self.cause
     }
 }
 

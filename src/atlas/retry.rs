@@ -73,7 +73,9 @@ pub fn classify(error: &Error, replay_safe: bool) -> RetryAction {
         },
         Error::Api(api) if matches!(api.status, 500 | 502 | 503 | 504) && replay_safe => RetryAction::Transient,
         // A name that does not resolve or a certificate that is not accepted stays so.
-        Error::Transport(transport) | Error::Timeout(transport) if transport.cause.is_permanent() => RetryAction::None,
+        Error::Transport(transport) | Error::Timeout(transport) if transport.cause().is_permanent() => {
+            RetryAction::None
+        }
         Error::Transport(transport) | Error::Timeout(transport) if replay_safe || transport.connect => {
             RetryAction::Transient
         }

@@ -80,7 +80,7 @@ async fn a_certificate_from_an_unknown_ca_is_not_trusted_and_tried_once() {
     let (running, _dir) = tls_emulator(TlsOptions::default()).await;
     let client = client(config(running.base_url()));
     let err = transport(client.get_system_status().await);
-    assert_eq!(err.cause, TransportCause::CertificateNotTrusted);
+    assert_eq!(*err.cause(), TransportCause::CertificateNotTrusted);
     let text = err.to_string();
     let port = running.addr.port();
     assert!(
@@ -116,7 +116,7 @@ async fn a_certificate_for_another_name_is_named_so_and_tried_once() {
     let (running, _dir) = tls_emulator(tls).await;
     let client = client(trusting(&running, config(running.base_url())));
     let err = transport(client.get_system_status().await);
-    assert_eq!(err.cause, TransportCause::CertificateNameMismatch);
+    assert_eq!(*err.cause(), TransportCause::CertificateNameMismatch);
     assert!(
         err.to_string()
             .ends_with("the TLS certificate is for another host name"),
@@ -134,7 +134,7 @@ async fn an_expired_certificate_is_named_so_and_tried_once() {
     let (running, _dir) = tls_emulator(tls).await;
     let client = client(trusting(&running, config(running.base_url())));
     let err = transport(client.get_system_status().await);
-    assert_eq!(err.cause, TransportCause::CertificateExpired);
+    assert_eq!(*err.cause(), TransportCause::CertificateExpired);
     assert!(err.to_string().contains("has expired"), "{err}");
     assert_eq!(handshakes(&running), 1, "not retried");
 }
@@ -144,7 +144,7 @@ async fn a_closed_port_is_connection_refused() {
     let port = closed_port();
     let client = client(config(&format!("http://127.0.0.1:{port}")));
     let err = transport(client.list_orgs().await);
-    assert_eq!(err.cause, TransportCause::ConnectionRefused);
+    assert_eq!(*err.cause(), TransportCause::ConnectionRefused);
     assert_eq!(
         err.to_string(),
         format!(
@@ -159,7 +159,7 @@ async fn a_closed_port_is_connection_refused() {
 async fn an_unresolvable_name_is_named_so_and_looked_up_once() {
     let client = client(config("https://atlas.invalid"));
     let err = transport(client.get_system_status().await);
-    assert_eq!(err.cause, TransportCause::NameNotResolved);
+    assert_eq!(*err.cause(), TransportCause::NameNotResolved);
     assert_eq!(
         err.to_string(),
         "could not reach atlas at atlas.invalid:443 for GET /api/atlas/v2: the host name could not be resolved (DNS)"
@@ -174,7 +174,7 @@ async fn a_silent_server_times_out_connecting_and_is_retried() {
     config.connect_timeout = Duration::from_millis(200);
     let client = client(config);
     let err = transport(client.get_system_status().await);
-    assert_eq!(err.cause, TransportCause::TimedOut { connecting: true });
+    assert_eq!(*err.cause(), TransportCause::TimedOut { connecting: true });
     assert!(
         err.to_string().ends_with(&format!(
             "127.0.0.1:{port} for GET /api/atlas/v2: timed out while connecting"
@@ -191,7 +191,7 @@ async fn a_silent_server_times_out_answering_and_is_retried() {
     config.request_timeout = Duration::from_millis(200);
     let client = client(config);
     let err = transport(client.get_system_status().await);
-    assert_eq!(err.cause, TransportCause::TimedOut { connecting: false });
+    assert_eq!(*err.cause(), TransportCause::TimedOut { connecting: false });
     assert!(err.to_string().ends_with("timed out waiting for the answer"), "{err}");
     assert_eq!(accepted.load(Ordering::SeqCst), 3, "every attempt of the policy");
 }
@@ -206,7 +206,7 @@ async fn a_proxy_at_a_closed_port_is_named_as_the_proxy() {
     .unwrap_or_else(|err| panic!("{err}"));
     let err = transport(client.get_system_status().await);
     assert_eq!(
-        err.cause,
+        *err.cause(),
         TransportCause::ProxyUnreachable {
             proxy: format!("127.0.0.1:{proxy_port}"),
             why: Box::new(TransportCause::ConnectionRefused),

@@ -147,7 +147,7 @@ fn transport_hint(err: &atlas::Error) -> Option<&'static str> {
     let (atlas::Error::Transport(transport) | atlas::Error::Timeout(transport)) = err else {
         return None;
     };
-    Some(match &transport.cause {
+    Some(match transport.cause() {
         Cause::ConnectionRefused => {
             "Check the host and port of base_url (or MONGODB_ATLAS_BASE_URL) and that no firewall rejects the connection."
         }
