@@ -162,6 +162,8 @@ impl Error {
         let connect = err.is_connect();
         let timeout = err.is_timeout();
         let endpoint = err.url().map(host_port).unwrap_or_default();
+        // Without the URL, so that no description of the cause can repeat its query.
+        let err = err.without_url();
         let mut cause = TransportCause::of(&err, timeout, connect);
         if let Some(proxy) = proxy {
             let reaching_proxy = connect
@@ -180,7 +182,7 @@ impl Error {
                 };
             }
         }
-        let source = TransportError::new(method, path, connect, timeout, err.without_url())
+        let source = TransportError::new(method, path, connect, timeout, err)
             .at(endpoint)
             .because(cause);
         if timeout {

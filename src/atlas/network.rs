@@ -54,7 +54,8 @@ impl Resolve for Resolver {
 /// (`HTTP_PROXY` / `http_proxy` for http), else `ALL_PROXY` / `all_proxy`; none when
 /// `NO_PROXY` / `no_proxy` names the host. A proxy without a scheme is taken as `http://`.
 ///
-/// `NO_PROXY` is a comma-separated list: `*` matches every host; an IP address matches itself;
+/// `NO_PROXY` is a comma-separated list: `*` matches every host; an IP address matches itself
+/// and a CIDR block (`10.0.0.0/8`) the addresses in it;
 /// a name matches itself and its subdomains (`example.com` and `.example.com` both match
 /// `cloud.example.com`). An unparsable proxy value is ignored.
 pub(crate) fn proxy_for(url: &Url, env: impl Fn(&str) -> Option<String>) -> Option<Url> {
@@ -94,11 +95,31 @@ fn bypasses(entry: &str, host: &str) -> bool {
         return true;
     }
     let entry = entry.trim_start_matches("*.").trim_start_matches('.');
-    if let (Ok(entry), Ok(host)) = (entry.parse::<IpAddr>(), host.parse::<IpAddr>()) {
-        return entry == host;
+    if let Ok(host) = host.parse::<IpAddr>() {
+        return match entry.split_once('/') {
+            Some((network, prefix)) => in_block(host, network, prefix),
+            None => entry.parse::<IpAddr>().is_ok_and(|entry| entry == host),
+        };
     }
     let (entry, host) = (entry.to_ascii_lowercase(), host.to_ascii_lowercase());
     host == entry || host.ends_with(&format!(".{entry}"))
+}
+
+/// Whether `host` is in the CIDR block `network/prefix` (same address family only).
+fn in_block(host: IpAddr, network: &str, prefix: &str) -> bool {
+    let (Ok(network), Ok(prefix)) = (network.parse::<IpAddr>(), prefix.parse::<u32>()) else {
+        return false;
+    };
+    let (host, network, bits) = match (host, network) {
+        (IpAddr::V4(host), IpAddr::V4(network)) => (u128::from(host.to_bits()), u128::from(network.to_bits()), 32),
+        (IpAddr::V6(host), IpAddr::V6(network)) => (host.to_bits(), network.to_bits(), 128),
+        _ => return false,
+    };
+    if prefix > bits {
+        return false;
+    }
+    let shift = bits - prefix;
+    shift >= 128 || (host >> shift) == (network >> shift)
 }
 
 #[cfg(test)]
@@ -154,5 +175,14 @@ mod tests {
         assert!(with("notmongodb.com", "https://cloud.mongodb.com").is_some());
         assert!(with("godb.com", "https://cloud.mongodb.com").is_some());
         assert!(with("127.0.0.2", "https://127.0.0.1").is_some());
+        assert_eq!(with("10.0.0.0/8", "https://10.1.2.3"), None);
+        assert_eq!(with("0.0.0.0/0", "https://10.1.2.3"), None);
+        assert!(with("10.0.0.0/8", "https://11.1.2.3").is_some());
+        assert_eq!(with("fd00::/8", "https://[fd12::1]"), None);
+        assert!(
+            with("10.0.0.0/33", "https://10.1.2.3").is_some(),
+            "a prefix too long matches nothing"
+        );
+        assert!(with("10.0.0.0/8", "https://[::1]").is_some(), "families differ");
     }
 }
