@@ -749,3 +749,39 @@ fn ai_model_key_ids_that_cannot_be_a_path_segment_are_plan_time_errors() {
         calls(&world)
     );
 }
+
+#[test]
+fn a_missing_key_or_organization_is_named_on_its_attribute_not_as_a_missing_entry() {
+    let world = World::new();
+    let org = world.org_id();
+    let (key, _) = new_key(&world);
+    let missing = "ffffffffffffffffffffffff";
+    for (config, attribute, not_said) in [
+        (
+            format!("data \"mongodbatlas_ai_model_org_api_key\" \"one\" {{\n  org_id     = \"{missing}\"\n  api_key_id = \"{key}\"\n}}\n"),
+            "org_id",
+            "No AI model API key",
+        ),
+        (
+            format!("data \"mongodbatlas_access_list_api_key\" \"one\" {{\n  org_id     = \"{org}\"\n  api_key_id = \"{missing}\"\n  ip_address = \"10.0.0.1\"\n}}\n"),
+            "api_key_id",
+            "has no access list entry",
+        ),
+    ] {
+        world.write(&config);
+        let run = world.plan();
+        let output = flat(&run.output());
+        assert_eq!(run.code, 1, "{output}");
+        assert!(!output.contains(not_said), "{attribute}: {output}");
+        assert!(output.contains(&format!(": {attribute} =")), "points at {attribute}: {output}");
+    }
+    world.write(&format!(
+        "data \"mongodbatlas_access_list_api_key\" \"one\" {{\n  org_id     = \"{org}\"\n  api_key_id = \"{key}\"\n  ip_address = \"10.0.0.1\"\n}}\n"
+    ));
+    let run = world.plan();
+    assert!(
+        flat(&run.output()).contains("has no access list entry 10.0.0.1/32."),
+        "{}",
+        run.output()
+    );
+}
