@@ -785,3 +785,34 @@ fn a_missing_key_or_organization_is_named_on_its_attribute_not_as_a_missing_entr
         run.output()
     );
 }
+
+#[test]
+fn a_base_url_with_a_wrong_path_is_an_error_on_refresh_and_state_is_kept() {
+    let world = World::new();
+    let (org, p0) = (world.org_id(), world.project_id(0));
+    world.write(&format!(
+        "resource \"mongodbatlas_api_key\" \"k\" {{\n  org_id      = \"{org}\"\n  description = \"wrong url\"\n  role_names  = [\"ORG_READ_ONLY\"]\n}}\n\
+         resource \"mongodbatlas_access_list_api_key\" \"e\" {{\n  org_id     = \"{org}\"\n  api_key_id = mongodbatlas_api_key.k.api_key_id\n  ip_address = \"198.51.100.1\"\n}}\n\
+         resource \"mongodbatlas_api_key_project_assignment\" \"a\" {{\n  project_id = \"{p0}\"\n  api_key_id = mongodbatlas_api_key.k.api_key_id\n  roles      = [\"GROUP_OWNER\"]\n}}\n\
+         resource \"mongodbatlas_ai_model_api_key\" \"ai\" {{\n  project_id = \"{p0}\"\n  name       = \"wrong url\"\n}}\n\
+         resource \"mongodbatlas_ai_model_rate_limit\" \"r\" {{\n  project_id                = \"{p0}\"\n  model_group_name          = \"rerank\"\n  requests_per_minute_limit = 5\n  tokens_per_minute_limit   = 5\n}}\n"
+    ));
+    world.apply();
+    let main = world.dir.path().join("main.tf");
+    let good = std::fs::read_to_string(&main).expect("main.tf");
+    let base = &world.emulator.seed.base_url;
+    std::fs::write(&main, good.replace(base, &format!("{base}/wrongprefix"))).expect("write main.tf");
+    for args in [
+        vec!["plan", "-no-color", "-input=false"],
+        vec!["apply", "-refresh-only", "-auto-approve", "-no-color", "-input=false"],
+    ] {
+        let run = world.terraform(&args);
+        let output = flat(&run.output());
+        assert_eq!(run.code, 1, "{args:?}: {output}");
+        assert!(!output.contains("has been deleted"), "{args:?}: {output}");
+    }
+    let listed = world.terraform(&["state", "list"]);
+    assert_eq!(listed.stdout.lines().count(), 5, "state kept: {}", listed.stdout);
+    std::fs::write(&main, good).expect("write main.tf");
+    world.assert_converged();
+}
