@@ -110,7 +110,14 @@ terraform import -no-color -compact-warnings mongodbatlas_project_api_key.projec
 terraform import -no-color -compact-warnings mongodbatlas_ai_model_api_key.ai "$project_id/$ai_key" | grep -e '^Import successful' -e 'Importing from ID'
 
 step "terraform plan after import (no changes; the secrets cannot be read back, and stay null)"
-terraform plan -no-color -compact-warnings -detailed-exitcode | quiet_overrides | tail -n 2
+status=0
+terraform plan -no-color -compact-warnings -detailed-exitcode >plan.txt || status=$?
+if [ "$status" != 0 ]; then
+  quiet_overrides <plan.txt
+  echo "Unexpected: the plan after import is not empty (exit code $status)." >&2
+  exit 1
+fi
+quiet_overrides <plan.txt | tail -n 2
 
 step "terraform destroy"
 terraform destroy -auto-approve -no-color -compact-warnings | quiet_overrides | tail -n 1
