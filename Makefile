@@ -6,9 +6,10 @@ EMULATOR := target/debug/atlas-emulator
 
 .PHONY: demo test build emulator dev-override docs fmt lint clean
 
-## demo: build, start the emulator, apply / show / import / destroy examples/quickstart through terraform
+## demo: build, start the emulator, apply / show / import / destroy an organization key, a project
+## key and an AI model key through terraform (scripts/demo.sh; SHOW_SECRETS=1 prints the secrets)
 demo: build
-	@bash scripts/demo.sh
+	@SHOW_SECRETS="$(SHOW_SECRETS)" bash scripts/demo.sh
 
 ## test: format check, clippy with warnings denied, unit, in-process and end-to-end tests
 test:
@@ -25,12 +26,11 @@ build:
 emulator:
 	$(CARGO) run -p atlas-emulator -- --port 0
 
-## dev-override: print the CLI config that points Terraform at the built provider
-dev-override: build
-	@printf 'provider_installation {\n  dev_overrides {\n    "mongodb/mongodbatlas" = "%s"\n  }\n  direct {}\n}\n' "$(abspath $(dir $(BIN)))"
-	@echo
-	@echo "# Save it as ~/.terraformrc (or point TF_CLI_CONFIG_FILE at it), skip 'terraform init', and set"
-	@echo "# MONGODB_ATLAS_PUBLIC_KEY / MONGODB_ATLAS_PRIVATE_KEY to use real Atlas."
+## dev-override: build the provider and print a CLI config whose dev_overrides point at it; only
+## the file goes to stdout: make -s dev-override > dev.tfrc && export TF_CLI_CONFIG_FILE="$PWD/dev.tfrc"
+dev-override:
+	@$(CARGO) build -p terraform-provider-mongodbatlas --bin terraform-provider-mongodbatlas >&2
+	@sh scripts/dev-override.sh "$(abspath $(dir $(BIN)))"
 
 ## docs: regenerate docs/ and the golden schema from the code
 docs:

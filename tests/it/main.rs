@@ -12,6 +12,7 @@ mod e2e_assignment;
 mod e2e_config;
 mod e2e_dropin;
 mod e2e_faults;
+mod e2e_guides;
 mod e2e_limits;
 mod e2e_project;
 mod e2e_rate_limit;
