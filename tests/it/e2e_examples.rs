@@ -18,7 +18,7 @@ use serde_json::Value as Json;
 use terraform_provider_mongodbatlas::framework::Provider;
 use terraform_provider_mongodbatlas::provider::AtlasProvider;
 
-use crate::support::World;
+use crate::support::{Run, World};
 
 /// The only inputs an example may declare.
 const INPUTS: [&str; 2] = ["org_id", "project_id"];
@@ -105,8 +105,9 @@ fn variables(hcl: &str) -> Vec<(String, bool)> {
     found
 }
 
-/// Why the example of `name` breaks the rules that need no terraform run: no file, or inputs
-/// other than [`INPUTS`], or an input without a description.
+/// Why the example of `name` breaks the rules that need no terraform run: no file, inputs other
+/// than [`INPUTS`], an input without a description or used undeclared, or an `import.sh` command
+/// whose address is not a resource of the example.
 fn shape_problems(kind: Kind, name: &str) -> Vec<String> {
     let path = examples_root().join(kind.dir).join(name).join(kind.file);
     let Ok(hcl) = std::fs::read_to_string(&path) else {
@@ -121,6 +122,24 @@ fn shape_problems(kind: Kind, name: &str) -> Vec<String> {
         }
         if !described {
             problems.push(format!("{name}: variable {variable:?} has no description"));
+        }
+    }
+    // The import commands the resource's page shows name a resource of the example.
+    let import = examples_root().join(kind.dir).join(name).join("import.sh");
+    for line in std::fs::read_to_string(&import).unwrap_or_default().lines() {
+        let Some(address) = line
+            .strip_prefix("terraform import ")
+            .and_then(|rest| rest.split(' ').next())
+        else {
+            continue;
+        };
+        let declared = address
+            .split_once('.')
+            .is_some_and(|(ty, label)| ty == name && hcl.contains(&format!("resource \"{ty}\" \"{label}\" {{")));
+        if !declared {
+            problems.push(format!(
+                "{name}: import.sh imports {address}, which the example does not declare"
+            ));
         }
     }
     for input in INPUTS {
@@ -165,6 +184,15 @@ fn variables_are_read_from_formatted_blocks() {
     );
 }
 
+/// What a failed terraform command said: its errors (stderr), or everything when stderr is empty.
+fn said(run: &Run) -> String {
+    if run.stderr.trim().is_empty() {
+        run.output()
+    } else {
+        run.stderr.clone()
+    }
+}
+
 /// The instances in a `show -json` module, as (mode, type).
 fn instances(module: &Json) -> Vec<(String, String)> {
     module["resources"]
@@ -198,7 +226,7 @@ fn apply_alone(kind: Kind, name: &str) -> Result<(), String> {
 
     let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     if run.code != 0 {
-        return Err(format!("apply failed:\n{}", run.output()));
+        return Err(format!("apply failed:\n{}", said(&run)));
     }
     let run = world.plan();
     if run.code != 0 {
@@ -231,7 +259,7 @@ fn apply_alone(kind: Kind, name: &str) -> Result<(), String> {
 
     let run = world.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
     if run.code != 0 {
-        return Err(format!("destroy failed:\n{}", run.output()));
+        return Err(format!("destroy failed:\n{}", said(&run)));
     }
     let after = world.atlas_state();
     if after != before {
