@@ -574,10 +574,20 @@ fn validate_attributes(attributes: &[Attribute], config: &Value, path: &Attribut
     }
     for attribute in attributes {
         let value = config.get(&attribute.name);
+        let attribute_path = path.clone().then_attr(&attribute.name);
+        if attribute.required && value.is_null() {
+            // Terraform checks that a required argument is written, not that it holds a value:
+            // `= var.unset` with a null default passes its checks and reaches us.
+            diags.attribute_error(
+                attribute_path.clone(),
+                "Missing required argument",
+                format!("The argument {attribute_path} is required, but its value is null. Set it to a value."),
+            );
+            continue;
+        }
         if value.is_null() || !value.is_known() {
             continue;
         }
-        let attribute_path = path.clone().then_attr(&attribute.name);
         for validator in &attribute.validators {
             validator.check(value, &attribute_path, diags);
         }
@@ -716,6 +726,44 @@ mod tests {
         let details: Vec<&str> = diags.iter().map(|d| d.detail.as_str()).collect();
         assert_eq!(details.len(), 1, "{details:?}");
         assert!(details[0].contains("between 1 and 3 characters"), "{details:?}");
+    }
+
+    #[test]
+    fn a_required_argument_set_to_null_is_an_error_on_it_and_unknown_is_not() {
+        let block = Block::new("b").attributes([
+            string("name").required().validate(length(1..=3)),
+            string("note").optional(),
+            nested("items", Nesting::List, [string("key").required()]).optional(),
+        ]);
+        let config = |name: Value, key: Value| {
+            Value::Object(BTreeMap::from([
+                ("name".to_string(), name),
+                ("note".to_string(), Value::Null),
+                (
+                    "items".to_string(),
+                    Value::List(vec![Value::Object(BTreeMap::from([("key".to_string(), key)]))]),
+                ),
+            ]))
+        };
+        let run = |config: Value| {
+            let mut diags = Diagnostics::new();
+            validate_config(&block, &config, &AttributePath::root(), &mut diags);
+            diags
+                .iter()
+                .map(|d| (d.summary.clone(), d.attribute.as_ref().map(|p| p.to_string())))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            run(config(Value::Null, Value::Null)),
+            vec![
+                ("Missing required argument".to_string(), Some("name".to_string())),
+                (
+                    "Missing required argument".to_string(),
+                    Some("items[0].key".to_string())
+                ),
+            ]
+        );
+        assert_eq!(run(config(Value::Unknown, Value::string("k"))), vec![]);
     }
 
     #[test]

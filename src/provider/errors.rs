@@ -94,8 +94,9 @@ fn hint(err: &atlas::Error) -> Option<&'static str> {
     }
     if matches!(err, atlas::Error::Cancelled) {
         return Some(
-            "Terraform stopped the provider (for example after Ctrl-C), so the call was abandoned. \
-             Whatever was already done in Atlas is kept in state; run terraform apply again to finish.",
+            "Terraform stopped the provider (for example after Ctrl-C), so the call was abandoned; Atlas may \
+             or may not have carried it out. The next terraform plan or apply reads what Atlas holds and shows \
+             what is left to do.",
         );
     }
     match err.status()? {

@@ -73,8 +73,8 @@ fn malformed(id: &str, formats: &str, which_ids: &str) -> Diagnostic {
     Diagnostic::error(
         "Invalid import ID",
         format!(
-            "The import ID {} is not in the expected format. Use {formats}, where {which_ids} 24 hexadecimal \
-             characters.",
+            "The import ID {} is not in the expected format. Use {formats}, where {which_ids} 24 lowercase \
+             hexadecimal characters.",
             Quoted(id)
         ),
     )

@@ -21,6 +21,7 @@
 //! - `provider_meta "mongodbatlas"` (see [`AtlasProvider::meta_schema`]) extends the User-Agent
 //!   of the calls made for the module that declares it ([`user_agent_extra`]).
 
+pub mod claims;
 pub mod data_sources;
 pub mod errors;
 pub mod import_id;

@@ -58,12 +58,24 @@ impl Check for ApiKeyId {
 /// not empty, without whitespace or `/`. Atlas publishes no list of group names, so a name of
 /// this shape that Atlas does not know is refused by Atlas (404).
 pub fn model_group_name() -> Validator {
-    Validator::new(ModelGroupName)
+    Validator::new(PathSegment {
+        what: "a model group name",
+        example: "embed_large",
+    })
 }
 
-/// True for a name [`model_group_name`] accepts.
+/// A string that can name an AI model API key in a path: Atlas types the ID as a plain string,
+/// so only what cannot be one path segment is refused (empty, `.`, `..`, `/`, whitespace).
+pub fn ai_model_api_key_id() -> Validator {
+    Validator::new(PathSegment {
+        what: "an AI model API key ID",
+        example: "5d09d6a59ccf6445652a444a",
+    })
+}
+
+/// True for a name [`model_group_name`] and [`ai_model_api_key_id`] accept.
 pub fn is_model_group_name(text: &str) -> bool {
-    !text.is_empty() && !text.contains('/') && !text.chars().any(char::is_whitespace)
+    !text.is_empty() && text != "." && text != ".." && !text.contains('/') && !text.chars().any(char::is_whitespace)
 }
 
 /// Every element of a set is a role name starting with `prefix`; `why` says what to do instead.
@@ -105,12 +117,19 @@ impl Check for ObjectId {
     }
 }
 
+/// A name Atlas takes as one path segment: `what` names it, `example` shows one.
 #[derive(Debug)]
-struct ModelGroupName;
+struct PathSegment {
+    what: &'static str,
+    example: &'static str,
+}
 
-impl Check for ModelGroupName {
+impl Check for PathSegment {
     fn describe(&self) -> String {
-        "a model group name such as `embed_large`, without spaces or `/`".to_string()
+        format!(
+            "{} such as `{}`, without spaces or `/`, and not `.` or `..`",
+            self.what, self.example
+        )
     }
 
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
@@ -118,10 +137,14 @@ impl Check for ModelGroupName {
         if !is_model_group_name(text) {
             diags.attribute_error(
                 path.clone(),
-                "Invalid model group name",
                 format!(
-                    "Attribute {path} must be a model group name such as embed_large, not empty and without \
-                     spaces or /, got {}.",
+                    "Invalid {}",
+                    self.what.trim_start_matches("a ").trim_start_matches("an ")
+                ),
+                format!(
+                    "Attribute {path} must be {} such as {}: not empty, not . or .., and without spaces or /, got {}.",
+                    self.what,
+                    self.example,
                     Quoted(text)
                 ),
             );
@@ -220,10 +243,19 @@ impl Check for EntryCheck {
 
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let Some(text) = value.as_str() else { return };
-        if Network::address(text).is_none() && text.contains('/') {
+        if text.contains('/') {
             CidrBlockCheck.check(value, path, diags);
-        } else {
+        } else if Network::address(text).is_some() {
             IpAddressCheck.check(value, path, diags);
+        } else {
+            diags.attribute_error(
+                path.clone(),
+                "Invalid access list entry",
+                format!(
+                    "Attribute {path} must be an IPv4 or IPv6 address or a CIDR block such as 203.0.113.0/24, got {}.",
+                    Quoted(text)
+                ),
+            );
         }
     }
 }
@@ -238,21 +270,33 @@ impl Check for IpAddressCheck {
 
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let Some(text) = value.as_str() else { return };
-        if Network::address(text).is_none() {
-            let hint = if Network::entry(text).is_some() {
-                " For a block of addresses, set cidr_block instead."
-            } else {
-                ""
-            };
-            diags.attribute_error(
-                path.clone(),
-                "Invalid IP address",
-                format!(
-                    "Attribute {path} must be one IPv4 or IPv6 address such as 203.0.113.10 or 2001:db8::1, got {}.{hint}",
-                    Quoted(text)
-                ),
-            );
+        if let Some(canonical) = Network::address(text).and_then(|network| network.single_address()) {
+            if canonical != text {
+                // Atlas stores the canonical spelling; another one would show as a change.
+                diags.attribute_error(
+                    path.clone(),
+                    "IP address not in canonical form",
+                    format!(
+                        "Attribute {path} must be written as Atlas stores it: {} is {canonical}; write {canonical}.",
+                        Quoted(text)
+                    ),
+                );
+            }
+            return;
         }
+        let hint = if Network::entry(text).is_some() {
+            " For a block of addresses, set cidr_block instead."
+        } else {
+            ""
+        };
+        diags.attribute_error(
+            path.clone(),
+            "Invalid IP address",
+            format!(
+                "Attribute {path} must be one IPv4 or IPv6 address such as 203.0.113.10 or 2001:db8::1, got {}.{hint}",
+                Quoted(text)
+            ),
+        );
     }
 }
 
@@ -266,18 +310,25 @@ impl Check for CidrBlockCheck {
 
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let Some(text) = value.as_str() else { return };
-        match Network::cidr(text) {
-            Ok(_) => {}
-            Err(CidrError::NotCanonical(canonical)) => diags.attribute_error(
+        let canonical = match Network::cidr(text) {
+            Ok(network) if network.to_cidr() == text => return,
+            // Atlas stores the canonical spelling (lowercase, shortest IPv6 form, no leading
+            // zeros); another one would show as a change.
+            Ok(network) => Some(network.to_cidr()),
+            Err(CidrError::NotCanonical(canonical)) => Some(canonical),
+            Err(CidrError::Malformed) => None,
+        };
+        match canonical {
+            Some(canonical) => diags.attribute_error(
                 path.clone(),
-                "CIDR block is not a network address",
+                "CIDR block is not in canonical network form",
                 format!(
-                    "Attribute {path} must be a CIDR block with no host bits set: {} names the network {canonical}; \
-                     write {canonical}.",
+                    "Attribute {path} must be a CIDR block in canonical form, with no host bits set and spelled as \
+                     Atlas stores it: {} is the network {canonical}; write {canonical}.",
                     Quoted(text)
                 ),
             ),
-            Err(CidrError::Malformed) => diags.attribute_error(
+            None => diags.attribute_error(
                 path.clone(),
                 "Invalid CIDR block",
                 format!(
@@ -351,8 +402,17 @@ mod tests {
                 &groups,
                 Value::string("a/b"),
                 vec![
-                    "Attribute role_names must be a model group name such as embed_large, not empty and without \
-                     spaces or /, got \"a/b\".",
+                    "Attribute role_names must be a model group name such as embed_large: not empty, not . or .., \
+                     and without spaces or /, got \"a/b\".",
+                ],
+            ),
+            (
+                "a model group that is a path step",
+                &groups,
+                Value::string(".."),
+                vec![
+                    "Attribute role_names must be a model group name such as embed_large: not empty, not . or .., \
+                     and without spaces or /, got \"..\".",
                 ],
             ),
             (
@@ -360,8 +420,8 @@ mod tests {
                 &groups,
                 Value::string(""),
                 vec![
-                    "Attribute role_names must be a model group name such as embed_large, not empty and without \
-                     spaces or /, got \"\".",
+                    "Attribute role_names must be a model group name such as embed_large: not empty, not . or .., \
+                     and without spaces or /, got \"\".",
                 ],
             ),
             (
@@ -414,8 +474,29 @@ mod tests {
         assert_eq!(
             check_at(&cidr, "10.0.0.1/24"),
             [
-                "Attribute cidr_block must be a CIDR block with no host bits set: \"10.0.0.1/24\" names the network \
-              10.0.0.0/24; write 10.0.0.0/24."
+                "Attribute cidr_block must be a CIDR block in canonical form, with no host bits set and spelled as \
+                 Atlas stores it: \"10.0.0.1/24\" is the network 10.0.0.0/24; write 10.0.0.0/24."
+            ]
+        );
+        for (validator, spelled, canonical) in [
+            (&cidr, "10.0.0.0/08", "10.0.0.0/8"),
+            (&cidr, "2001:DB8::/32", "2001:db8::/32"),
+            (&ip, "2001:DB8::ABCD", "2001:db8::abcd"),
+            (&ip, "2001:0db8:0:0:0:0:0:abcd", "2001:db8::abcd"),
+            (&entry, "2001:DB8::1", "2001:db8::1"),
+        ] {
+            let details = check_at(validator, spelled);
+            assert_eq!(details.len(), 1, "{spelled}: {details:?}");
+            assert!(
+                details[0].ends_with(&format!("write {canonical}.")),
+                "{spelled}: {details:?}"
+            );
+        }
+        assert_eq!(
+            check_at(&entry, "localhost"),
+            [
+                "Attribute cidr_block must be an IPv4 or IPv6 address or a CIDR block such as 203.0.113.0/24, got \
+              \"localhost\"."
             ]
         );
         assert_eq!(check_at(&cidr, "10.0.0.0/33").len(), 1);
@@ -423,7 +504,7 @@ mod tests {
         assert!(check_at(&entry, "10.0.0.1").is_empty());
         assert!(check_at(&entry, "10.0.0.0/24").is_empty());
         assert!(check_at(&entry, "10.0.0.1/24")[0].contains("write 10.0.0.0/24"));
-        assert!(check_at(&entry, "nope")[0].contains("IPv4 or IPv6 address"));
+        assert!(check_at(&entry, "nope")[0].contains("IPv4 or IPv6 address or a CIDR block"));
         let mut diags = Diagnostics::new();
         ip.check(&Value::Unknown, &AttributePath::attr("ip_address"), &mut diags);
         assert!(diags.is_empty(), "unknown values wait for apply");

@@ -196,14 +196,10 @@ fn access_list_entry_lifecycle_with_exact_requests() {
     assert!(plan.stdout.contains("will be created"), "{}", plan.stdout);
 
     // Destroy: one DELETE (after the refresh); an entry already gone is not an error.
-    world.write(&entry(&org, &key, "ip_address", "2001:DB8::1"));
+    world.write(&entry(&org, &key, "ip_address", "2001:db8::1"));
     world.apply();
     let values = world.resource_values(ADDRESS);
-    assert_eq!(
-        values["ip_address"],
-        json!("2001:DB8::1"),
-        "the configured spelling is kept"
-    );
+    assert_eq!(values["ip_address"], json!("2001:db8::1"));
     assert_eq!(values["cidr_block"], json!("2001:db8::1/128"));
     world.assert_converged();
     world.clear_requests();
@@ -312,6 +308,13 @@ fn access_list_plan_time_diagnostics_point_at_their_attribute() {
         (resource(&org, &key, "  cidr_block = \"10.0.0.1/24\"\n"), "write 10.0.0.0/24", Some("cidr_block")),
         (resource(&org, &key, "  cidr_block = \"2001:db8::1/64\"\n"), "write 2001:db8::/64", Some("cidr_block")),
         (resource(&org, &key, "  cidr_block = \"10.0.0.0/33\"\n"), "Invalid CIDR block", Some("cidr_block")),
+        (resource(&org, &key, "  cidr_block = \"10.0.0.0/08\"\n"), "write 10.0.0.0/8", Some("cidr_block")),
+        (resource(&org, &key, "  cidr_block = \"2001:DB8::/32\"\n"), "write 2001:db8::/32", Some("cidr_block")),
+        (
+            resource(&org, &key, "  ip_address = \"2001:0db8:0:0:0:0:0:ABCD\"\n"),
+            "write 2001:db8::abcd",
+            Some("ip_address"),
+        ),
         (
             resource(&org, &key, "  ip_address = \"10.0.0.1\"\n  cidr_block = \"10.0.0.1/32\"\n"),
             "Set only one of ip_address and cidr_block",
@@ -778,4 +781,99 @@ fn access_list_state_written_by_the_official_provider_converges_without_changes(
     let single = world.resource_values("mongodbatlas_access_list_api_key.single");
     assert_eq!(single["id"], json!(format!("{org}-{key}-192.0.2.5")));
     assert!(world.mutations().is_empty());
+}
+
+#[test]
+fn one_entry_in_two_resources_of_one_configuration_is_created_once() {
+    let world = World::new();
+    let org = world.org_id();
+    let (key, _) = new_key(&world);
+    let second = entry(&org, &key, "cidr_block", "198.51.100.9/32").replace("\"entry\"", "\"again\"");
+    world.write(&format!("{}{second}", entry(&org, &key, "ip_address", "198.51.100.9")));
+    world.clear_requests();
+    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let output = flat(&run.output());
+    assert_eq!(run.code, 1, "{output}");
+    assert!(output.contains("Access list entry configured twice"), "{output}");
+    assert!(output.contains("Keep one resource for it"), "{output}");
+    let posts = calls(&world).iter().filter(|call| call.starts_with("POST")).count();
+    assert_eq!(posts, 1, "one create reaches Atlas: {:?}", calls(&world));
+    assert_eq!(atlas_entries(&world, &key), vec!["198.51.100.9/32".to_string()]);
+    let state = world.show_json();
+    let tracked = state["values"]["root_module"]["resources"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(tracked, 1, "one resource owns the entry: {state:#}");
+}
+
+#[test]
+fn ai_model_key_ids_that_cannot_be_a_path_segment_are_plan_time_errors() {
+    let world = World::new();
+    let (org, project) = (world.org_id(), world.project_id(0));
+    world.clear_requests();
+    for (kind, scope, id) in [
+        ("mongodbatlas_ai_model_org_api_key", format!("org_id = \"{org}\""), ".."),
+        ("mongodbatlas_ai_model_org_api_key", format!("org_id = \"{org}\""), ""),
+        (
+            "mongodbatlas_ai_model_api_key",
+            format!("project_id = \"{project}\""),
+            ".",
+        ),
+    ] {
+        world.write(&format!(
+            "data \"{kind}\" \"one\" {{\n  {scope}\n  api_key_id = \"{id}\"\n}}\n"
+        ));
+        let run = world.plan();
+        let output = flat(&run.output());
+        assert_eq!(run.code, 1, "{kind} {id:?}: {output}");
+        assert!(
+            output.contains("Invalid AI model API key ID"),
+            "{kind} {id:?}: {output}"
+        );
+        assert!(
+            output.contains(": api_key_id ="),
+            "{kind} {id:?} points at api_key_id: {output}"
+        );
+    }
+    assert!(
+        calls(&world).is_empty(),
+        "plan-time checks call nobody: {:?}",
+        calls(&world)
+    );
+}
+
+#[test]
+fn a_missing_key_or_organization_is_named_on_its_attribute_not_as_a_missing_entry() {
+    let world = World::new();
+    let org = world.org_id();
+    let (key, _) = new_key(&world);
+    let missing = "ffffffffffffffffffffffff";
+    for (config, attribute, not_said) in [
+        (
+            format!("data \"mongodbatlas_ai_model_org_api_key\" \"one\" {{\n  org_id     = \"{missing}\"\n  api_key_id = \"{key}\"\n}}\n"),
+            "org_id",
+            "No AI model API key",
+        ),
+        (
+            format!("data \"mongodbatlas_access_list_api_key\" \"one\" {{\n  org_id     = \"{org}\"\n  api_key_id = \"{missing}\"\n  ip_address = \"10.0.0.1\"\n}}\n"),
+            "api_key_id",
+            "has no access list entry",
+        ),
+    ] {
+        world.write(&config);
+        let run = world.plan();
+        let output = flat(&run.output());
+        assert_eq!(run.code, 1, "{output}");
+        assert!(!output.contains(not_said), "{attribute}: {output}");
+        assert!(output.contains(&format!(": {attribute} =")), "points at {attribute}: {output}");
+    }
+    world.write(&format!(
+        "data \"mongodbatlas_access_list_api_key\" \"one\" {{\n  org_id     = \"{org}\"\n  api_key_id = \"{key}\"\n  ip_address = \"10.0.0.1\"\n}}\n"
+    ));
+    let run = world.plan();
+    assert!(
+        flat(&run.output()).contains("has no access list entry 10.0.0.1/32."),
+        "{}",
+        run.output()
+    );
 }

@@ -325,10 +325,15 @@ fn ai_model_rate_limit_imports_by_cli_and_block_and_converges() {
             format!("{p0}/AWS/ANY/embed_small"),
             "The cloud in the import ID must be one of ANY",
         ),
+        (
+            format!("{p0}/ANY/ANY/.."),
+            "The model group name in the import ID must not be . or ..",
+        ),
     ] {
         let run = world.terraform_in(bad.path(), &["import", "-no-color", RESOURCE, &id]);
         assert_eq!(run.code, 1, "{id}: {}", run.output());
         assert!(said(&run).contains(expected), "{id}: {}", run.output());
+        assert!(!said(&run).contains(",,"), "{id}: {}", run.output());
     }
 
     // Replacing the group resets the old one and sets the new one.
@@ -358,6 +363,7 @@ fn ai_model_rate_limit_plan_time_diagnostics_point_at_their_attributes() {
         (limit(&p0, "rerank", "5", "5", "  cloud = \"AWS\"\n"), "cloud", "must be one of `ANY`"),
         (limit(&p0, "rerank", "5", "5", "  geography = \"EU\"\n"), "geography", "must be one of `ANY`"),
         (limit(&p0, "embed large", "5", "5", ""), "model_group_name", "must be a model group name"),
+        (limit(&p0, "..", "5", "5", ""), "model_group_name", "not . or .."),
         (limit("nope", "rerank", "5", "5", ""), "project_id", "24-character lowercase hexadecimal"),
         (
             format!("data \"mongodbatlas_ai_model_rate_limits\" \"all\" {{\n  project_id     = \"{p0}\"\n  items_per_page = 501\n}}\n"),
@@ -486,4 +492,77 @@ fn ai_model_rate_limits_data_sources_read_every_page_or_the_one_asked_for() {
         ],
         "one page each: four groups fit in one page"
     );
+}
+
+#[test]
+fn two_limits_on_one_model_group_are_refused_on_model_group_name_and_one_converges() {
+    let world = world();
+    let p0 = world.project_id(0);
+    let second = limit(&p0, "rerank", "20", "20", "").replace("\"this\"", "\"other\"");
+    world.write(&format!("{}{second}", limit(&p0, "rerank", "10", "10", "")));
+    world.clear_requests();
+    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert!(said(&run).contains("Model group limited twice"), "{}", run.output());
+    assert!(said(&run).contains("keep one resource for it"), "{}", run.output());
+    assert!(run.output().contains(":   model_group_name"), "{}", run.output());
+    let patches = calls(&world).iter().filter(|call| call.starts_with("PATCH")).count();
+    assert_eq!(patches, 1, "only the first resource reaches Atlas: {:?}", calls(&world));
+
+    // Whichever resource took the group first is in state; keeping only it converges.
+    let resources = world.show_json()["values"]["root_module"]["resources"].clone();
+    let kept: Vec<&str> = resources
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(kept.len(), 1, "one limit in state: {resources:#}");
+    let (requests, tokens) = if kept[0] == "this" { ("10", "10") } else { ("20", "20") };
+    world.write(&limit(&p0, "rerank", requests, tokens, "").replace("\"this\"", &format!("\"{}\"", kept[0])));
+    world.apply();
+    world.assert_converged();
+}
+
+#[test]
+fn a_required_argument_set_to_null_is_a_plan_time_error_on_it() {
+    let world = world();
+    let p0 = world.project_id(0);
+    let nulls = "variable \"nothing\" {\n  type    = string\n  default = null\n}\nvariable \"no_number\" {\n  type    = number\n  default = null\n}\n";
+    let cases: Vec<(String, &str)> = vec![
+        (limit(&p0, "rerank", "var.no_number", "5", ""), "requests_per_minute_limit"),
+        (limit(&p0, "var.nothing", "5", "5", "").replace("\"var.nothing\"", "var.nothing"), "model_group_name"),
+        (
+            format!(
+                "resource \"mongodbatlas_api_key_project_assignment\" \"a\" {{\n  project_id = var.nothing\n  api_key_id = \"{p0}\"\n  roles      = [\"GROUP_OWNER\"]\n}}\n"
+            ),
+            "project_id",
+        ),
+        (
+            format!("data \"mongodbatlas_api_key_project_assignment\" \"a\" {{\n  project_id = \"{p0}\"\n  api_key_id = var.nothing\n}}\n"),
+            "api_key_id",
+        ),
+    ];
+    world.clear_requests();
+    for (config, attribute) in cases {
+        world.write(&format!("{nulls}{config}"));
+        let run = world.plan();
+        assert_eq!(run.code, 1, "{attribute}:\n{}", run.output());
+        assert!(
+            said(&run).contains("Missing required argument"),
+            "{attribute}:\n{}",
+            run.output()
+        );
+        assert!(
+            said(&run).contains(&format!("The argument {attribute} is required, but its value is null")),
+            "{attribute}:\n{}",
+            run.output()
+        );
+        assert!(
+            run.output().contains(&format!(":   {attribute}")),
+            "points at {attribute}:\n{}",
+            run.output()
+        );
+    }
+    assert_eq!(calls(&world), Vec::<String>::new(), "plan-time checks call nothing");
 }

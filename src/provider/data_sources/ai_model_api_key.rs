@@ -102,7 +102,10 @@ impl DataSource for AiModelApiKeyData {
                     .required()
                     .validate(validators::object_id())
                     .doc("Unique 24-hexadecimal digit string that identifies your project."),
-                string("api_key_id").required().doc("Identifier of the API key."),
+                string("api_key_id")
+                    .required()
+                    .validate(validators::ai_model_api_key_id())
+                    .doc("Identifier of the API key."),
             ])
             .attributes(computed_attributes())
     }

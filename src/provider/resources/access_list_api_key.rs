@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::atlas;
 use crate::framework::{string, Applied, Cx, Diagnostic, Diagnostics, Failed, Resource, Schema};
+use crate::provider::claims::Claim;
 use crate::provider::errors::OrDiagnose;
 use crate::provider::network::Network;
 use crate::provider::{import_id, validators};
@@ -111,32 +112,18 @@ impl Resource for AccessListApiKey {
 
     async fn create(&self, cx: &Cx<atlas::Client>, planned: AccessListApiKeyState) -> Applied<AccessListApiKeyState> {
         let (network, attribute) = planned.configured_network()?;
-        refuse_existing(cx, &planned, &network, attribute).await?;
-        let request = [atlas::CreateAccessListEntry {
-            ip_address: planned.ip_address.clone(),
-            cidr_block: planned.cidr_block.clone(),
-        }];
-        let listed = match cx
-            .client
-            .create_access_list_entries(&planned.org_id, &planned.api_key_id, &request)
-            .await
-        {
-            Ok(page) => page.results.into_iter().find(|listed| same_network(listed, &network)),
-            Err(err) if err.may_have_been_processed() => return recover_created(cx, &planned, &network, &err).await,
-            Err(err) => return Err(err).or_diagnose("Could not create access list entry", ERROR_ATTRS)?,
-        };
-        let created = match listed {
-            Some(found) => found,
-            // The POST answers the first page of the list only; a long list needs one read.
-            None => cx
-                .client
-                .get_access_list_entry(&planned.org_id, &planned.api_key_id, &network.to_entry())
-                .await
-                .or_diagnose("Could not read the new access list entry", ERROR_ATTRS)?,
-        };
-        Ok(state_from_atlas(&planned, &network, &created))
+        // Two resources of this configuration for one entry (`1.2.3.4` and `1.2.3.4/32`) would
+        // both find it absent and both create it: the second is refused here.
+        let entry_id = import_id(&planned.org_id, &planned.api_key_id, &network);
+        let claim = Claim::take(&cx.client, Self::NAME, &entry_id, || {
+            configured_twice(&planned, &network, attribute)
+        })?;
+        let created = create_entry(cx, &planned, &network, attribute).await;
+        if matches!(&created, Ok(_) | Err(Failed { state: Some(_), .. })) {
+            claim.keep();
+        }
+        created
     }
-
     async fn read(
         &self,
         cx: &Cx<atlas::Client>,
@@ -176,9 +163,12 @@ impl Resource for AccessListApiKey {
             .await
         {
             // Already gone (the entry or its key) is what a delete wants.
-            Err(err) if err.is_not_found() => Ok(()),
-            result => Ok(result.or_diagnose("Could not delete access list entry", ERROR_ATTRS)?),
+            Err(err) if err.is_not_found() => {}
+            result => result.or_diagnose("Could not delete access list entry", ERROR_ATTRS)?,
         }
+        let entry_id = import_id(&prior.org_id, &prior.api_key_id, &network);
+        Claim::release(&cx.client, Self::NAME, &entry_id);
+        Ok(())
     }
 
     async fn import(&self, _cx: &Cx<atlas::Client>, id: &str) -> Result<AccessListApiKeyState, Diagnostics> {
@@ -241,6 +231,53 @@ impl AccessListApiKeyState {
 
 /// Fails, on `attribute`, when the key already holds the entry: Atlas would accept the POST
 /// silently and two configurations would own one entry. The error names the import ID.
+/// Creates the entry after making sure it is absent (see [`refuse_existing`]).
+async fn create_entry(
+    cx: &Cx<atlas::Client>,
+    planned: &AccessListApiKeyState,
+    network: &Network,
+    attribute: &str,
+) -> Applied<AccessListApiKeyState> {
+    refuse_existing(cx, planned, network, attribute).await?;
+    let request = [atlas::CreateAccessListEntry {
+        ip_address: planned.ip_address.clone(),
+        cidr_block: planned.cidr_block.clone(),
+    }];
+    let listed = match cx
+        .client
+        .create_access_list_entries(&planned.org_id, &planned.api_key_id, &request)
+        .await
+    {
+        Ok(page) => page.results.into_iter().find(|listed| same_network(listed, network)),
+        Err(err) if err.may_have_been_processed() => return recover_created(cx, planned, network, &err).await,
+        Err(err) => return Err(err).or_diagnose("Could not create access list entry", ERROR_ATTRS)?,
+    };
+    let created = match listed {
+        Some(found) => found,
+        // The POST answers the first page of the list only; a long list needs one read.
+        None => cx
+            .client
+            .get_access_list_entry(&planned.org_id, &planned.api_key_id, &network.to_entry())
+            .await
+            .or_diagnose("Could not read the new access list entry", ERROR_ATTRS)?,
+    };
+    Ok(state_from_atlas(planned, network, &created))
+}
+
+/// The error for a second resource of this configuration on the same entry.
+fn configured_twice(planned: &AccessListApiKeyState, network: &Network, attribute: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Access list entry configured twice",
+        format!(
+            "Another mongodbatlas_access_list_api_key in this configuration already manages {} on API key {} \
+             (an address and its /32 or /128 block are one entry). Keep one resource for it.",
+            network.to_cidr(),
+            Quoted(&planned.api_key_id)
+        ),
+    )
+    .at(AttributePath::attr(attribute))
+}
+
 async fn refuse_existing(
     cx: &Cx<atlas::Client>,
     planned: &AccessListApiKeyState,
@@ -339,25 +376,20 @@ fn entry_network(entry: &atlas::AccessListEntry) -> Option<Network> {
         .or_else(|| entry.ip_address.as_deref().and_then(Network::entry))
 }
 
-/// The state for Atlas's `entry` of `network`. A value in `base` that names the same network
-/// in another spelling (`2001:DB8::1` for `2001:db8::1`) is kept, so the configuration's text
-/// never shows a diff.
+/// The state for Atlas's `entry` of `network`, as Atlas spells it (configurations must use the
+/// canonical spelling, so it never shows a diff).
 fn state_from_atlas(
     base: &AccessListApiKeyState,
     network: &Network,
     entry: &atlas::AccessListEntry,
 ) -> AccessListApiKeyState {
     let network = entry_network(entry).unwrap_or(*network);
-    let keep = |value: &Option<String>, reported: Option<String>| match value {
-        Some(text) if Network::entry(text) == Some(network) => Some(text.clone()),
-        _ => reported,
-    };
     AccessListApiKeyState {
         id: Some(import_id(&base.org_id, &base.api_key_id, &network)),
         org_id: base.org_id.clone(),
         api_key_id: base.api_key_id.clone(),
-        ip_address: keep(&base.ip_address, network.single_address()),
-        cidr_block: keep(&base.cidr_block, Some(network.to_cidr())),
+        ip_address: network.single_address(),
+        cidr_block: Some(network.to_cidr()),
     }
 }
 
@@ -435,7 +467,7 @@ mod tests {
                 None,
                 Some("2001:db8::1"),
                 Some("2001:db8::1/128"),
-                Some("2001:DB8::1"),
+                Some("2001:db8::1"),
                 Some("2001:db8::1/128"),
                 "2001:db8::1",
             ),

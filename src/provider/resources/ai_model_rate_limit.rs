@@ -21,6 +21,7 @@ use crate::atlas;
 use crate::framework::{
     attribute, one_of, string, whole_number, Applied, Cx, Diagnostic, Diagnostics, Resource, Schema,
 };
+use crate::provider::claims::Claim;
 use crate::provider::errors::{diagnose, OrDiagnose};
 use crate::provider::{import_id, validators};
 use crate::value::{AttributePath, Quoted, Type, Value};
@@ -53,7 +54,7 @@ pub(crate) const MAX_LIMIT: i64 = i32::MAX as i64;
 
 /// The import ID format, as errors show it.
 const IMPORT_FORMAT: &str = "`{project_id}/{cloud}/{geography}/{model_group_name}`, such as \
-     `5d09d6a59ccf6445652a444a/ANY/ANY/embed_large`,";
+     `5d09d6a59ccf6445652a444a/ANY/ANY/embed_large`";
 
 #[async_trait]
 impl Resource for AiModelRateLimit {
@@ -104,7 +105,9 @@ impl Resource for AiModelRateLimit {
     }
 
     async fn create(&self, cx: &Cx<atlas::Client>, planned: AiModelRateLimitState) -> Applied<AiModelRateLimitState> {
+        let claim = Claim::take(&cx.client, Self::NAME, &planned.limit_id(), || limited_twice(&planned))?;
         let limit = set_limit(cx, &planned, "Could not set AI model rate limit").await?;
+        claim.keep();
         Ok(state_from_atlas(&planned, limit))
     }
 
@@ -139,12 +142,15 @@ impl Resource for AiModelRateLimit {
             .await
         {
             // The project or the model group is gone: there is no limit left to reset.
-            Err(err) if err.is_not_found() => Ok(()),
-            result => result
-                .map(|_| ())
-                .or_diagnose("Could not reset AI model rate limit", ERROR_ATTRS)
-                .map_err(Diagnostics::from),
+            Err(err) if err.is_not_found() => {}
+            result => {
+                result
+                    .map(|_| ())
+                    .or_diagnose("Could not reset AI model rate limit", ERROR_ATTRS)?;
+            }
         }
+        Claim::release(&cx.client, Self::NAME, &prior.limit_id());
+        Ok(())
     }
 
     async fn import(&self, _cx: &Cx<atlas::Client>, id: &str) -> Result<AiModelRateLimitState, Diagnostics> {
@@ -152,19 +158,25 @@ impl Resource for AiModelRateLimit {
         let [cloud, geography, model_group_name]: [String; 3] = parts
             .try_into()
             .map_err(|_| Diagnostic::bug("Could not parse the import ID", "three parts expected"))?;
+        let invalid = |what: String, value: &str| {
+            Diagnostic::error(
+                "Invalid import ID",
+                format!(
+                    "The {what}, got {}. Use {IMPORT_FORMAT}, where the project ID is 24 lowercase hexadecimal \
+                     characters.",
+                    Quoted(value)
+                ),
+            )
+        };
         for (name, value) in [("cloud", &cloud), ("geography", &geography)] {
             if !SCOPES.contains(&value.as_str()) {
-                return Err(Diagnostic::error(
-                    "Invalid import ID",
-                    format!(
-                        "The {name} in the import ID must be one of {}, got {}. Use {IMPORT_FORMAT} where the \
-                         project ID is 24 hexadecimal characters.",
-                        SCOPES.join(", "),
-                        Quoted(value)
-                    ),
-                )
-                .into());
+                let what = format!("{name} in the import ID must be one of {}", SCOPES.join(", "));
+                return Err(invalid(what, value).into());
             }
+        }
+        if !validators::is_model_group_name(&model_group_name) {
+            let what = "model group name in the import ID must not be . or ..".to_string();
+            return Err(invalid(what, &model_group_name).into());
         }
         Ok(AiModelRateLimitState {
             project_id,
@@ -180,6 +192,15 @@ impl Resource for AiModelRateLimit {
 }
 
 impl AiModelRateLimitState {
+    /// The limit's import ID: `{project_id}/{cloud}/{geography}/{model_group_name}`.
+    fn limit_id(&self) -> String {
+        let scope = self.scope();
+        format!(
+            "{}/{}/{}/{}",
+            self.project_id, scope.cloud, scope.geography, scope.model_group_name
+        )
+    }
+
     /// The path parameters after the project.
     fn scope(&self) -> atlas::ModelGroupScope<'_> {
         atlas::ModelGroupScope {
@@ -188,6 +209,20 @@ impl AiModelRateLimitState {
             model_group_name: &self.model_group_name,
         }
     }
+}
+
+/// The error for a second resource of this configuration on the same model group.
+fn limited_twice(state: &AiModelRateLimitState) -> Diagnostic {
+    Diagnostic::error(
+        "Model group limited twice",
+        format!(
+            "Another mongodbatlas_ai_model_rate_limit in this configuration already sets the limit of model group \
+             {} in project {}. A project has one limit per model group: keep one resource for it.",
+            Quoted(&state.model_group_name),
+            Quoted(&state.project_id)
+        ),
+    )
+    .at(AttributePath::attr("model_group_name"))
 }
 
 /// Atlas error codes that blame one attribute.

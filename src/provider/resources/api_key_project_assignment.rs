@@ -27,8 +27,7 @@
 //! The official provider's state (plugin framework, schema version 0, these three attributes
 //! and no `id`) is ours already, so the default upgrade keeps it.
 
-use std::collections::{BTreeSet, HashSet};
-use std::sync::{LazyLock, Mutex};
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -36,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::atlas;
 use crate::framework::{count, string, string_set, Applied, Cx, Diagnostic, Diagnostics, Resource, Schema};
+use crate::provider::claims::Claim;
 use crate::provider::errors::{self, OrDiagnose};
 use crate::provider::validators::{self, MAX_ROLES};
 use crate::provider::{import_id, lookups, recover};
@@ -99,7 +99,7 @@ impl Resource for ApiKeyProjectAssignment {
         planned: ApiKeyProjectAssignmentState,
     ) -> Applied<ApiKeyProjectAssignmentState> {
         const SUMMARY: &str = "Could not assign the API key to the project";
-        let pair = Held::take(&cx.client, &planned)?;
+        let pair = claim(&cx.client, &planned)?;
         let project_id = planned.project_id.as_str();
         let api_key_id = planned.api_key_id.as_str();
         let org_id = lookups::project_org_id(&cx.client, project_id)
@@ -201,7 +201,7 @@ impl Resource for ApiKeyProjectAssignment {
             result => result.or_diagnose("Could not unassign the API key from the project", ERROR_ATTRS),
         };
         if result.is_ok() {
-            Held::release(&cx.client, &prior);
+            Claim::release(&cx.client, ApiKeyProjectAssignment::NAME, &assignment_id(&prior));
         }
         Ok(result?)
     }
@@ -230,61 +230,26 @@ const ERROR_ATTRS: &[(&str, &str)] = &[
     ("MISSING_API_KEY_ROLES", "roles"),
 ];
 
-/// The assignments this process has made or is making, so that two resources of one
-/// configuration never both take the same key in the same project: the second one's create
-/// is refused before it calls Atlas. Keyed by base URL, project and key.
-static HELD: LazyLock<Mutex<HashSet<String>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
-
-/// A hold on one assignment during its create; released on drop unless [`Held::keep`] ran.
-struct Held(Option<String>);
-
-impl Held {
-    fn entry(client: &atlas::Client, state: &ApiKeyProjectAssignmentState) -> String {
-        format!("{} {}/{}", client.base_url(), state.project_id, state.api_key_id)
-    }
-
-    /// Holds the assignment of `state`, or errors when another resource of this process holds it.
-    fn take(client: &atlas::Client, state: &ApiKeyProjectAssignmentState) -> Result<Held, Diagnostic> {
-        let entry = Held::entry(client, state);
-        let mut held = HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !held.insert(entry.clone()) {
-            return Err(Diagnostic::error(
-                "API key assigned twice",
-                format!(
-                    "Another mongodbatlas_api_key_project_assignment in this configuration already assigns API key {} \
-                     to project {}. Atlas holds one assignment per key and project: give it all the roles in one \
-                     resource.",
-                    Quoted(&state.api_key_id),
-                    Quoted(&state.project_id)
-                ),
-            )
-            .at(AttributePath::attr("api_key_id")));
-        }
-        Ok(Held(Some(entry)))
-    }
-
-    /// Keeps the hold for the life of the process: the assignment now belongs to a resource.
-    fn keep(mut self) {
-        self.0 = None;
-    }
-
-    /// Releases the hold on a deleted assignment, so a later create in this process may take it.
-    fn release(client: &atlas::Client, state: &ApiKeyProjectAssignmentState) {
-        let entry = Held::entry(client, state);
-        HELD.lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&entry);
-    }
+/// Claims the assignment of `state` for this resource, or errors when another resource of
+/// this process holds it (see [`crate::provider::claims`]).
+fn claim(client: &atlas::Client, state: &ApiKeyProjectAssignmentState) -> Result<Claim, Diagnostic> {
+    Claim::take(client, ApiKeyProjectAssignment::NAME, &assignment_id(state), || {
+        Diagnostic::error(
+            "API key assigned twice",
+            format!(
+                "Another mongodbatlas_api_key_project_assignment in this configuration already assigns API key {} \
+                 to project {}. Atlas holds one assignment per key and project: give it all the roles in one \
+                 resource.",
+                Quoted(&state.api_key_id),
+                Quoted(&state.project_id)
+            ),
+        )
+        .at(AttributePath::attr("api_key_id"))
+    })
 }
 
-impl Drop for Held {
-    fn drop(&mut self) {
-        if let Some(entry) = self.0.take() {
-            HELD.lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .remove(&entry);
-        }
-    }
+fn assignment_id(state: &ApiKeyProjectAssignmentState) -> String {
+    format!("{}/{}", state.project_id, state.api_key_id)
 }
 
 /// After an add whose answer was lost: reads the key on a client `StopProvider` does not cancel
@@ -514,22 +479,21 @@ mod tests {
     }
 
     #[test]
-    fn a_second_hold_on_one_assignment_is_refused_until_the_first_is_released() {
+    fn a_second_claim_on_one_assignment_is_refused_on_api_key_id() {
         let client = atlas::Client::new(atlas::Config::new(
             "http://127.0.0.1:9",
             atlas::Credentials::AccessToken("t".to_owned().into()),
             "test",
         ))
         .expect("client");
-        let first = Held::take(&client, &state()).expect("first hold");
-        let refused = Held::take(&client, &state()).err().expect("second hold refused");
+        let first = claim(&client, &state()).expect("first claim");
+        let refused = claim(&client, &state()).err().expect("second claim refused");
         assert_eq!(refused.attribute, Some(AttributePath::attr("api_key_id")));
+        assert!(
+            refused.detail.contains("give it all the roles in one resource"),
+            "{}",
+            refused.detail
+        );
         drop(first);
-        let again = Held::take(&client, &state()).expect("free after a failed create");
-        again.keep();
-        assert!(Held::take(&client, &state()).is_err(), "kept after a create");
-        Held::release(&client, &state());
-        Held::take(&client, &state()).expect("free after a delete").keep();
-        Held::release(&client, &state());
     }
 }
