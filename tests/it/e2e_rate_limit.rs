@@ -12,7 +12,8 @@ use crate::support::{Run, World};
 
 const RESOURCE: &str = "mongodbatlas_ai_model_rate_limit.this";
 
-/// Every example of the resource and its data sources, as one configuration.
+/// Every example of the resource and its data sources, as one configuration: each example
+/// declares the variables it uses, so their declarations are taken out and made once.
 fn examples() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let read =
@@ -23,9 +24,32 @@ fn examples() -> String {
         read("data-sources/mongodbatlas_ai_model_rate_limits/data-source.tf"),
         read("data-sources/mongodbatlas_ai_model_org_rate_limit/data-source.tf"),
         read("data-sources/mongodbatlas_ai_model_org_rate_limits/data-source.tf"),
-        "variable \"org_id\" {\n  type = string\n}\n".to_string(),
     ]
+    .iter()
+    .map(|example| without_variables(example))
+    .chain([
+        "variable \"org_id\" {\n  type = string\n}\n".to_string(),
+        "variable \"project_id\" {\n  type = string\n}\n".to_string(),
+    ])
+    .collect::<Vec<_>>()
     .join("\n")
+}
+
+/// `hcl` (formatted by `terraform fmt`) without its `variable` blocks.
+fn without_variables(hcl: &str) -> String {
+    let mut kept = String::new();
+    let mut in_variable = false;
+    for line in hcl.lines() {
+        if line.starts_with("variable \"") {
+            in_variable = true;
+        } else if in_variable {
+            in_variable = line != "}";
+        } else {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    kept
 }
 
 fn world() -> World {
@@ -103,7 +127,7 @@ fn ai_model_rate_limit_examples_apply_converge_and_destroy() {
         json!([{"group_id": p0, "model_group_name": "embed_large",
                 "requests_per_minute_limit": 1000, "tokens_per_minute_limit": 1_000_000}])
     );
-    // The plural data sources do not depend on the resource, so the first apply read them
+    // The data sources do not depend on the resource, so the first apply read them
     // before the PATCH; the second apply only records the outputs.
     let second = world.apply();
     assert!(
