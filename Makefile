@@ -4,7 +4,7 @@ CARGO ?= cargo
 BIN := target/debug/terraform-provider-mongodbatlas
 EMULATOR := target/debug/atlas-emulator
 
-.PHONY: demo test build emulator dev-override docs fmt lint clean
+.PHONY: demo test build emulator dev-override docs fmt lint clean release release-binary
 
 ## demo: build, start the emulator, apply / show / import / destroy examples/quickstart through terraform
 demo: build
@@ -15,7 +15,17 @@ test:
 	@command -v terraform >/dev/null || { echo "terraform 1.11+ is required on PATH for the end-to-end tests: install it from https://developer.hashicorp.com/terraform/install"; exit 1; }
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(MAKE) --no-print-directory release-binary
 	$(CARGO) test --workspace
+
+## release: the registry's files for this platform in dist/ (zip, SHA256SUMS, manifest; TAG=v<version>
+## must match Cargo.toml; GPG_FINGERPRINT=<key> signs SHA256SUMS; see scripts/release.sh for the rest)
+release:
+	@bash scripts/release.sh
+
+## release-binary: the release-profile provider that tests/it/e2e_release.rs packages and installs
+release-binary:
+	$(CARGO) build --release --locked --bin terraform-provider-mongodbatlas
 
 ## build: the provider and the emulator (debug)
 build:
