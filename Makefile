@@ -23,9 +23,16 @@ test:
 release:
 	@bash scripts/release.sh
 
-## release-binary: the release-profile provider that tests/it/e2e_release.rs packages and installs
+## release-binary: the release-profile provider that tests/it/e2e_release.rs packages and installs;
+## on x86_64 Linux linked against glibc 2.17 through cargo-zigbuild (.ci/run installs it and zig)
+RELEASE_HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 release-binary:
+ifeq ($(RELEASE_HOST),x86_64-unknown-linux-gnu)
+	@$(CARGO) zigbuild --help >/dev/null 2>&1 || { echo "cargo-zigbuild is required for the release build (glibc 2.17): python3 -m pip install ziglang==0.17.1 && cargo install cargo-zigbuild --locked --version 0.24.1"; exit 1; }
+	$(CARGO) zigbuild --release --locked --bin terraform-provider-mongodbatlas --target x86_64-unknown-linux-gnu.2.17
+else
 	$(CARGO) build --release --locked --bin terraform-provider-mongodbatlas
+endif
 
 ## build: the provider and the emulator (debug)
 build:

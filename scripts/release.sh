@@ -14,9 +14,11 @@
 # Variables (all optional):
 #   DIST=dir          where the files go (created; earlier files of this version are replaced)
 #   TAG=v1.2.3        refuse to build unless it matches Cargo.toml's version
-#   TARGET=triple     cargo --target (for example x86_64-unknown-linux-gnu.2.17 with zigbuild)
+#   TARGET=triple     cargo --target; on a *-linux-gnu host the default is the host with the
+#                     glibc floor, such as x86_64-unknown-linux-gnu.2.17, built by cargo zigbuild
+#   GLIBC_FLOOR=2.17  that floor; empty builds against the host's glibc with plain cargo build
 #   GOOS=, GOARCH=    the registry's platform names when TARGET is not the host (linux, amd64, ...)
-#   CARGO_BUILD="cargo zigbuild"  the build command (default: cargo build)
+#   CARGO_BUILD="cargo zigbuild"  the build command (default: cargo build, or cargo zigbuild for a floor)
 #   BINARY=path       package this already built release binary instead of building
 #   GPG_FINGERPRINT=  the key that signs SHA256SUMS (gpg --local-user); unset: no signature
 #   SUMS_ONLY=1       only (re)write SHA256SUMS (and its signature) over the zips already in DIST
@@ -78,6 +80,11 @@ PY
 
 if [[ -z "${SUMS_ONLY:-}" ]]; then
   host=$(rustc -vV | sed -n 's/^host: //p')
+  floor=${GLIBC_FLOOR-2.17}
+  if [[ -z "${TARGET:-}" && -z "${BINARY:-}" && "$host" == *-linux-gnu && -n "$floor" ]]; then
+    TARGET="$host.$floor"
+    CARGO_BUILD=${CARGO_BUILD:-cargo zigbuild}
+  fi
   target=${TARGET:-$host}
   # A zigbuild target may carry a glibc suffix (x86_64-unknown-linux-gnu.2.17); cargo's output
   # directory drops it.

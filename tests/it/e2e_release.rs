@@ -1,9 +1,10 @@
 //! End-to-end: the release that `make release` builds, installed by a real `terraform init`
 //! from a `filesystem_mirror` (no dev_overrides), then used to apply and destroy a key.
 //!
-//! The release binary is the one `make test` builds before `cargo test`
-//! (`cargo build --release --bin terraform-provider-mongodbatlas`, beside the debug build);
-//! packaging it is `scripts/release.sh` with `BINARY` set, so no test builds the release profile.
+//! The release binary is the one `make test` builds before `cargo test` (`make release-binary`:
+//! on x86_64 Linux `cargo zigbuild --release --target x86_64-unknown-linux-gnu.2.17`, elsewhere
+//! `cargo build --release`, beside the debug build); packaging it is `scripts/release.sh` with
+//! `BINARY` set, so no test builds the release profile.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,15 +21,21 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `target/release/terraform-provider-mongodbatlas`, beside the debug build Cargo made for
-/// these tests; fails saying how to build it when it is missing or not of this version.
+/// Where `make release-binary` puts its build, below the target directory.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+const RELEASE_DIR: &str = "x86_64-unknown-linux-gnu/release";
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu")))]
+const RELEASE_DIR: &str = "release";
+
+/// The build of `make release-binary`, in the target directory of the debug build Cargo made
+/// for these tests; fails saying how to build it when it is missing or not of this version.
 fn release_binary() -> PathBuf {
     let debug = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-mongodbatlas"));
     let target = debug.parent().and_then(Path::parent).expect("target dir");
-    let binary = target.join("release").join(NAME);
+    let binary = target.join(RELEASE_DIR).join(NAME);
     assert!(
         binary.is_file(),
-        "{} is missing: `make test` builds it first; by hand, run `cargo build --release --bin {NAME}`",
+        "{} is missing: `make test` builds it first (`make release-binary`)",
         binary.display()
     );
     let output = Command::new(&binary)
@@ -38,7 +45,7 @@ fn release_binary() -> PathBuf {
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim_end(),
         format!("{NAME} {VERSION}"),
-        "{} is of another version: rebuild it with `cargo build --release --bin {NAME}`",
+        "{} is of another version: rebuild it with `make release-binary`",
         binary.display()
     );
     binary
@@ -373,4 +380,57 @@ fn release_signs_the_checksums_when_given_a_gpg_key() {
         sums.to_str().expect("utf-8 path"),
     ]);
     assert!(verified.contains("Good signature"), "{verified}");
+}
+
+/// The versioned glibc symbols `binary` needs, such as `(2, 17)`, from `objdump -T` (binutils).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn glibc_versions(binary: &Path) -> Vec<(u32, u32)> {
+    let output = Command::new("objdump")
+        .arg("-T")
+        .arg(binary)
+        .output()
+        .expect("objdump (binutils) on PATH");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut versions: Vec<(u32, u32)> = String::from_utf8_lossy(&output.stdout)
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .filter_map(|word| word.strip_prefix("GLIBC_"))
+        .filter_map(|version| {
+            let mut parts = version.split('.').map(|part| part.parse::<u32>().ok());
+            Some((parts.next()??, parts.next().flatten().unwrap_or(0)))
+        })
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    versions
+}
+
+/// The release binary runs on glibc 2.17 (CentOS 7, Amazon Linux 2 and later): no versioned
+/// symbol above `GLIBC_2.17`.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+#[test]
+fn release_binary_needs_at_most_glibc_2_17() {
+    let binary = release_binary();
+    let versions = glibc_versions(&binary);
+    let floor = *versions
+        .last()
+        .expect("a dynamically linked binary has versioned glibc symbols");
+    eprintln!("glibc floor of {}: GLIBC_{}.{}", binary.display(), floor.0, floor.1);
+    assert!(
+        floor <= (2, 17),
+        "{} needs GLIBC_{}.{}, above 2.17 (all: {versions:?}); build it with `make release-binary`",
+        binary.display(),
+        floor.0,
+        floor.1
+    );
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn glibc_versions_are_read_from_objdump() {
+    // The debug build links against the build host's glibc, so it needs at least 2.2.5 (x86_64's
+    // first) and at most what this machine has.
+    let debug = PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-mongodbatlas"));
+    let versions = glibc_versions(&debug);
+    assert!(versions.len() > 3, "{versions:?}");
+    assert!(versions.iter().all(|v| *v >= (2, 2)), "{versions:?}");
 }
