@@ -97,6 +97,12 @@ fn format_event(level: &Level, target: &str, record: impl FnOnce(&mut FieldVisit
     let mut object = serde_json::Map::new();
     object.insert("@level".into(), level.as_str().to_ascii_lowercase().into());
     object.insert("@message".into(), visitor.message.unwrap_or_default().into());
+    // Lines of libraries that log through the `log` crate (rustls) arrive with the target
+    // `log` and their own in `log.target`: name them by their own.
+    let target = match visitor.fields.iter().find(|(key, _)| key == "log.target") {
+        Some((_, own)) if target == "log" => own.as_str(),
+        _ => target,
+    };
     object.insert("@module".into(), format!("provider.{target}").into());
     object.insert("@timestamp".into(), rfc3339_now().into());
     for (key, value) in visitor.fields {
@@ -259,6 +265,18 @@ mod tests {
         assert!(on(&unset, own, L::WARN) && !on(&unset, own, L::INFO));
         let off = filter_from_env(None, Some("off".into()), None);
         assert!(!on(&off, own, L::ERROR) && !on(&off, "hyper", L::ERROR));
+    }
+
+    #[test]
+    fn lines_from_the_log_crate_are_named_by_their_own_target() {
+        let line = format_event(&Level::DEBUG, "log", |visitor| {
+            visitor.fields.push(("log.target".into(), "rustls::client::hs".into()));
+        });
+        let parsed: serde_json::Value = serde_json::from_str(line.trim_end()).unwrap();
+        assert_eq!(parsed["@module"], "provider.rustls::client::hs");
+        let plain = format_event(&Level::DEBUG, "h2::codec", |_| {});
+        let parsed: serde_json::Value = serde_json::from_str(plain.trim_end()).unwrap();
+        assert_eq!(parsed["@module"], "provider.h2::codec");
     }
 
     #[test]

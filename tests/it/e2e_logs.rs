@@ -156,13 +156,13 @@ fn at_provider_trace_the_libraries_speak_too() {
 }
 
 #[test]
-fn an_explicit_filter_asks_for_one_library_at_debug() {
+fn an_explicit_filter_asks_for_named_libraries_at_debug() {
     let mut world = World::new();
     let log_path = world.dir.path().join("filtered.log");
     world.set_env("TF_LOG", "debug");
     world.set_env("TF_LOG_PATH", log_path.to_str().expect("utf-8 path"));
     world.unset_env("TF_LOG_PROVIDER");
-    world.set_env("MONGODB_ATLAS_LOG_FILTER", "h2=debug");
+    world.set_env("MONGODB_ATLAS_LOG_FILTER", "h2=debug,rustls=debug");
     let org = world.org_id();
     world.write(&key_hcl(&org, "filtered"));
     world.apply();
@@ -172,8 +172,15 @@ fn an_explicit_filter_asks_for_one_library_at_debug() {
         modules.iter().any(|m| m.starts_with("h2::")),
         "h2 asked for: {modules:?}"
     );
+    // rustls logs through the `log` crate; its lines carry its own target all the same.
     assert!(
-        !modules.iter().any(|m| is_library(m) && !m.starts_with("h2::")),
-        "only h2 among the libraries: {modules:?}"
+        modules.iter().any(|m| m.starts_with("rustls::")),
+        "rustls asked for: {modules:?}"
+    );
+    assert!(
+        !modules
+            .iter()
+            .any(|m| is_library(m) && !m.starts_with("h2::") && !m.starts_with("rustls::")),
+        "only h2 and rustls among the libraries: {modules:?}"
     );
 }
