@@ -14,3 +14,4 @@ mod project_keys;
 mod requests;
 mod server;
 mod support;
+mod version;
