@@ -4,18 +4,36 @@ CARGO ?= cargo
 BIN := target/debug/terraform-provider-mongodbatlas
 EMULATOR := target/debug/atlas-emulator
 
-.PHONY: demo test build emulator dev-override docs fmt lint clean
+.PHONY: demo test build emulator dev-override docs fmt lint clean release release-binary
 
-## demo: build, start the emulator, apply / show / import / destroy examples/quickstart through terraform
+## demo: build, start the emulator, apply / show / import / destroy an organization key, a project
+## key and an AI model key through terraform (scripts/demo.sh; SHOW_SECRETS=1 prints the secrets)
 demo: build
-	@bash scripts/demo.sh
+	@SHOW_SECRETS="$(SHOW_SECRETS)" bash scripts/demo.sh
 
 ## test: format check, clippy with warnings denied, unit, in-process and end-to-end tests
 test:
 	@command -v terraform >/dev/null || { echo "terraform 1.11+ is required on PATH for the end-to-end tests: install it from https://developer.hashicorp.com/terraform/install"; exit 1; }
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(MAKE) --no-print-directory release-binary
 	$(CARGO) test --workspace
+
+## release: the registry's files for this platform in dist/ (zip, SHA256SUMS, manifest; TAG=v<version>
+## must match Cargo.toml; GPG_FINGERPRINT=<key> signs SHA256SUMS; see scripts/release.sh for the rest)
+release:
+	@bash scripts/release.sh
+
+## release-binary: the release-profile provider that tests/it/e2e_release.rs packages and installs;
+## on x86_64 Linux linked against glibc 2.17 through cargo-zigbuild (.ci/run installs it and zig)
+RELEASE_HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+release-binary:
+ifeq ($(RELEASE_HOST),x86_64-unknown-linux-gnu)
+	@$(CARGO) zigbuild --help >/dev/null 2>&1 || { echo "cargo-zigbuild is required for the release build (glibc 2.17): python3 -m pip install ziglang==0.17.1 && cargo install cargo-zigbuild --locked --version 0.24.1"; exit 1; }
+	$(CARGO) zigbuild --release --locked --bin terraform-provider-mongodbatlas --target x86_64-unknown-linux-gnu.2.17
+else
+	$(CARGO) build --release --locked --bin terraform-provider-mongodbatlas
+endif
 
 ## build: the provider and the emulator (debug)
 build:
@@ -25,12 +43,11 @@ build:
 emulator:
 	$(CARGO) run -p atlas-emulator -- --port 0
 
-## dev-override: print the CLI config that points Terraform at the built provider
-dev-override: build
-	@printf 'provider_installation {\n  dev_overrides {\n    "mongodb/mongodbatlas" = "%s"\n  }\n  direct {}\n}\n' "$(abspath $(dir $(BIN)))"
-	@echo
-	@echo "# Save it as ~/.terraformrc (or point TF_CLI_CONFIG_FILE at it), skip 'terraform init', and set"
-	@echo "# MONGODB_ATLAS_PUBLIC_KEY / MONGODB_ATLAS_PRIVATE_KEY to use real Atlas."
+## dev-override: build the provider and print a CLI config whose dev_overrides point at it; only
+## the file goes to stdout: make -s dev-override > dev.tfrc && export TF_CLI_CONFIG_FILE="$PWD/dev.tfrc"
+dev-override:
+	@$(CARGO) build -p terraform-provider-mongodbatlas --bin terraform-provider-mongodbatlas >&2
+	@sh scripts/dev-override.sh "$(abspath $(dir $(BIN)))"
 
 ## docs: regenerate docs/ and the golden schema from the code
 docs:

@@ -6,6 +6,17 @@ use terraform_provider_mongodbatlas::provider::AtlasProvider;
 use terraform_provider_mongodbatlas::tfplugin::{self, server::ProviderService, ServeConfig};
 
 fn main() -> ExitCode {
+    // Asked by a person or a packaging script; Terraform starts the plugin without arguments.
+    if std::env::args()
+        .skip(1)
+        .any(|arg| arg == "--version" || arg == "-version")
+    {
+        println!(
+            "terraform-provider-mongodbatlas {}",
+            terraform_provider_mongodbatlas::provider::VERSION
+        );
+        return ExitCode::SUCCESS;
+    }
     let debug = std::env::args().skip(1).any(|arg| arg == "--debug" || arg == "-debug");
     if !debug {
         if let Err(message) = tfplugin::check_magic_cookie() {

@@ -35,6 +35,10 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
+    if std::env::args().skip(1).any(|arg| arg == "--version") {
+        println!("atlas-emulator {}", env!("CARGO_PKG_VERSION"));
+        return Ok(());
+    }
     let Some(options) = parse_args(std::env::args().skip(1))? else {
         println!("{USAGE}");
         return Ok(());

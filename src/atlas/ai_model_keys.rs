@@ -162,20 +162,6 @@ impl Client {
             .await
     }
 
-    /// Reads one AI model key through its organization; `Ok(None)` only for a genuine
-    /// not-found ([`Error::is_not_found`]).
-    pub async fn get_org_ai_model_api_key_opt(
-        &self,
-        org_id: &str,
-        api_key_id: &str,
-    ) -> Result<Option<AiModelApiKey>, Error> {
-        match self.get_org_ai_model_api_key(org_id, api_key_id).await {
-            Ok(key) => Ok(Some(key)),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(err),
-        }
-    }
-
     /// Reads one AI model key through its organization. Errors on a missing key.
     pub async fn get_org_ai_model_api_key(&self, org_id: &str, api_key_id: &str) -> Result<AiModelApiKey, Error> {
         self.send_json(&get_org_ai_model_api_key_request(org_id, api_key_id)?)

@@ -267,6 +267,16 @@ impl RequestAuth<'_> {
             State::ServiceAccount(token) => token.rejected().await,
         };
         self.retried = retry;
+        if retry {
+            // The expected first step of Digest (or a refreshed token), not a failure: the
+            // exchange line before this one shows the 401 it answers.
+            let challenge = if matches!(self.state, State::Digest(_)) {
+                "digest challenge: Atlas asked for credentials (401 with a nonce); answering it"
+            } else {
+                "access token refused; sending the request again with a new one"
+            };
+            tracing::debug!(method = request.method, path = request.path, "{challenge}");
+        }
         Ok(if retry {
             Unauthorized::Retry
         } else {

@@ -552,9 +552,20 @@ impl ApiError {
     pub fn is_not_found(&self) -> bool {
         match self.error_code.as_deref() {
             Some("API_KEY_NOT_FOUND") => true,
+            // Atlas's answer for a path no route serves (a `base_url` with a wrong path, a
+            // mis-encoded segment) names the whole path: that says nothing about the object.
+            Some("RESOURCE_NOT_FOUND") if self.names_a_path() => false,
             Some(_) => self.status == 404,
             None => false,
         }
+    }
+
+    /// True when a parameter is a request path (`/api/...`), as in "Cannot find resource
+    /// /api/atlas/v2/wrong.".
+    fn names_a_path(&self) -> bool {
+        self.parameters
+            .iter()
+            .any(|parameter| parameter.as_str().is_some_and(|text| text.starts_with('/')))
     }
 
     /// Builds an `ApiError` from an error response. `retry_after_header` is the raw
@@ -834,8 +845,14 @@ mod tests {
 
     #[test]
     fn is_not_found_cases() {
+        // Atlas's answer when `base_url` has a wrong path: "Cannot find resource /api/...".
+        let mut unrouted = api(404, Some("RESOURCE_NOT_FOUND"));
+        if let Error::Api(api) = &mut unrouted {
+            api.parameters = vec![serde_json::json!("/wrong/api/atlas/v2/orgs/x/apiKeys/y")];
+        }
         let cases: &[(&str, Error, bool)] = &[
             ("404 with atlas body", api(404, Some("RESOURCE_NOT_FOUND")), true),
+            ("404 for a path no route serves", unrouted, false),
             ("404 api key not found", api(404, Some("API_KEY_NOT_FOUND")), true),
             (
                 "400 api key not found (documented code)",

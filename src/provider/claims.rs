@@ -8,11 +8,14 @@
 //! lasts for the life of the process once the create succeeds, ends when its create fails, and
 //! ends on delete, so a replacement in the same apply may take it again.
 //!
-//! The claim is per process: a resource created by an earlier apply is not known to a later
+//! That claim is per process: a resource created by an earlier apply is not known to a later
 //! process. Types whose objects Atlas can tell apart (an assignment exists or not) also check
-//! Atlas before creating; a rate limit always exists, so only the claim guards it.
+//! Atlas before creating. A rate limit always exists, so it also claims at plan time
+//! ([`claim_in_plan`]): Terraform plans every resource of a configuration once per walk, in one
+//! provider process per provider configuration, so two resources planning one object meet there
+//! whether they are new or already in state.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, Mutex};
 
 use crate::atlas;
@@ -69,6 +72,23 @@ impl Drop for Claim {
     }
 }
 
+/// Objects planned in this process, as `"{type} {object}"`, with the fingerprint of the plan
+/// that claimed each.
+static PLANNED: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Claims `object` of `type_name` for the plan whose configuration reads as `fingerprint`.
+/// False when a plan with another fingerprint claimed it in this process: two resources of the
+/// configuration plan the same object. A resource planned again (a replacement is planned twice)
+/// keeps its claim, so it never conflicts with itself; two resources configured identically are
+/// left to the create-time claim.
+pub fn claim_in_plan(type_name: &str, object: &str, fingerprint: String) -> bool {
+    let mut planned = PLANNED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let held = planned
+        .entry(format!("{type_name} {object}"))
+        .or_insert_with(|| fingerprint.clone());
+    *held == fingerprint
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +115,16 @@ mod tests {
         Claim::release(&client, "t", "p/k");
         take().expect("free after a delete").keep();
         Claim::release(&client, "t", "p/k");
+    }
+
+    #[test]
+    fn a_plan_claim_refuses_another_plan_but_not_the_same_one() {
+        assert!(claim_in_plan("t", "p/ANY/ANY/g", "first".to_string()));
+        assert!(
+            claim_in_plan("t", "p/ANY/ANY/g", "first".to_string()),
+            "the same plan again"
+        );
+        assert!(!claim_in_plan("t", "p/ANY/ANY/g", "second".to_string()));
+        assert!(claim_in_plan("t", "p/ANY/ANY/other", "second".to_string()));
     }
 }

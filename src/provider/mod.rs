@@ -817,9 +817,16 @@ impl Provider for AtlasProvider {
     }
 }
 
-/// `terraform-provider-mongodbatlas/<version> Terraform/<version>`, as the official provider sends.
+/// The product token this provider sends first in every User-Agent. It is its own, not the
+/// official provider's `terraform-provider-mongodbatlas/<version>`, so Atlas (its request
+/// logs, support, usage counts) can tell the two apart; nothing in Atlas gates behaviour on
+/// the official token, so no reason was found to imitate it.
+pub const PRODUCT_TOKEN: &str = "terraform-provider-mongodbatlas-rs";
+
+/// `terraform-provider-mongodbatlas-rs/<version> Terraform/<version>`: [`PRODUCT_TOKEN`] with
+/// this crate's version, then Terraform's version as the official provider sends it.
 pub fn user_agent(terraform_version: &str) -> String {
-    let mut agent = format!("terraform-provider-mongodbatlas/{VERSION}");
+    let mut agent = format!("{PRODUCT_TOKEN}/{VERSION}");
     if !terraform_version.is_empty() {
         agent.push_str(" Terraform/");
         agent.push_str(terraform_version);
@@ -1419,7 +1426,7 @@ mod tests {
         let call = AtlasProvider::client_for_call(&Arc::new(client), &CancellationToken::new(), &only_name);
         assert_eq!(
             call.user_agent(),
-            format!("terraform-provider-mongodbatlas/{VERSION} Terraform/1.11.4 ModuleName/x")
+            format!("terraform-provider-mongodbatlas-rs/{VERSION} Terraform/1.11.4 ModuleName/x")
         );
     }
 

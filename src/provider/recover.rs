@@ -77,6 +77,9 @@ pub trait Made {
     fn id(&self) -> &str;
     /// Creation time on Atlas's clock: an ObjectId's seconds, or `createdAt`.
     fn made_at(&self) -> Option<SystemTime>;
+    /// The key as a listing shows it, without its secret: a listing holds only the masked
+    /// form, which must never reach state as if it were the secret.
+    fn without_secret(self) -> Self;
 }
 
 impl Made for atlas::ApiKey {
@@ -87,6 +90,13 @@ impl Made for atlas::ApiKey {
     fn made_at(&self) -> Option<SystemTime> {
         object_id_time(&self.id)
     }
+
+    fn without_secret(self) -> Self {
+        atlas::ApiKey {
+            private_key: None,
+            ..self
+        }
+    }
 }
 
 impl Made for atlas::AiModelApiKey {
@@ -96,6 +106,10 @@ impl Made for atlas::AiModelApiKey {
 
     fn made_at(&self) -> Option<SystemTime> {
         self.created_at.as_deref().and_then(rfc3339_time)
+    }
+
+    fn without_secret(self) -> Self {
+        atlas::AiModelApiKey { secret: None, ..self }
     }
 }
 
@@ -205,7 +219,7 @@ where
     match tokio::time::timeout(LOOKUP_DEADLINE, lookup).await {
         Ok(Ok((_, mut candidates))) if candidates.len() == 1 => {
             cx.warn(adopted_warning(kind));
-            Ok(candidates.remove(0))
+            Ok(candidates.remove(0).without_secret())
         }
         Ok(Ok((window, candidates))) => {
             Err(undecided(kind, summary, &failure, &window, &candidates, &import_id).into())
@@ -448,6 +462,9 @@ mod tests {
         }
         fn made_at(&self) -> Option<SystemTime> {
             object_id_time(self.0)
+        }
+        fn without_secret(self) -> Self {
+            self
         }
     }
 

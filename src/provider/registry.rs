@@ -46,6 +46,27 @@ pub fn data_sources() -> Vec<Arc<dyn DynDataSource<atlas::Client>>> {
     ]
 }
 
+/// The registry docs' navigation group (frontmatter `subcategory`) of a resource or data
+/// source type, by its name without the `mongodbatlas_` prefix, as the official provider's
+/// docs group them: the programmatic API key family under "Programmatic API Keys", the Voyage
+/// AI family under "AI Models". `None` for a type this list does not know (the docs test
+/// fails on it).
+pub fn docs_subcategory(name: &str) -> Option<&'static str> {
+    match name {
+        "api_key"
+        | "api_keys"
+        | "project_api_key"
+        | "project_api_keys"
+        | "access_list_api_key"
+        | "access_list_api_keys"
+        | "api_key_project_assignment"
+        | "api_key_project_assignments"
+        | "roles_org_id" => Some("Programmatic API Keys"),
+        _ if name.starts_with("ai_model_") => Some("AI Models"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -293,14 +293,35 @@ impl<P: Provider> ProviderService<P> {
         let prior = decode(&request, |r| r.prior_state.as_ref(), ty, "prior state").await?;
         let planned = decode(&request, |r| r.planned_state.as_ref(), ty, "planned state").await?;
         let meta = self.provider_meta(&request, |r| r.provider_meta.as_ref()).await?;
+        let started = std::time::Instant::now();
         let (state, diags) = resource.apply(&self.cx(&meta)?, &prior, &planned).await;
+        let operation = match (prior.is_null(), planned.is_null()) {
+            (true, _) => "create",
+            (false, true) => "delete",
+            (false, false) => "update",
+        };
+        let known = if state.is_null() { &prior } else { &state };
+        log_operation(
+            operation,
+            &request.type_name,
+            &object_id(resource.schema(), known),
+            started,
+            &diags,
+        );
         Ok((encode(state, ty, "new state").await?, diags))
     }
 
     /// The imported state; no result when the resource found nothing to import.
     async fn import(&self, request: Arc<pb::import_resource_state::Request>) -> Answer<pb::DynamicValue> {
         let resource = self.resource(&request.type_name)?;
+        let started = std::time::Instant::now();
         let (state, diags) = resource.import(&self.cx(&Value::Null)?, &request.id).await;
+        let id = if state.is_null() {
+            request.id.clone()
+        } else {
+            object_id(resource.schema(), &state)
+        };
+        log_operation("import", &request.type_name, &id, started, &diags);
         if state.is_null() {
             return Err(diags);
         }
@@ -387,6 +408,47 @@ impl<P: Provider> ProviderService<P> {
         };
         let cancel = self.stop.lock().map(|token| token.child_token()).unwrap_or_default();
         Ok(Cx::new(P::client_for_call(client, &cancel, meta), cancel))
+    }
+}
+
+/// The ID a log line names an object by: its `id` attribute when the schema has one, else its
+/// `*_id` and `*_name` attributes in schema order joined by `/` (the import ID's shape of the
+/// types without `id`, such as `<project_id>/<api_key_id>`). Empty when none is known yet.
+fn object_id(schema: &Schema, state: &Value) -> String {
+    let attributes = &schema.block.attributes;
+    if attributes.iter().any(|a| a.name == "id") {
+        return state.get("id").as_str().unwrap_or_default().to_owned();
+    }
+    attributes
+        .iter()
+        .filter(|a| a.name.ends_with("_id") || a.name.ends_with("_name"))
+        .filter_map(|a| state.get(&a.name).as_str())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// One line per create, update, delete and import, with the resource type, the object's ID
+/// (see [`object_id`]) and the time the call took in milliseconds: at info when it succeeded,
+/// at warn when it ended with an error diagnostic (the diagnostic itself goes to Terraform,
+/// which shows it; the line says only that and how long it took). Never a secret: IDs only.
+fn log_operation(operation: &str, type_name: &str, id: &str, started: std::time::Instant, diags: &Diagnostics) {
+    let duration_ms = started.elapsed().as_millis() as u64;
+    if diags.has_errors() {
+        tracing::warn!(
+            operation,
+            resource = type_name,
+            id,
+            duration_ms,
+            "{type_name} {operation} failed"
+        );
+    } else {
+        tracing::info!(
+            operation,
+            resource = type_name,
+            id,
+            duration_ms,
+            "{type_name} {operation} done"
+        );
     }
 }
 

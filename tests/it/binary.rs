@@ -27,3 +27,21 @@ fn a_wrong_cookie_is_refused_too() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn version_prints_the_crate_version_without_the_cookie() {
+    for flag in ["--version", "-version"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_terraform-provider-mongodbatlas"))
+            .arg(flag)
+            .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+            .output()
+            .expect("run the provider binary");
+        assert_eq!(output.status.code(), Some(0), "{flag}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).trim_end(),
+            format!("terraform-provider-mongodbatlas {}", env!("CARGO_PKG_VERSION")),
+            "{flag}"
+        );
+        assert!(output.stderr.is_empty(), "{flag}");
+    }
+}

@@ -1,13 +1,15 @@
 //! `docs/` and `tests/golden/provider-schema.json` are generated from the code; these tests
 //! regenerate them and fail when what is committed is stale (run `make docs` to accept).
-//! They also check every resource and data source has an example.
+//! They also check every resource and data source has an example, and that every page follows
+//! the registry layout (`framework::docs::check_layout`), committed or freshly rendered.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value as Json};
-use terraform_provider_mongodbatlas::framework::docs::{render, Kind, Page};
+use terraform_provider_mongodbatlas::framework::docs::{check_layout, render, ImportId, Kind, Page};
 use terraform_provider_mongodbatlas::framework::schema::{Attribute, Block, Nesting};
 use terraform_provider_mongodbatlas::framework::{Provider, Schema};
+use terraform_provider_mongodbatlas::provider::registry::docs_subcategory;
 use terraform_provider_mongodbatlas::provider::AtlasProvider;
 
 /// The binary name page titles carry.
@@ -35,7 +37,15 @@ fn refresh(path: &Path, content: &str) -> bool {
     true
 }
 
-fn pages() -> Vec<(PathBuf, String)> {
+/// The subcategory of a type; a type without one fails here rather than getting a page the
+/// registry would file nowhere.
+fn subcategory(name: &str) -> &'static str {
+    docs_subcategory(name)
+        .unwrap_or_else(|| panic!("no docs subcategory for {name}: add it to registry::docs_subcategory"))
+}
+
+/// Every page: its path, its kind and its rendered text.
+fn pages() -> Vec<(PathBuf, Kind, String)> {
     let provider = AtlasProvider::new();
     let prefix = <AtlasProvider as Provider>::TYPE_PREFIX;
     let mut pages = Vec::new();
@@ -43,28 +53,34 @@ fn pages() -> Vec<(PathBuf, String)> {
     let provider_schema = provider.schema();
     pages.push((
         root().join("docs/index.md"),
+        Kind::Provider,
         render(&Page {
             provider: PROVIDER,
             kind: Kind::Provider,
             name: prefix,
+            subcategory: None,
             schema: &provider_schema,
             example: &read(&examples.join("provider/provider.tf")),
-            import: None,
+            import: &[],
             notes: &read_optional(&examples.join("provider/notes.md")).unwrap_or_default(),
         }),
     ));
     for resource in provider.resources() {
         let full = format!("{prefix}_{}", resource.name());
         let dir = examples.join("resources").join(&full);
+        let import = ImportId::parse_shell(&read(&dir.join("import.sh")));
+        assert!(!import.is_empty(), "{full}: import.sh has no `terraform import` line");
         pages.push((
             root().join(format!("docs/resources/{}.md", resource.name())),
+            Kind::Resource,
             render(&Page {
                 provider: PROVIDER,
                 kind: Kind::Resource,
                 name: &full,
+                subcategory: Some(subcategory(resource.name())),
                 schema: resource.schema(),
                 example: &read(&dir.join("resource.tf")),
-                import: read_optional(&dir.join("import.sh")).as_deref(),
+                import: &import,
                 notes: &read_optional(&dir.join("notes.md")).unwrap_or_default(),
             }),
         ));
@@ -74,13 +90,15 @@ fn pages() -> Vec<(PathBuf, String)> {
         let dir = examples.join("data-sources").join(&full);
         pages.push((
             root().join(format!("docs/data-sources/{}.md", data_source.name())),
+            Kind::DataSource,
             render(&Page {
                 provider: PROVIDER,
                 kind: Kind::DataSource,
                 name: &full,
+                subcategory: Some(subcategory(data_source.name())),
                 schema: data_source.schema(),
                 example: &read(&dir.join("data-source.tf")),
-                import: None,
+                import: &[],
                 notes: &read_optional(&dir.join("notes.md")).unwrap_or_default(),
             }),
         ));
@@ -92,13 +110,56 @@ fn pages() -> Vec<(PathBuf, String)> {
 fn docs_are_generated_from_the_schema() {
     let stale: Vec<String> = pages()
         .into_iter()
-        .filter(|(path, content)| refresh(path, &format!("{content}\n")))
-        .map(|(path, _)| path.display().to_string())
+        .filter(|(path, _, content)| refresh(path, &format!("{content}\n")))
+        .map(|(path, _, _)| path.display().to_string())
         .collect();
     assert!(
         stale.is_empty() || std::env::var_os("UPDATE_GOLDEN").is_some(),
         "docs were stale and have been rewritten; review and commit them: {stale:?}"
     );
+}
+
+/// The rendered pages, which `docs_are_generated_from_the_schema` holds equal to what is committed.
+#[test]
+fn every_page_follows_the_registry_layout() {
+    let mut off: Vec<String> = Vec::new();
+    for (path, kind, content) in pages() {
+        if let Err(errors) = check_layout(&content, kind) {
+            off.push(format!("{}:\n  {}", path.display(), errors.join("\n  ")));
+        }
+    }
+    assert!(off.is_empty(), "pages off the registry layout:\n{}", off.join("\n"));
+}
+
+#[test]
+fn guides_have_registry_frontmatter() {
+    let dir = root().join("docs/guides");
+    let mut guides: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|_| panic!("missing {}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "md"))
+        .collect();
+    guides.sort();
+    let names: Vec<String> = guides
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.contains(&"migrate-from-official-provider.md".to_string())
+            && names.contains(&"rotate-keys.md".to_string()),
+        "guides: {names:?}"
+    );
+    for path in guides {
+        let text = read(&path);
+        let front = text
+            .strip_prefix("---\n")
+            .and_then(|rest| rest.split_once("\n---\n"))
+            .map(|(front, _)| front)
+            .unwrap_or_else(|| panic!("{}: no frontmatter", path.display()));
+        for key in ["page_title: \"", "description: |-\n  "] {
+            assert!(front.contains(key), "{}: frontmatter lacks {key:?}", path.display());
+        }
+    }
 }
 
 fn nesting_name(nesting: Nesting) -> &'static str {

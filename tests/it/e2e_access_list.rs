@@ -374,26 +374,63 @@ fn access_list_data_sources_read_one_entry_and_every_page() {
         add_outside(&world, &key, json!({"cidrBlock": format!("10.{index}.0.0/16")}));
     }
     world.set_env("TF_VAR_org_id", &org);
-    world.set_env("TF_VAR_api_key_id", &key);
 
-    // The two examples, each in its own working directory.
+    // The two examples, each in its own working directory: each makes its own key and entries,
+    // then reads them back.
     let one = tempfile::tempdir().expect("temp dir");
     write_in(
         &world,
         one.path(),
         &example("data-sources/mongodbatlas_access_list_api_key/data-source.tf"),
     );
-    world.clear_requests();
     apply_in(&world, one.path());
     let outputs = outputs_in(&world, one.path());
     assert_eq!(outputs["runner_entry"]["value"]["cidr_block"], json!("198.51.100.7/32"));
     assert!(outputs["runner_entry"]["value"]["created"]
         .as_str()
         .is_some_and(|at| at.ends_with('Z')));
-    assert_only(&world, &format!("GET {list}/198.51.100.7"));
     let run = world.terraform_in(one.path(), &["show", "-json"]);
     let state: Json = serde_json::from_str(&run.stdout).expect("show -json");
+    let example_key = state["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["address"] == "mongodbatlas_api_key.ci"))
+        .and_then(|r| r["values"]["api_key_id"].as_str())
+        .expect("the example's key")
+        .to_string();
+    let example_list = format!("/api/atlas/v2/orgs/{org}/apiKeys/{example_key}/accessList");
+    // A refresh reads the data source with one GET of its entry (besides the key and the
+    // entry resource refreshing).
+    world.clear_requests();
+    let run = world.terraform_in(one.path(), &["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 0, "{}", run.output());
+    let mut refreshed = calls(&world);
+    refreshed.sort();
+    assert_eq!(
+        refreshed,
+        [
+            format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{example_key}"),
+            format!("GET {example_list}/198.51.100.7"),
+            format!("GET {example_list}/198.51.100.7"),
+        ]
+    );
+
+    // An entry used since it was added: the data source alone, one GET.
+    let used = tempfile::tempdir().expect("temp dir");
+    write_in(
+        &world,
+        used.path(),
+        &format!(
+            "data \"mongodbatlas_access_list_api_key\" \"runner\" {{\n  org_id     = \"{org}\"\n  api_key_id = \"{key}\"\n  ip_address = \"198.51.100.7\"\n}}\n"
+        ),
+    );
+    world.clear_requests();
+    apply_in(&world, used.path());
+    assert_only(&world, &format!("GET {list}/198.51.100.7"));
+    let run = world.terraform_in(used.path(), &["show", "-json"]);
+    let state: Json = serde_json::from_str(&run.stdout).expect("show -json");
     let values = &state["values"]["root_module"]["resources"][0]["values"];
+    assert_eq!(values["cidr_block"], json!("198.51.100.7/32"));
+    assert!(values["created"].as_str().is_some_and(|at| at.ends_with('Z')));
     assert_eq!(values["access_count"], json!(12));
     assert_eq!(values["last_used_address"], json!("198.51.100.7"));
     assert!(values["last_used"].is_string());
@@ -405,10 +442,28 @@ fn access_list_data_sources_read_one_entry_and_every_page() {
         all.path(),
         &example("data-sources/mongodbatlas_access_list_api_keys/data-source.tf"),
     );
+    apply_in(&world, all.path());
+    let mut cidrs: Vec<Json> = outputs_in(&world, all.path())["allowed_cidr_blocks"]["value"]
+        .as_array()
+        .cloned()
+        .expect("a list");
+    cidrs.sort_by_key(ToString::to_string);
+    assert_eq!(cidrs, [json!("198.51.100.7/32"), json!("203.0.113.0/24")]);
+
+    // Every page of a longer list: the data source alone.
+    let pages = tempfile::tempdir().expect("temp dir");
+    write_in(
+        &world,
+        pages.path(),
+        &format!(
+            "data \"mongodbatlas_access_list_api_keys\" \"all\" {{\n  org_id     = \"{org}\"\n  api_key_id = \"{key}\"\n}}\n\
+             output \"allowed_cidr_blocks\" {{\n  value = data.mongodbatlas_access_list_api_keys.all.results[*].cidr_block\n}}\n"
+        ),
+    );
     world.clear_requests();
-    let run = world.terraform_in(all.path(), &["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let run = world.terraform_in(pages.path(), &["apply", "-auto-approve", "-no-color", "-input=false"]);
     assert_eq!(run.code, 0, "{}", run.output());
-    let cidrs = outputs_in(&world, all.path())["allowed_cidr_blocks"]["value"].clone();
+    let cidrs = outputs_in(&world, pages.path())["allowed_cidr_blocks"]["value"].clone();
     assert_eq!(cidrs.as_array().map(Vec::len), Some(120));
     assert_eq!(cidrs[0], json!("198.51.100.7/32"));
     assert_eq!(cidrs[119], json!("10.118.0.0/16"));
@@ -522,14 +577,51 @@ fn ai_model_org_api_key_data_sources_span_projects() {
     let id = created["ids"][0].as_str().expect("an AI key id").to_string();
     let org = world.org_id();
     world.set_env("TF_VAR_org_id", &org);
-    world.set_env("TF_VAR_ai_model_api_key_id", &id);
+    world.set_env("TF_VAR_project_id", &p1);
     let keys = format!("/api/atlas/v2/orgs/{org}/aiModelApiKeys");
 
+    // The example makes a key in the second project and finds it through the organization.
+    let example_dir = tempfile::tempdir().expect("temp dir");
+    write_in(
+        &world,
+        example_dir.path(),
+        &example("data-sources/mongodbatlas_ai_model_org_api_key/data-source.tf"),
+    );
+    apply_in(&world, example_dir.path());
+    assert_eq!(
+        outputs_in(&world, example_dir.path())["ai_model_api_key_project"]["value"],
+        json!(p1)
+    );
+    let made = world.ai_key_ids_named("semantic-search");
+    assert_eq!(made.len(), 1, "{made:?}");
+    world.clear_requests();
+    let run = world.terraform_in(
+        example_dir.path(),
+        &["plan", "-detailed-exitcode", "-no-color", "-input=false"],
+    );
+    assert_eq!(run.code, 0, "{}", run.output());
+    let mut refreshed = calls(&world);
+    refreshed.sort();
+    assert_eq!(
+        refreshed,
+        [
+            format!("GET /api/atlas/v2/groups/{p1}/aiModelApiKeys/{}", made[0]),
+            format!("GET {keys}/{}", made[0]),
+        ],
+        "the key's refresh and the data source's one GET"
+    );
+    let run = world.terraform_in(example_dir.path(), &["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 0, "{}", run.output());
+
+    // A key made outside Terraform: the data source alone, one GET.
     let one = tempfile::tempdir().expect("temp dir");
     write_in(
         &world,
         one.path(),
-        &example("data-sources/mongodbatlas_ai_model_org_api_key/data-source.tf"),
+        &format!(
+            "data \"mongodbatlas_ai_model_org_api_key\" \"this\" {{\n  org_id     = \"{org}\"\n  api_key_id = \"{id}\"\n}}\n\
+             output \"ai_model_api_key_project\" {{\n  value = data.mongodbatlas_ai_model_org_api_key.this.project_id\n}}\n"
+        ),
     );
     world.clear_requests();
     apply_in(&world, one.path());
@@ -748,4 +840,71 @@ fn ai_model_key_ids_that_cannot_be_a_path_segment_are_plan_time_errors() {
         "plan-time checks call nobody: {:?}",
         calls(&world)
     );
+}
+
+#[test]
+fn a_missing_key_or_organization_is_named_on_its_attribute_not_as_a_missing_entry() {
+    let world = World::new();
+    let org = world.org_id();
+    let (key, _) = new_key(&world);
+    let missing = "ffffffffffffffffffffffff";
+    for (config, attribute, not_said) in [
+        (
+            format!("data \"mongodbatlas_ai_model_org_api_key\" \"one\" {{\n  org_id     = \"{missing}\"\n  api_key_id = \"{key}\"\n}}\n"),
+            "org_id",
+            "No AI model API key",
+        ),
+        (
+            format!("data \"mongodbatlas_access_list_api_key\" \"one\" {{\n  org_id     = \"{org}\"\n  api_key_id = \"{missing}\"\n  ip_address = \"10.0.0.1\"\n}}\n"),
+            "api_key_id",
+            "has no access list entry",
+        ),
+    ] {
+        world.write(&config);
+        let run = world.plan();
+        let output = flat(&run.output());
+        assert_eq!(run.code, 1, "{output}");
+        assert!(!output.contains(not_said), "{attribute}: {output}");
+        assert!(output.contains(&format!(": {attribute} =")), "points at {attribute}: {output}");
+    }
+    world.write(&format!(
+        "data \"mongodbatlas_access_list_api_key\" \"one\" {{\n  org_id     = \"{org}\"\n  api_key_id = \"{key}\"\n  ip_address = \"10.0.0.1\"\n}}\n"
+    ));
+    let run = world.plan();
+    assert!(
+        flat(&run.output()).contains("has no access list entry 10.0.0.1/32."),
+        "{}",
+        run.output()
+    );
+}
+
+#[test]
+fn a_base_url_with_a_wrong_path_is_an_error_on_refresh_and_state_is_kept() {
+    let world = World::new();
+    let (org, p0) = (world.org_id(), world.project_id(0));
+    world.write(&format!(
+        "resource \"mongodbatlas_api_key\" \"k\" {{\n  org_id      = \"{org}\"\n  description = \"wrong url\"\n  role_names  = [\"ORG_READ_ONLY\"]\n}}\n\
+         resource \"mongodbatlas_access_list_api_key\" \"e\" {{\n  org_id     = \"{org}\"\n  api_key_id = mongodbatlas_api_key.k.api_key_id\n  ip_address = \"198.51.100.1\"\n}}\n\
+         resource \"mongodbatlas_api_key_project_assignment\" \"a\" {{\n  project_id = \"{p0}\"\n  api_key_id = mongodbatlas_api_key.k.api_key_id\n  roles      = [\"GROUP_OWNER\"]\n}}\n\
+         resource \"mongodbatlas_ai_model_api_key\" \"ai\" {{\n  project_id = \"{p0}\"\n  name       = \"wrong url\"\n}}\n\
+         resource \"mongodbatlas_ai_model_rate_limit\" \"r\" {{\n  project_id                = \"{p0}\"\n  model_group_name          = \"rerank\"\n  requests_per_minute_limit = 5\n  tokens_per_minute_limit   = 5\n}}\n"
+    ));
+    world.apply();
+    let main = world.dir.path().join("main.tf");
+    let good = std::fs::read_to_string(&main).expect("main.tf");
+    let base = &world.emulator.seed.base_url;
+    std::fs::write(&main, good.replace(base, &format!("{base}/wrongprefix"))).expect("write main.tf");
+    for args in [
+        vec!["plan", "-no-color", "-input=false"],
+        vec!["apply", "-refresh-only", "-auto-approve", "-no-color", "-input=false"],
+    ] {
+        let run = world.terraform(&args);
+        let output = flat(&run.output());
+        assert_eq!(run.code, 1, "{args:?}: {output}");
+        assert!(!output.contains("has been deleted"), "{args:?}: {output}");
+    }
+    let listed = world.terraform(&["state", "list"]);
+    assert_eq!(listed.stdout.lines().count(), 5, "state kept: {}", listed.stdout);
+    std::fs::write(&main, good).expect("write main.tf");
+    world.assert_converged();
 }

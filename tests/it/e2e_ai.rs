@@ -171,8 +171,10 @@ fn ai_model_api_key_import_leaves_secret_null_and_converges() {
     );
     assert_eq!(run.code, 0, "{}", run.output());
     assert!(
-        run.output().contains("Secret not imported") && run.output().contains("-replace"),
-        "{}",
+        run.output().contains("Secret not imported")
+            && run.output().contains("-replace")
+            && run.output().contains(&format!("\"{id}\"")),
+        "the warning names the imported key: {}",
         run.output()
     );
     let run = world.terraform_in(fresh.path(), &["plan", "-detailed-exitcode", "-no-color"]);

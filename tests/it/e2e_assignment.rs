@@ -473,9 +473,41 @@ fn assignment_data_source_examples_read_roles_and_every_page() {
         &format!("/__emulator/groups/{p1}/apiKeys/{key}"),
         Some(json!({"roles": ["GROUP_READ_ONLY", "GROUP_OWNER"]})),
     );
+    let org = world.org_id();
+    world.set_env("TF_VAR_org_id", &org);
     world.set_env("TF_VAR_project_id", &p1);
-    world.set_env("TF_VAR_api_key_id", &key);
+
+    // The example assigns a key of its own and reads the assignment back.
     world.write(&example(ONE_EXAMPLE));
+    world.apply();
+    assert_eq!(outputs(&world)["roles"]["value"], json!(["GROUP_OWNER"]));
+    let made = world.resource_values("mongodbatlas_api_key.ci")["api_key_id"]
+        .as_str()
+        .expect("the example's key")
+        .to_string();
+    world.clear_requests();
+    assert_eq!(world.plan().code, 0);
+    assert_eq!(
+        calls(&world),
+        sorted(vec![
+            format!("GET /api/atlas/v2/groups/{p1}"),
+            format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{made}"),
+            format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{made}"),
+            format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{made}"),
+        ]),
+        "the key, the assignment and the data source each read the key once; the project's organization is looked up once"
+    );
+    let run = world.terraform(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(run.code, 0, "{}", run.output());
+
+    // A key assigned outside Terraform with two roles: the data source alone.
+    let read = |project: &str| {
+        format!(
+            "data \"mongodbatlas_api_key_project_assignment\" \"this\" {{\n  project_id = \"{project}\"\n  api_key_id = \"{key}\"\n}}\n\
+             output \"roles\" {{\n  value = data.mongodbatlas_api_key_project_assignment.this.roles\n}}\n"
+        )
+    };
+    world.write(&read(&p1));
     world.clear_requests();
     world.apply();
     assert_eq!(
@@ -486,7 +518,7 @@ fn assignment_data_source_examples_read_roles_and_every_page() {
         calls(&world),
         sorted(vec![
             format!("GET /api/atlas/v2/groups/{p1}"),
-            format!("GET /api/atlas/v2/orgs/{}/apiKeys/{key}", world.org_id()),
+            format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{key}"),
         ])
     );
 
@@ -507,8 +539,7 @@ fn assignment_data_source_examples_read_roles_and_every_page() {
     assert!(assigned.values().all(|roles| roles == &json!(["GROUP_READ_ONLY"])));
 
     // A key not assigned to the project is an error on api_key_id.
-    world.set_env("TF_VAR_project_id", &p2);
-    world.write(&example(ONE_EXAMPLE));
+    world.write(&read(&p2));
     let run = world.plan();
     assert_eq!(run.code, 1, "{}", run.output());
     assert!(run.output().contains("is not assigned to project"), "{}", run.output());

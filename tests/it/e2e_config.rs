@@ -142,7 +142,10 @@ fn provider_meta_extends_the_user_agent_of_the_modules_atlas_requests() {
     );
     for (call, agent) in &agents {
         assert!(
-            agent.starts_with("terraform-provider-mongodbatlas/") && agent.contains(" Terraform/1."),
+            agent.starts_with(&format!(
+                "terraform-provider-mongodbatlas-rs/{} ",
+                env!("CARGO_PKG_VERSION")
+            )) && agent.contains(" Terraform/1."),
             "{call}: {agent}"
         );
         assert!(

@@ -12,7 +12,8 @@ use crate::support::{Run, World};
 
 const RESOURCE: &str = "mongodbatlas_ai_model_rate_limit.this";
 
-/// Every example of the resource and its data sources, as one configuration.
+/// Every example of the resource and its data sources, as one configuration: each example
+/// declares the variables it uses, so their declarations are taken out and made once.
 fn examples() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let read =
@@ -23,9 +24,32 @@ fn examples() -> String {
         read("data-sources/mongodbatlas_ai_model_rate_limits/data-source.tf"),
         read("data-sources/mongodbatlas_ai_model_org_rate_limit/data-source.tf"),
         read("data-sources/mongodbatlas_ai_model_org_rate_limits/data-source.tf"),
-        "variable \"org_id\" {\n  type = string\n}\n".to_string(),
     ]
+    .iter()
+    .map(|example| without_variables(example))
+    .chain([
+        "variable \"org_id\" {\n  type = string\n}\n".to_string(),
+        "variable \"project_id\" {\n  type = string\n}\n".to_string(),
+    ])
+    .collect::<Vec<_>>()
     .join("\n")
+}
+
+/// `hcl` (formatted by `terraform fmt`) without its `variable` blocks.
+fn without_variables(hcl: &str) -> String {
+    let mut kept = String::new();
+    let mut in_variable = false;
+    for line in hcl.lines() {
+        if line.starts_with("variable \"") {
+            in_variable = true;
+        } else if in_variable {
+            in_variable = line != "}";
+        } else {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    kept
 }
 
 fn world() -> World {
@@ -103,7 +127,7 @@ fn ai_model_rate_limit_examples_apply_converge_and_destroy() {
         json!([{"group_id": p0, "model_group_name": "embed_large",
                 "requests_per_minute_limit": 1000, "tokens_per_minute_limit": 1_000_000}])
     );
-    // The plural data sources do not depend on the resource, so the first apply read them
+    // The data sources do not depend on the resource, so the first apply read them
     // before the PATCH; the second apply only records the outputs.
     let second = world.apply();
     assert!(
@@ -471,31 +495,39 @@ fn ai_model_rate_limits_data_sources_read_every_page_or_the_one_asked_for() {
 }
 
 #[test]
-fn two_limits_on_one_model_group_are_refused_on_model_group_name_and_one_converges() {
+fn two_limits_on_one_model_group_are_refused_at_plan_time_whether_new_or_in_state() {
     let world = world();
-    let p0 = world.project_id(0);
-    let second = limit(&p0, "rerank", "20", "20", "").replace("\"this\"", "\"other\"");
-    world.write(&format!("{}{second}", limit(&p0, "rerank", "10", "10", "")));
-    world.clear_requests();
-    let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
-    assert_eq!(run.code, 1, "{}", run.output());
-    assert!(said(&run).contains("Model group limited twice"), "{}", run.output());
-    assert!(said(&run).contains("keep one resource for it"), "{}", run.output());
-    assert!(run.output().contains(":   model_group_name"), "{}", run.output());
-    let patches = calls(&world).iter().filter(|call| call.starts_with("PATCH")).count();
-    assert_eq!(patches, 1, "only the first resource reaches Atlas: {:?}", calls(&world));
-
-    // Whichever resource took the group first is in state; keeping only it converges.
-    let resources = world.show_json()["values"]["root_module"]["resources"].clone();
-    let kept: Vec<&str> = resources
-        .as_array()
-        .expect("resources")
-        .iter()
-        .filter_map(|r| r["name"].as_str())
-        .collect();
-    assert_eq!(kept.len(), 1, "one limit in state: {resources:#}");
-    let (requests, tokens) = if kept[0] == "this" { ("10", "10") } else { ("20", "20") };
-    world.write(&limit(&p0, "rerank", requests, tokens, "").replace("\"this\"", &format!("\"{}\"", kept[0])));
+    let (p0, p1) = (world.project_id(0), world.project_id(1));
+    let named = |name: &str, project: &str, requests: &str| {
+        limit(project, "rerank", requests, requests, "").replace("\"this\"", &format!("\"{name}\""))
+    };
+    let refused = |config: String| {
+        world.write(&config);
+        world.clear_requests();
+        let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+        assert_eq!(run.code, 1, "{}", run.output());
+        assert!(said(&run).contains("Model group limited twice"), "{}", run.output());
+        assert!(said(&run).contains("keep one resource for it"), "{}", run.output());
+        assert!(run.output().contains(":   model_group_name"), "{}", run.output());
+        let patches: Vec<String> = calls(&world)
+            .into_iter()
+            .filter(|call| !call.starts_with("GET"))
+            .collect();
+        assert_eq!(patches, Vec::<String>::new(), "refused before any change");
+    };
+    // Both new.
+    refused(format!("{}{}", named("a", &p0, "10"), named("b", &p0, "20")));
+    // One in state, one new.
+    world.write(&named("a", &p0, "10"));
+    world.apply();
+    refused(format!("{}{}", named("a", &p0, "10"), named("b", &p0, "20")));
+    // Two in state, one moved onto the other's group.
+    world.write(&format!("{}{}", named("a", &p0, "10"), named("b", &p1, "20")));
+    world.apply();
+    world.assert_converged();
+    refused(format!("{}{}", named("a", &p0, "10"), named("b", &p0, "20")));
+    // The same resource planned again in one process is not a conflict: a plain apply converges.
+    world.write(&format!("{}{}", named("a", &p0, "11"), named("b", &p1, "20")));
     world.apply();
     world.assert_converged();
 }

@@ -329,3 +329,37 @@ fn a_key_made_elsewhere_two_seconds_earlier_is_never_adopted() {
     );
     assert_eq!(world.key_ids_described("elsewhere"), theirs);
 }
+
+#[test]
+fn an_adopted_key_has_no_secret_in_state_never_the_masked_one() {
+    let world = World::new();
+    world.write(&format!(
+        "{}{}{}",
+        org_keys(&world, 1, "one", "adopted-secret"),
+        project_keys(&world, 1, "one", "adopted-secret-project"),
+        ai_keys(&world, 1, "one", "adopted-secret-ai")
+    ));
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 500, "phase": "after", "method": "POST", "path_contains": "/apiKeys"},
+        {"kind": "fail", "status": 500, "phase": "after", "method": "POST", "path_contains": "/aiModelApiKeys"},
+    ]}));
+    world.apply();
+    for (address, secret) in [
+        ("mongodbatlas_api_key.one[0]", "private_key"),
+        ("mongodbatlas_project_api_key.one[0]", "private_key"),
+        ("mongodbatlas_ai_model_api_key.one[0]", "secret"),
+    ] {
+        let values = world.resource_values(address);
+        assert!(
+            values["id"].is_string() || values["api_key_id"].is_string(),
+            "{address} adopted: {values:#}"
+        );
+        assert_eq!(
+            values[secret],
+            serde_json::Value::Null,
+            "{address}.{secret} is null, not masked"
+        );
+    }
+    world.set_faults(json!({"rules": []}));
+    destroy(&world);
+}

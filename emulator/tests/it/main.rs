@@ -15,3 +15,4 @@ mod requests;
 mod server;
 mod support;
 mod tls;
+mod version;

@@ -1,6 +1,12 @@
+resource "mongodbatlas_ai_model_api_key" "search" {
+  project_id = var.project_id
+  name       = "semantic-search"
+}
+
+# Find a key by its ID alone, whichever project of the organization owns it.
 data "mongodbatlas_ai_model_org_api_key" "this" {
   org_id     = var.org_id
-  api_key_id = var.ai_model_api_key_id
+  api_key_id = mongodbatlas_ai_model_api_key.search.api_key_id
 }
 
 output "ai_model_api_key_project" {
@@ -9,9 +15,11 @@ output "ai_model_api_key_project" {
 }
 
 variable "org_id" {
-  type = string
+  description = "The ID of the Atlas organization."
+  type        = string
 }
 
-variable "ai_model_api_key_id" {
-  type = string
+variable "project_id" {
+  description = "The ID of the Atlas project."
+  type        = string
 }

@@ -10,5 +10,6 @@ output "ai_model_api_keys_by_project" {
 }
 
 variable "org_id" {
-  type = string
+  description = "The ID of the Atlas organization."
+  type        = string
 }

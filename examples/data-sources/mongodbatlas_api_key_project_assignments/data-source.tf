@@ -3,9 +3,11 @@ data "mongodbatlas_api_key_project_assignments" "this" {
 }
 
 output "assigned_keys" {
-  value = { for assignment in data.mongodbatlas_api_key_project_assignments.this.results : assignment.api_key_id => assignment.roles }
+  description = "The project roles of every API key assigned to the project, by key ID."
+  value       = { for assignment in data.mongodbatlas_api_key_project_assignments.this.results : assignment.api_key_id => assignment.roles }
 }
 
 variable "project_id" {
-  type = string
+  description = "The ID of the Atlas project."
+  type        = string
 }

@@ -1,7 +1,13 @@
 data "mongodbatlas_api_keys" "all" {
-  org_id = "5d09d6a59ccf6445652a444a"
+  org_id = var.org_id
 }
 
 output "public_keys" {
-  value = [for key in data.mongodbatlas_api_keys.all.results : key.public_key]
+  description = "The public key of every API key of the organization."
+  value       = [for key in data.mongodbatlas_api_keys.all.results : key.public_key]
+}
+
+variable "org_id" {
+  description = "The ID of the Atlas organization."
+  type        = string
 }

@@ -1,8 +1,20 @@
-data "mongodbatlas_project_api_key" "this" {
-  project_id = "64259ee860c43338194b0f8e"
-  api_key_id = "6576974933969669aaaaaaaa"
+resource "mongodbatlas_project_api_key" "deployments" {
+  description = "Deployments of one project"
+  project_id  = var.project_id
+  role_names  = ["GROUP_OWNER"]
+}
+
+data "mongodbatlas_project_api_key" "deployments" {
+  project_id = var.project_id
+  api_key_id = mongodbatlas_project_api_key.deployments.api_key_id
 }
 
 output "assignments" {
-  value = data.mongodbatlas_project_api_key.this.project_assignment
+  description = "Every project the key is assigned to, with its roles there."
+  value       = data.mongodbatlas_project_api_key.deployments.project_assignment
+}
+
+variable "project_id" {
+  description = "The ID of the Atlas project."
+  type        = string
 }

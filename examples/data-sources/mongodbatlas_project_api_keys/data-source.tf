@@ -1,7 +1,13 @@
 data "mongodbatlas_project_api_keys" "all" {
-  project_id = "64259ee860c43338194b0f8e"
+  project_id = var.project_id
 }
 
 output "descriptions" {
-  value = [for key in data.mongodbatlas_project_api_keys.all.results : key.description]
+  description = "The description of every API key assigned to the project."
+  value       = [for key in data.mongodbatlas_project_api_keys.all.results : key.description]
+}
+
+variable "project_id" {
+  description = "The ID of the Atlas project."
+  type        = string
 }

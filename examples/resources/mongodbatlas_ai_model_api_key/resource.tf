@@ -10,5 +10,6 @@ output "ai_model_api_key_secret" {
 }
 
 variable "project_id" {
-  type = string
+  description = "The ID of the Atlas project."
+  type        = string
 }

@@ -13,5 +13,6 @@ output "embed_large_models" {
 }
 
 variable "project_id" {
-  type = string
+  description = "The ID of the Atlas project."
+  type        = string
 }

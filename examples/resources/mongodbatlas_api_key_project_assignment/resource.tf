@@ -11,10 +11,23 @@ resource "mongodbatlas_api_key_project_assignment" "ci" {
   roles      = ["GROUP_OWNER"]
 }
 
+output "ci_public_key" {
+  description = "The public part of the key, to give to the CI system with its private part."
+  value       = mongodbatlas_api_key.ci.public_key
+}
+
+output "ci_private_key" {
+  description = "The private part of the key, known only from the apply that created it."
+  value       = mongodbatlas_api_key.ci.private_key
+  sensitive   = true
+}
+
 variable "org_id" {
-  type = string
+  description = "The ID of the Atlas organization."
+  type        = string
 }
 
 variable "project_id" {
-  type = string
+  description = "The ID of the Atlas project."
+  type        = string
 }

@@ -66,6 +66,9 @@ const ERROR_ATTRS: &[(&str, &str)] = &[
     ("PATH_PARAM_PARSE_ERROR", "api_key_id"),
 ];
 
+/// Not-found codes that name the key or the organization, not the entry.
+const MISSING_PARENT: &[&str] = &["API_KEY_NOT_FOUND", "ORG_NOT_FOUND"];
+
 /// The key attributes both data sources take.
 fn key_attributes() -> [Attribute; 2] {
     [
@@ -146,23 +149,29 @@ impl DataSource for AccessListApiKeyData {
                 "ip_address passed validation but does not parse",
             )
         })?;
-        let entry = cx
+        let found = match cx
             .client
-            .get_access_list_entry_opt(&config.org_id, &config.api_key_id, &network.to_entry())
+            .get_access_list_entry(&config.org_id, &config.api_key_id, &network.to_entry())
             .await
-            .or_diagnose("Could not read access list entry", ERROR_ATTRS)?
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "Access list entry not found",
-                    format!(
-                        "API key {} of organization {} has no access list entry {} (or the key does not exist).",
-                        Quoted(&config.api_key_id),
-                        Quoted(&config.org_id),
-                        network.to_cidr()
-                    ),
-                )
-                .at(AttributePath::attr("ip_address"))
-            })?;
+        {
+            Ok(entry) => Some(entry),
+            // The entry alone is missing; a missing key or organization is Atlas's own error,
+            // on its attribute.
+            Err(err) if err.is_not_found() && !MISSING_PARENT.contains(&err.error_code().unwrap_or_default()) => None,
+            Err(err) => return Err(err).or_diagnose("Could not read access list entry", ERROR_ATTRS)?,
+        };
+        let entry = found.ok_or_else(|| {
+            Diagnostic::error(
+                "Access list entry not found",
+                format!(
+                    "API key {} of organization {} has no access list entry {}.",
+                    Quoted(&config.api_key_id),
+                    Quoted(&config.org_id),
+                    network.to_cidr()
+                ),
+            )
+            .at(AttributePath::attr("ip_address"))
+        })?;
         let (_, cidr_block) = addresses(&entry);
         Ok(AccessListApiKeyDataState {
             id: Some(format!("{}-{}-{network}", config.org_id, config.api_key_id)),

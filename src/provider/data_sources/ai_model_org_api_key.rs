@@ -87,22 +87,27 @@ impl DataSource for AiModelOrgApiKeyData {
         cx: &Cx<atlas::Client>,
         config: AiModelOrgApiKeyDataState,
     ) -> Result<AiModelOrgApiKeyDataState, Diagnostics> {
-        let key = cx
+        let found = match cx
             .client
-            .get_org_ai_model_api_key_opt(&config.org_id, &config.api_key_id)
+            .get_org_ai_model_api_key(&config.org_id, &config.api_key_id)
             .await
-            .or_diagnose("Could not read AI model API key", ERROR_ATTRS)?
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "AI model API key not found",
-                    format!(
-                        "No AI model API key with ID {} exists in any project of organization {}.",
-                        Quoted(&config.api_key_id),
-                        Quoted(&config.org_id)
-                    ),
-                )
-                .at(AttributePath::attr("api_key_id"))
-            })?;
+        {
+            Ok(key) => Some(key),
+            // The key alone is missing; a missing organization is Atlas's own error, on org_id.
+            Err(err) if err.is_not_found() && err.error_code() != Some("ORG_NOT_FOUND") => None,
+            Err(err) => return Err(err).or_diagnose("Could not read AI model API key", ERROR_ATTRS)?,
+        };
+        let key = found.ok_or_else(|| {
+            Diagnostic::error(
+                "AI model API key not found",
+                format!(
+                    "No AI model API key with ID {} exists in any project of organization {}.",
+                    Quoted(&config.api_key_id),
+                    Quoted(&config.org_id)
+                ),
+            )
+            .at(AttributePath::attr("api_key_id"))
+        })?;
         Ok(AiModelOrgApiKeyDataState {
             org_id: config.org_id,
             api_key_id: key.api_key_id,

@@ -9,10 +9,10 @@ pub mod api_key_project_assignment;
 pub mod project_api_key;
 pub mod roles_org_id;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::atlas;
-use crate::framework::{attribute, whole_number, Attribute};
+use crate::framework::{attribute, string, string_set, whole_number, Attribute};
 use crate::value::Type;
 
 /// Page size when only `page_num` is set, as Atlas defaults it.
@@ -59,12 +59,17 @@ pub(crate) fn requested_page(page_num: Option<u32>, items_per_page: Option<u32>)
     }
 }
 
-/// `{project_id, role_names}` objects, as the project data sources list assignments.
-pub(crate) fn assignment_type() -> Type {
-    Type::Object(BTreeMap::from([
-        ("project_id".to_string(), Type::String),
-        ("role_names".to_string(), Type::Set(Box::new(Type::String))),
-    ]))
+/// The attributes of one `{project_id, role_names}` assignment, as the project data sources
+/// list them (a nested attribute, so that each field carries its description).
+pub(crate) fn assignment_attributes() -> [Attribute; 2] {
+    [
+        string("project_id")
+            .computed()
+            .doc("Unique 24-hexadecimal digit string that identifies a project the key is assigned to."),
+        string_set("role_names")
+            .computed()
+            .doc("Roles of the key in that project, such as `GROUP_OWNER`."),
+    ]
 }
 
 /// Organization roles of `org_id` held by `key`.

@@ -13,13 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::atlas;
 use crate::framework::{
-    attribute, nested, string, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Nesting, Schema, Sensitive,
+    nested, string, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Nesting, Schema, Sensitive,
 };
-use crate::provider::data_sources::{all_or_one_page, assignment_type, paging_attributes};
+use crate::provider::data_sources::{all_or_one_page, assignment_attributes, paging_attributes};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::secret;
 use crate::provider::validators;
-use crate::value::{AttributePath, Quoted, Type};
+use crate::value::{AttributePath, Quoted};
 
 /// One key assigned to a project.
 pub struct ProjectApiKeyData;
@@ -138,7 +138,7 @@ fn key_details() -> [Attribute; 4] {
             .computed()
             .sensitive()
             .doc("The private key as Atlas returns it here: masked, such as `********-****-****-c4e26334754f`. It cannot be used to authenticate."),
-        attribute("project_assignment", Type::List(Box::new(assignment_type())))
+        nested("project_assignment", Nesting::List, assignment_attributes())
             .computed()
             .doc(ASSIGNMENT_DOC),
     ]

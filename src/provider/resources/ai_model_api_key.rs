@@ -181,7 +181,7 @@ impl Resource for AiModelApiKey {
 
     async fn import(&self, cx: &Cx<atlas::Client>, id: &str) -> Result<AiModelApiKeyState, Diagnostics> {
         let (project_id, api_key_id) = import_id::object_id_slash_name(id, "`PROJECT_ID/API_KEY_ID`")?;
-        cx.warn(secret::not_imported("secret"));
+        cx.warn(secret::not_imported("secret", &api_key_id));
         Ok(AiModelApiKeyState {
             api_key_id: Some(api_key_id),
             ..AiModelApiKeyState::empty(project_id)

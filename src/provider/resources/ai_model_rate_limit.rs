@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::atlas;
 use crate::framework::{
-    attribute, one_of, string, whole_number, Applied, Cx, Diagnostic, Diagnostics, Resource, Schema,
+    attribute, one_of, string, whole_number, Applied, Cx, Diagnostic, Diagnostics, Plan, Resource, Schema,
 };
-use crate::provider::claims::Claim;
+use crate::provider::claims::{self, Claim};
 use crate::provider::errors::{diagnose, OrDiagnose};
 use crate::provider::{import_id, validators};
 use crate::value::{AttributePath, Quoted, Type, Value};
@@ -104,8 +104,28 @@ impl Resource for AiModelRateLimit {
         ])
     }
 
+    fn modify_plan(_prior: &Value, config: &Value, plan: &mut Plan, diags: &mut Diagnostics) {
+        let text = |name: &str| plan.planned.get(name).as_str().map(str::to_owned);
+        let (Some(project_id), Some(cloud), Some(geography), Some(model_group_name)) = (
+            text("project_id"),
+            text("cloud"),
+            text("geography"),
+            text("model_group_name"),
+        ) else {
+            return; // Not known until apply; the create-time claim still guards it.
+        };
+        let limit_id = format!("{project_id}/{cloud}/{geography}/{model_group_name}");
+        // The configuration tells resources apart: Terraform plans a replacement twice (the
+        // change, then the new object), with one configuration and two prior states.
+        if !claims::claim_in_plan(Self::NAME, &limit_id, format!("{config:?}")) {
+            diags.push(limited_twice(&project_id, &model_group_name));
+        }
+    }
+
     async fn create(&self, cx: &Cx<atlas::Client>, planned: AiModelRateLimitState) -> Applied<AiModelRateLimitState> {
-        let claim = Claim::take(&cx.client, Self::NAME, &planned.limit_id(), || limited_twice(&planned))?;
+        let claim = Claim::take(&cx.client, Self::NAME, &planned.limit_id(), || {
+            limited_twice(&planned.project_id, &planned.model_group_name)
+        })?;
         let limit = set_limit(cx, &planned, "Could not set AI model rate limit").await?;
         claim.keep();
         Ok(state_from_atlas(&planned, limit))
@@ -212,14 +232,14 @@ impl AiModelRateLimitState {
 }
 
 /// The error for a second resource of this configuration on the same model group.
-fn limited_twice(state: &AiModelRateLimitState) -> Diagnostic {
+fn limited_twice(project_id: &str, model_group_name: &str) -> Diagnostic {
     Diagnostic::error(
         "Model group limited twice",
         format!(
             "Another mongodbatlas_ai_model_rate_limit in this configuration already sets the limit of model group \
              {} in project {}. A project has one limit per model group: keep one resource for it.",
-            Quoted(&state.model_group_name),
-            Quoted(&state.project_id)
+            Quoted(model_group_name),
+            Quoted(project_id)
         ),
     )
     .at(AttributePath::attr("model_group_name"))

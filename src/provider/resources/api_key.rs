@@ -157,7 +157,7 @@ impl Resource for ApiKey {
         let (org_id, api_key_id) =
             import_id::object_id_pair(id, "`{org_id}-{api_key_id}` (or `{org_id}/{api_key_id}`)")?;
         // Read fills in the rest; the private key cannot be recovered and stays null.
-        cx.warn(secret::not_imported("private_key"));
+        cx.warn(secret::not_imported("private_key", &api_key_id));
         Ok(ApiKeyState {
             id: Some(format!("{org_id}-{api_key_id}")),
             org_id,

@@ -312,7 +312,7 @@ impl Resource for ProjectApiKey {
             )
             .into());
         };
-        cx.warn(secret::not_imported("private_key"));
+        cx.warn(secret::not_imported("private_key", &api_key_id));
         let template = ProjectApiKeyState {
             project_assignment: vec![Assignment {
                 project_id: first_project,
