@@ -40,6 +40,7 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod views;
 
 use std::io;
@@ -55,6 +56,7 @@ pub use error::ApiError;
 pub use faults::{FaultKind, FaultPlan, FaultRule, Phase};
 pub use server::ConnectionLimits;
 pub use state::AppState;
+pub use tls::{Tls, TlsOptions};
 
 /// Atlas's limit of programmatic API keys per organization, the default of
 /// [`Options::max_api_keys_per_org`].
@@ -90,6 +92,8 @@ pub struct Options {
     /// `MAX_API_KEYS_PER_ORG_EXCEEDED` (default 500, as Atlas; `POST /__emulator/config` can
     /// change it at run time).
     pub max_api_keys_per_org: usize,
+    /// Serve HTTPS with a certificate from the emulator's own CA (default `None`: plain HTTP).
+    pub tls: Option<TlsOptions>,
 }
 
 impl Default for Options {
@@ -105,6 +109,7 @@ impl Default for Options {
             max_connections: server::DEFAULT_MAX_CONNECTIONS,
             max_body_bytes: body::DEFAULT_MAX_BODY_BYTES,
             max_api_keys_per_org: ATLAS_MAX_API_KEYS_PER_ORG,
+            tls: None,
         }
     }
 }
@@ -144,7 +149,7 @@ impl Options {
 /// of log lines anyway.
 #[derive(Clone, Debug, Serialize)]
 pub struct Seed {
-    /// `http://HOST:PORT`, no trailing slash.
+    /// `http://HOST:PORT` (`https://` with TLS), no trailing slash.
     pub base_url: String,
     /// The seeded organization.
     pub org_id: String,
@@ -158,6 +163,9 @@ pub struct Seed {
     pub client_id: String,
     /// Client secret of that service account.
     pub client_secret: String,
+    /// With TLS: the file holding the emulator's CA certificate (PEM), for `SSL_CERT_FILE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
 }
 
 /// A running emulator; dropping it shuts it down.
@@ -166,6 +174,8 @@ pub struct Running {
     pub seed: Seed,
     /// The bound address.
     pub addr: SocketAddr,
+    /// With TLS: the CA, certificate and handshake counter.
+    pub tls: Option<Tls>,
     state: AppState,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -215,15 +225,26 @@ pub async fn start(options: Options) -> io::Result<Running> {
     options.validate()?;
     let listener = TcpListener::bind((options.bind, options.port)).await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(&base_url(addr), &options);
+    let (tls, ca_file) = prepare_tls(&options, addr)?;
+    let state = AppState::new(&base_url(addr, tls.is_some()), &options);
     let (stop, stopped) = oneshot::channel::<()>();
     let limits = options.connection_limits();
-    tokio::spawn(serve(listener, routes::router(state.clone()), limits, async {
-        let _ = stopped.await;
-    }));
+    tokio::spawn(serve(
+        listener,
+        routes::router(state.clone()),
+        limits,
+        tls.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     Ok(Running {
-        seed: state.seed(),
+        seed: Seed {
+            ca_file,
+            ..state.seed()
+        },
         addr,
+        tls,
         state,
         stop: Some(stop),
         thread: None,
@@ -239,8 +260,10 @@ pub fn start_in_background(options: Options) -> io::Result<Running> {
     let listener = std::net::TcpListener::bind((options.bind, options.port))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
+    let (tls, ca_file) = prepare_tls(&options, addr)?;
+    let served_tls = tls.clone();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let state = AppState::new(&base_url(addr), &options);
+    let state = AppState::new(&base_url(addr, tls.is_some()), &options);
     let app = routes::router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
@@ -252,7 +275,7 @@ pub fn start_in_background(options: Options) -> io::Result<Running> {
                         let shutdown = async {
                             let _ = stopped.await;
                         };
-                        if let Err(err) = serve(listener, app, limits, shutdown).await {
+                        if let Err(err) = serve(listener, app, limits, served_tls, shutdown).await {
                             tracing::error!(%err, "the emulator stopped");
                         }
                     }
@@ -261,8 +284,12 @@ pub fn start_in_background(options: Options) -> io::Result<Running> {
             });
         })?;
     Ok(Running {
-        seed: state.seed(),
+        seed: Seed {
+            ca_file,
+            ..state.seed()
+        },
         addr,
+        tls,
         state,
         stop: Some(stop),
         thread: Some(thread),
@@ -278,11 +305,28 @@ pub use server::serve;
 
 // Links and the printed base URL must be dialable, so an unspecified bind address becomes the
 // loopback address of the same family.
-fn base_url(addr: SocketAddr) -> String {
+fn base_url(addr: SocketAddr, tls: bool) -> String {
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
+    let scheme = if tls { "https" } else { "http" };
+    format!("{scheme}://{}", SocketAddr::new(ip, addr.port()))
+}
+
+/// With TLS: a fresh CA and server certificate, the CA's PEM written to its file.
+///
+/// Errors: a refused certificate name, or the CA file could not be written.
+fn prepare_tls(options: &Options, addr: SocketAddr) -> io::Result<(Option<Tls>, Option<String>)> {
+    let Some(tls_options) = &options.tls else {
+        return Ok((None, None));
+    };
+    let tls = Tls::generate(tls_options)?;
+    let path = tls_options
+        .ca_file
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("atlas-emulator-ca-{}.pem", addr.port())));
+    std::fs::write(&path, &tls.ca_pem)?;
+    Ok((Some(tls), Some(path.display().to_string())))
 }

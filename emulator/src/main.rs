@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use atlas_emulator::{FaultKind, FaultPlan, FaultRule, Options, Phase};
+use atlas_emulator::{FaultKind, FaultPlan, FaultRule, Options, Phase, TlsOptions};
 
 const USAGE: &str = "\
 usage: atlas-emulator [--port N] [--bind ADDR] [--nonce-ttl-secs N] [--token-ttl-secs N]
@@ -18,7 +18,13 @@ usage: atlas-emulator [--port N] [--bind ADDR] [--nonce-ttl-secs N] [--token-ttl
                       [--rate-limit-every N] [--retry-after-secs N]
                       [--fail-every N] [--fail-status S] [--fail-method M] [--fail-path TEXT]
                       [--fail-phase before|after] [--close-every N]
-                      [--delay-ms N] [--delay-method M] [--delay-path TEXT]";
+                      [--delay-ms N] [--delay-method M] [--delay-path TEXT]
+                      [--tls] [--tls-ca-file PATH] [--tls-name NAME]... [--tls-expired]
+
+--tls serves HTTPS with a certificate for 127.0.0.1 and localhost signed by a CA made at start;
+the CA's PEM goes to --tls-ca-file (default: atlas-emulator-ca-<port>.pem in the temp directory)
+and the JSON line names it as ca_file. --tls-name replaces the certificate's names (repeatable),
+--tls-expired makes it expired; both imply --tls.";
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -75,6 +81,8 @@ struct FaultFlags {
     fail: Option<FaultRule>,
     close_every: Option<u64>,
     delay: Option<FaultRule>,
+    /// The first `--tls-name` replaces the default names; later ones add to it.
+    tls_names_given: bool,
 }
 
 /// `None` when `--help` was asked for.
@@ -85,6 +93,18 @@ fn parse_args(args: impl Iterator<Item = String>) -> anyhow::Result<Option<Optio
     while let Some(flag) = args.next() {
         if flag == "--help" || flag == "-h" {
             return Ok(None);
+        }
+        // Switches without a value.
+        match flag.as_str() {
+            "--tls" => {
+                options.tls.get_or_insert_with(TlsOptions::default);
+                continue;
+            }
+            "--tls-expired" => {
+                options.tls.get_or_insert_with(TlsOptions::default).expired = true;
+                continue;
+            }
+            _ => {}
         }
         let (name, inline) = match flag.split_once('=') {
             Some((name, value)) => (name.to_owned(), Some(value.to_owned())),
@@ -116,6 +136,15 @@ fn apply_flag(options: &mut Options, flags: &mut FaultFlags, name: &str, value: 
         "--delay-ms" => flags.delay.get_or_insert_with(delay).delay_ms = Some(parse(name, value)?),
         "--delay-method" => flags.delay.get_or_insert_with(delay).method = Some(value.to_owned()),
         "--delay-path" => flags.delay.get_or_insert_with(delay).path_contains = Some(value.to_owned()),
+        "--tls-ca-file" => options.tls.get_or_insert_with(TlsOptions::default).ca_file = Some(value.into()),
+        "--tls-name" => {
+            let tls = options.tls.get_or_insert_with(TlsOptions::default);
+            if !flags.tls_names_given {
+                tls.names.clear();
+                flags.tls_names_given = true;
+            }
+            tls.names.push(value.to_owned());
+        }
         "--faults" => {
             let plan: FaultPlan = serde_json::from_str(value).context("bad --faults JSON")?;
             options.faults.rules.extend(plan.rules);
@@ -262,5 +291,28 @@ mod tests {
         assert!(parsed(&["--port"]).is_err());
         assert!(parsed(&["--fail-phase", "during"]).is_err());
         assert!(matches!(parsed(&["--help"]), Ok(None)));
+    }
+
+    #[test]
+    fn tls_flags() {
+        let plain = parsed(&[]).ok().flatten().expect("no flags");
+        assert_eq!(plain.tls, None);
+        let tls = parsed(&["--tls", "--port", "0"]).ok().flatten().expect("valid flags");
+        assert_eq!(tls.tls, Some(TlsOptions::default()));
+        let named = parsed(&[
+            "--tls-name",
+            "other.example",
+            "--tls-name=x.test",
+            "--tls-expired",
+            "--tls-ca-file",
+            "/tmp/ca.pem",
+        ])
+        .ok()
+        .flatten()
+        .expect("valid flags");
+        let named = named.tls.expect("tls implied");
+        assert_eq!(named.names, ["other.example", "x.test"]);
+        assert!(named.expired);
+        assert_eq!(named.ca_file.as_deref(), Some(std::path::Path::new("/tmp/ca.pem")));
     }
 }

@@ -34,6 +34,7 @@ use tokio::time::Instant;
 use tower::ServiceExt as _;
 
 use crate::request_log::AbortConnection;
+use crate::tls::Tls;
 
 /// Default for [`ConnectionLimits::header_read_timeout`]: 10 seconds.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -75,6 +76,7 @@ pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
     limits: ConnectionLimits,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -86,9 +88,14 @@ pub async fn serve(
             () = &mut shutdown => break,
             acquired = slots.clone().acquire_owned(), if slot.is_none() => slot = acquired.ok(),
             accepted = listener.accept(), if slot.is_some() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, app.clone(), limits, slot.take()));
-                }
+                Ok((stream, _)) => match &tls {
+                    None => {
+                        connections.spawn(serve_connection(stream, app.clone(), limits, slot.take()));
+                    }
+                    Some(tls) => {
+                        connections.spawn(serve_tls_connection(stream, tls.clone(), app.clone(), limits, slot.take()));
+                    }
+                },
                 Err(err) => {
                     tracing::warn!(%err, "accept failed");
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -106,9 +113,26 @@ pub async fn serve(
 #[error("connection closed by fault injection")]
 struct ConnectionAborted;
 
-// `_slot` is held for the connection's life: dropping it lets the loop accept another.
-async fn serve_connection(
+/// Completes the TLS handshake within the header-read timeout, then serves HTTP/1.1 on it. A
+/// failed handshake (such as a client that does not trust the CA) only closes the connection.
+async fn serve_tls_connection(
     stream: TcpStream,
+    tls: Tls,
+    app: axum::Router,
+    limits: ConnectionLimits,
+    slot: Option<OwnedSemaphorePermit>,
+) {
+    tls.count_handshake();
+    match tokio::time::timeout(limits.header_read_timeout, tls.acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => serve_connection(stream, app, limits, slot).await,
+        Ok(Err(err)) => tracing::debug!(%err, "tls handshake failed"),
+        Err(_) => tracing::debug!("tls handshake timed out"),
+    }
+}
+
+// `_slot` is held for the connection's life: dropping it lets the loop accept another.
+async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    stream: S,
     app: axum::Router,
     limits: ConnectionLimits,
     _slot: Option<OwnedSemaphorePermit>,

@@ -65,6 +65,7 @@ impl AppState {
             private_key: seeded.private_key.expose().to_owned(),
             client_id: seeded.client_id,
             client_secret: seeded.client_secret.expose().to_owned(),
+            ca_file: None,
         };
         let config = Config {
             token_ttl: options.token_ttl,

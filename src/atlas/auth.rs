@@ -64,6 +64,40 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// Which credentials a request was sent with, as a `401` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// A programmatic API key pair (HTTP Digest).
+    ApiKey,
+    /// A service account (OAuth client credentials).
+    ServiceAccount,
+    /// A ready access token.
+    AccessToken {
+        /// True when the token's `exp` is past or Atlas said it expired.
+        expired: bool,
+    },
+}
+
+/// True when `token` is a JWT whose payload has an `exp` (Unix seconds) at or before `now`.
+/// Nothing is verified: the answer only chooses the words of an error. Never logs the token.
+fn jwt_expired(token: &str, now: std::time::SystemTime) -> bool {
+    use base64::Engine as _;
+    let Some(payload) = token.split('.').nth(1) else {
+        return false;
+    };
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')) else {
+        return false;
+    };
+    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return false;
+    };
+    let Some(exp) = claims.get("exp").and_then(serde_json::Value::as_u64) else {
+        return false;
+    };
+    now.duration_since(std::time::UNIX_EPOCH)
+        .is_ok_and(|since| since.as_secs() >= exp)
+}
+
 /// The per-client authentication state built from [`Credentials`]; shared by the client's
 /// clones, so they share one Digest challenge and one token cache.
 pub(crate) struct Auth {
@@ -113,6 +147,21 @@ pub(crate) enum Unauthorized {
 }
 
 impl Auth {
+    /// The credential method in use, for a `401` whose Atlas `detail` is `detail`: an access
+    /// token counts as expired when its JWT `exp` claim is past, or when Atlas's detail says so.
+    pub(crate) fn method(&self, detail: Option<&str>) -> AuthMethod {
+        match &self.scheme {
+            Scheme::Digest(_) => AuthMethod::ApiKey,
+            Scheme::ServiceAccount(_) => AuthMethod::ServiceAccount,
+            Scheme::Bearer(token) => {
+                let said_expired = detail.is_some_and(|detail| detail.to_ascii_lowercase().contains("expired"));
+                AuthMethod::AccessToken {
+                    expired: said_expired || jwt_expired(token.expose_secret(), std::time::SystemTime::now()),
+                }
+            }
+        }
+    }
+
     /// Checks `credentials` and builds the state for them. A service account's tokens come
     /// from `<base_url>/api/oauth/token` (`base_url` without trailing slash) through `http`,
     /// each exchange limited by `timeout`. Sends nothing.
@@ -124,6 +173,7 @@ impl Auth {
         http: &reqwest::Client,
         base_url: &str,
         timeout: Duration,
+        proxy: Option<&str>,
     ) -> Result<Auth, Error> {
         let scheme = match credentials {
             Credentials::Digest {
@@ -157,7 +207,8 @@ impl Auth {
                         RequestError::new("the service account needs both a client id and a client secret").into(),
                     );
                 }
-                let endpoint = TokenEndpoint::new(http.clone(), base_url, client_id, client_secret, timeout);
+                let endpoint = TokenEndpoint::new(http.clone(), base_url, client_id, client_secret, timeout)
+                    .through_proxy(proxy.map(str::to_owned));
                 Scheme::ServiceAccount(TokenSource::new(endpoint))
             }
         };
@@ -265,12 +316,34 @@ mod tests {
         body: b"",
     };
 
+    #[test]
+    fn jwt_expiry_is_read_from_exp() {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let token = |payload: &str| format!("e30.{}.sig", engine.encode(payload));
+        let at = std::time::UNIX_EPOCH + Duration::from_secs(2_000);
+        assert!(jwt_expired(&token(r#"{"exp":1000}"#), at));
+        assert!(!jwt_expired(&token(r#"{"exp":3000}"#), at));
+        assert!(!jwt_expired(&token(r#"{"sub":"x"}"#), at));
+        assert!(!jwt_expired("not-a-jwt", at));
+        let bearer = auth(Credentials::AccessToken(token(r#"{"exp":1}"#).into())).expect("auth");
+        assert_eq!(bearer.method(None), AuthMethod::AccessToken { expired: true });
+        let fresh = auth(Credentials::AccessToken("opaque".to_owned().into())).expect("auth");
+        assert_eq!(fresh.method(None), AuthMethod::AccessToken { expired: false });
+        assert_eq!(
+            fresh.method(Some("You are not authorized: the access token has expired.")),
+            AuthMethod::AccessToken { expired: true }
+        );
+        assert_eq!(digest_auth().method(None), AuthMethod::ApiKey);
+    }
+
     fn auth(credentials: Credentials) -> Result<Auth, Error> {
         Auth::from_credentials(
             credentials,
             &reqwest::Client::new(),
             "http://127.0.0.1:9",
             Duration::from_secs(1),
+            None,
         )
     }
 

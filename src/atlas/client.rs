@@ -23,6 +23,7 @@ use url::Url;
 use super::auth::{Auth, Credentials, Signing, Unauthorized};
 use super::clock::{ServerClock, SignedDuration};
 use super::error::{retry_after_header, ApiError, DecodeError, Error, RequestError};
+use super::network;
 use super::pagination::{self, Page};
 use super::retry::{self, RetryPolicy};
 
@@ -50,7 +51,14 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Limit for establishing a connection (TCP and TLS).
     pub connect_timeout: Duration,
+    /// Certificate authorities trusted besides the platform's (tests use it for a CA of their own).
+    pub(crate) extra_roots: Vec<reqwest::Certificate>,
 }
+
+/// Default of [`Config::request_timeout`]: 60 seconds.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default of [`Config::connect_timeout`]: 10 seconds.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -91,8 +99,9 @@ impl Config {
             user_agent: user_agent.into(),
             retry: RetryPolicy::default(),
             max_concurrent_requests: 10,
-            request_timeout: Duration::from_secs(60),
-            connect_timeout: Duration::from_secs(10),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -119,6 +128,9 @@ struct Inner {
     limiter: Semaphore,
     request_timeout: Duration,
     clock: ServerClock,
+    // `host:port` of the proxy requests go through, if any (see `network.rs`).
+    proxy: Option<String>,
+    resolver: Arc<network::Resolver>,
 }
 
 impl fmt::Debug for Client {
@@ -131,20 +143,46 @@ impl fmt::Debug for Client {
 
 impl Client {
     /// Builds a client. Sends nothing; errors (`Error::Request`) on an unusable base URL,
-    /// user agent or empty credentials.
+    /// user agent, empty credentials or proxy URL.
+    ///
+    /// TLS trusts the platform's certificate store, or the PEM file `SSL_CERT_FILE` and the
+    /// directories `SSL_CERT_DIR` instead when set (as Go programs such as Terraform do), plus
+    /// the Mozilla roots built in. The proxy comes from `HTTPS_PROXY` (`HTTP_PROXY` for an
+    /// `http://` base URL) or `ALL_PROXY`, unless `NO_PROXY` names the host (see `network.rs`).
     pub fn new(config: Config) -> Result<Client, Error> {
+        Client::new_with_env(config, |name| std::env::var(name).ok())
+    }
+
+    /// [`Client::new`] reading the proxy variables from `env` instead of the process.
+    pub(crate) fn new_with_env(config: Config, env: impl Fn(&str) -> Option<String>) -> Result<Client, Error> {
         let base_url = validate_base_url(&config.base_url)?;
         let user_agent = HeaderValue::from_str(&config.user_agent)
             .map_err(|err| RequestError::with_source("the user agent is not a valid header value", err))?;
-        let http = reqwest::Client::builder()
+        let parsed_base = Url::parse(&base_url)
+            .map_err(|err| RequestError::with_source("the atlas base url is not a valid url", err))?;
+        let proxy = network::proxy_for(&parsed_base, env);
+        let resolver = Arc::new(network::Resolver::default());
+        let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .user_agent(user_agent)
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
+            .dns_resolver(resolver.clone())
+            .no_proxy();
+        for root in config.extra_roots {
+            builder = builder.add_root_certificate(root);
+        }
+        if let Some(proxy) = &proxy {
+            builder = builder.proxy(reqwest::Proxy::all(proxy.clone()).map_err(|_| {
+                RequestError::new("the proxy url (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) is not usable")
+            })?);
+        }
+        let http = builder
             .build()
             .map_err(|err| RequestError::with_source("could not build the http client", err.without_url()))?;
+        let proxy = proxy.as_ref().map(super::error::host_port);
         let request_timeout = config.request_timeout;
-        let auth = Auth::from_credentials(config.credentials, &http, &base_url, request_timeout)?;
+        let auth = Auth::from_credentials(config.credentials, &http, &base_url, request_timeout, proxy.as_deref())?;
         Ok(Client {
             cancel: CancellationToken::new(),
             user_agent: None,
@@ -157,6 +195,8 @@ impl Client {
                 limiter: Semaphore::new(config.max_concurrent_requests.max(1)),
                 request_timeout,
                 clock: ServerClock::default(),
+                proxy,
+                resolver,
             }),
         })
     }
@@ -214,6 +254,11 @@ impl Client {
     /// The base URL requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// Host names looked up in DNS so far (IP addresses need none), across all clones.
+    pub fn name_lookups(&self) -> u64 {
+        self.inner.resolver.lookups()
     }
 
     /// Sends `request` and decodes the 2xx JSON body.
@@ -281,10 +326,15 @@ impl Client {
                     self.attempt(request, attempt).await
                 }
             };
-            let failure = match outcome {
+            let mut failure = match outcome {
                 Ok(success) => return Ok(success),
                 Err(failure) => failure,
             };
+            if let Error::Api(api) = &mut failure.error {
+                if api.status == 401 {
+                    api.auth_method = Some(self.inner.auth.method(api.detail.as_deref()));
+                }
+            }
             // A request that never left us can be replayed even when it is not idempotent.
             let replay_safe = request.is_idempotent() || !failure.sent;
             let action = retry::classify(&failure.error, replay_safe);
@@ -298,6 +348,7 @@ impl Client {
                 attempt,
                 delay_ms = delay.as_millis() as u64,
                 reason = ?action,
+                cause = %failure.error,
                 "retrying atlas request"
             );
             tokio::select! {
@@ -330,7 +381,7 @@ impl Client {
                 let _ = response.bytes().await;
                 continue;
             }
-            return read_answer(request, response).await;
+            return read_answer(request, response, self.inner.proxy.as_deref()).await;
         }
     }
 
@@ -374,7 +425,12 @@ impl Client {
                     timeout = err.is_timeout(),
                     "atlas request failed without a response"
                 );
-                return Err(Failure::transport(method, &request.path, err));
+                return Err(Failure::transport(
+                    method,
+                    &request.path,
+                    err,
+                    self.inner.proxy.as_deref(),
+                ));
             }
         };
         self.inner.clock.observe(
@@ -406,14 +462,14 @@ impl Client {
 }
 
 /// Reads the body: a 2xx is a [`Success`], anything else Atlas's [`ApiError`].
-async fn read_answer(request: &Request, response: reqwest::Response) -> Result<Success, Failure> {
+async fn read_answer(request: &Request, response: reqwest::Response, proxy: Option<&str>) -> Result<Success, Failure> {
     let method = request.method.as_str();
     let status = response.status().as_u16();
     let retry_after = retry_after_header(response.headers());
     let bytes = response
         .bytes()
         .await
-        .map_err(|err| Failure::transport(method, &request.path, err))?;
+        .map_err(|err| Failure::transport(method, &request.path, err, proxy))?;
     if (200..300).contains(&status) {
         return Ok(Success {
             status,
@@ -561,10 +617,10 @@ impl Failure {
     }
 
     /// No (complete) response; sent unless the connection was never made.
-    fn transport(method: &str, path: &str, err: reqwest::Error) -> Failure {
+    fn transport(method: &str, path: &str, err: reqwest::Error, proxy: Option<&str>) -> Failure {
         let sent = !err.is_connect();
         Failure {
-            error: Error::from_reqwest(method, path, err),
+            error: Error::from_reqwest(method, path, err, proxy),
             sent,
         }
     }

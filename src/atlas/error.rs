@@ -150,20 +150,55 @@ impl RequestError {
 
 impl Error {
     /// The one mapping from a `reqwest` failure (no complete response) to our phases:
-    /// [`Error::Timeout`] when reqwest's timer fired, otherwise [`Error::Transport`].
+    /// [`Error::Timeout`] when reqwest's timer fired, otherwise [`Error::Transport`], each with
+    /// its [`TransportCause`] read from the error's source chain.
     ///
-    /// `method` and `path` (API path, no query) name the request in the message; the URL inside
-    /// `err` is dropped because it repeats them and may carry a query. The result's
-    /// `connect` flag is true when the failure happened while connecting, so nothing was sent.
-    pub(crate) fn from_reqwest(method: &str, path: &str, err: reqwest::Error) -> Error {
+    /// `method` and `path` (API path, no query) name the request in the message; of the URL
+    /// inside `err` only the host and port are kept, because the rest may carry a query.
+    /// `proxy` is the `host:port` of the proxy the request went through, if any: a failure to
+    /// connect then is the proxy's. The result's `connect` flag is true when the failure
+    /// happened while connecting, so nothing was sent.
+    pub(crate) fn from_reqwest(method: &str, path: &str, err: reqwest::Error, proxy: Option<&str>) -> Error {
         let connect = err.is_connect();
         let timeout = err.is_timeout();
-        let source = TransportError::new(method, path, connect, timeout, err.without_url());
+        let endpoint = err.url().map(host_port).unwrap_or_default();
+        // Without the URL, so that no description of the cause can repeat its query.
+        let err = err.without_url();
+        let mut cause = TransportCause::of(&err, timeout, connect);
+        if let Some(proxy) = proxy {
+            let reaching_proxy = connect
+                && matches!(
+                    cause,
+                    TransportCause::ConnectionRefused
+                        | TransportCause::NameNotResolved
+                        | TransportCause::TimedOut { .. }
+                        | TransportCause::ConnectionClosed
+                        | TransportCause::Other(_)
+                );
+            if reaching_proxy {
+                cause = TransportCause::ProxyUnreachable {
+                    proxy: proxy.to_owned(),
+                    why: Box::new(cause),
+                };
+            }
+        }
+        let source = TransportError::new(method, path, connect, timeout, err)
+            .at(endpoint)
+            .because(cause);
         if timeout {
             Error::Timeout(source)
         } else {
             Error::Transport(source)
         }
+    }
+}
+
+/// `host:port` of `url`, with the scheme's default port when it names none.
+pub(crate) fn host_port(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
     }
 }
 
@@ -173,6 +208,155 @@ impl From<RequestError> for Error {
     }
 }
 
+/// Why a request got no response, in words a reader can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportCause {
+    /// The host answered the TCP connection with a refusal: nothing listens on that port.
+    ConnectionRefused,
+    /// DNS could not resolve the host name. Not retried.
+    NameNotResolved,
+    /// The server's TLS certificate is not signed by a trusted certificate authority. Not retried.
+    CertificateNotTrusted,
+    /// The server's TLS certificate has expired or is not valid yet. Not retried.
+    CertificateExpired,
+    /// The server's TLS certificate is for another host name. Not retried.
+    CertificateNameMismatch,
+    /// Another TLS certificate problem, in rustls's words. Not retried.
+    CertificateRejected(String),
+    /// The timer ran out: while connecting (TCP and TLS), or waiting for the answer.
+    TimedOut {
+        /// True when the connection was not yet established.
+        connecting: bool,
+    },
+    /// The proxy (`host:port`) could not be reached, and why.
+    ProxyUnreachable {
+        /// `host:port` of the proxy, without credentials.
+        proxy: String,
+        /// What went wrong reaching it.
+        why: Box<TransportCause>,
+    },
+    /// The connection was closed or reset before the answer was complete.
+    ConnectionClosed,
+    /// Anything else, described by the innermost error.
+    Other(String),
+}
+
+impl TransportCause {
+    /// True when retrying cannot help: a name that does not resolve, or a certificate that is
+    /// not accepted; both fail the same way until someone changes the setup.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            TransportCause::NameNotResolved
+                | TransportCause::CertificateNotTrusted
+                | TransportCause::CertificateExpired
+                | TransportCause::CertificateNameMismatch
+                | TransportCause::CertificateRejected(_)
+        )
+    }
+
+    /// Reads the cause from `err`'s source chain: rustls certificate errors, our resolver's
+    /// [`NameNotResolved`], then the I/O error kinds.
+    fn of(err: &(dyn std::error::Error + 'static), timeout: bool, connect: bool) -> TransportCause {
+        let mut innermost = err.to_string();
+        let mut io_cause = None;
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+        while let Some(error) = current {
+            // An `io::Error` hides the error it wraps from `source()`; look inside, at any depth.
+            let mut candidate = Some(error);
+            while let Some(inner) = candidate {
+                if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                    if let Some(cause) = TransportCause::of_tls(tls) {
+                        return cause;
+                    }
+                }
+                if inner.downcast_ref::<NameNotResolved>().is_some() {
+                    return TransportCause::NameNotResolved;
+                }
+                candidate = inner
+                    .downcast_ref::<std::io::Error>()
+                    .and_then(|io| io.get_ref())
+                    .map(|wrapped| wrapped as &(dyn std::error::Error + 'static));
+            }
+            if let Some(io) = error.downcast_ref::<std::io::Error>() {
+                use std::io::ErrorKind;
+                io_cause = io_cause.or(match io.kind() {
+                    ErrorKind::ConnectionRefused => Some(TransportCause::ConnectionRefused),
+                    ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof => Some(TransportCause::ConnectionClosed),
+                    _ => None,
+                });
+            }
+            innermost = error.to_string();
+            current = error.source();
+        }
+        if timeout {
+            return TransportCause::TimedOut { connecting: connect };
+        }
+        if let Some(cause) = io_cause {
+            return cause;
+        }
+        if !connect && (innermost.contains("closed") || innermost.contains("incomplete")) {
+            return TransportCause::ConnectionClosed;
+        }
+        TransportCause::Other(innermost)
+    }
+
+    fn of_tls(err: &rustls::Error) -> Option<TransportCause> {
+        use rustls::CertificateError;
+        let rustls::Error::InvalidCertificate(certificate) = err else {
+            return None;
+        };
+        Some(match certificate {
+            CertificateError::UnknownIssuer => TransportCause::CertificateNotTrusted,
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => TransportCause::CertificateExpired,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                TransportCause::CertificateNameMismatch
+            }
+            other => TransportCause::CertificateRejected(format!("{other:?}")),
+        })
+    }
+}
+
+impl fmt::Display for TransportCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportCause::ConnectionRefused => {
+                f.write_str("connection refused (nothing accepts connections on that port)")
+            }
+            TransportCause::NameNotResolved => f.write_str("the host name could not be resolved (DNS)"),
+            TransportCause::CertificateNotTrusted => f.write_str(
+                "the TLS certificate is not trusted: no certificate authority in the system store, SSL_CERT_FILE \
+                 or SSL_CERT_DIR signed it",
+            ),
+            TransportCause::CertificateExpired => f.write_str("the TLS certificate has expired or is not valid yet"),
+            TransportCause::CertificateNameMismatch => f.write_str("the TLS certificate is for another host name"),
+            TransportCause::CertificateRejected(why) => write!(f, "the TLS certificate was rejected ({why})"),
+            TransportCause::TimedOut { connecting: true } => f.write_str("timed out while connecting"),
+            TransportCause::TimedOut { connecting: false } => f.write_str("timed out waiting for the answer"),
+            TransportCause::ProxyUnreachable { proxy, why } => write!(f, "the proxy {proxy} is unreachable: {why}"),
+            TransportCause::ConnectionClosed => f.write_str("the connection was closed before the answer was complete"),
+            TransportCause::Other(what) => f.write_str(what),
+        }
+    }
+}
+
+/// The error our resolver gives for a host name DNS cannot resolve, so that the cause is read
+/// from its type rather than from an error message.
+#[derive(Debug, thiserror::Error)]
+#[error("could not resolve {host}")]
+pub(crate) struct NameNotResolved {
+    pub(crate) host: String,
+    #[source]
+    pub(crate) source: Option<std::io::Error>,
+}
+
 /// A request that got no usable response (used by both `Timeout` and `Transport`).
 #[derive(Debug)]
 pub struct TransportError {
@@ -180,32 +364,57 @@ pub struct TransportError {
     pub method: String,
     /// API path of the failed request, without query or host.
     pub path: String,
+    /// `host:port` the request went to (empty when unknown).
+    pub endpoint: String,
     /// True when the failure happened while connecting, so the request was certainly not sent.
     pub connect: bool,
-    timeout: bool,
+    // Boxed to keep `Error` small.
+    cause: Box<TransportCause>,
     source: BoxError,
 }
 
 impl TransportError {
+    /// The error for `source`, its cause read from it (see [`Error::from_reqwest`]).
     pub(crate) fn new(method: &str, path: &str, connect: bool, timeout: bool, source: impl Into<BoxError>) -> Self {
+        let source: BoxError = source.into();
         TransportError {
             method: method.to_owned(),
             path: path.to_owned(),
+            endpoint: String::new(),
             connect,
-            timeout,
-            source: source.into(),
+            cause: Box::new(TransportCause::of(source.as_ref(), timeout, connect)),
+            source,
         }
+    }
+
+    pub(crate) fn at(mut self, endpoint: String) -> Self {
+        self.endpoint = endpoint;
+        self
+    }
+
+    pub(crate) fn because(mut self, cause: TransportCause) -> Self {
+        self.cause = Box::new(cause);
+        self
+    }
+
+    /// Why there was no response.
+    pub fn cause(&self) -> &TransportCause {
+        &self.cause
     }
 }
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.timeout, self.connect) {
-            (true, true) => write!(f, "timed out connecting to atlas for {} {}", self.method, self.path),
-            (true, false) => write!(f, "timed out waiting for atlas to answer {} {}", self.method, self.path),
-            (false, true) => write!(f, "could not connect to atlas for {} {}", self.method, self.path),
-            (false, false) => write!(f, "no response from atlas for {} {}", self.method, self.path),
-        }
+        let at = if self.endpoint.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", self.endpoint)
+        };
+        write!(
+            f,
+            "could not reach atlas{at} for {} {}: {}",
+            self.method, self.path, self.cause
+        )
     }
 }
 
@@ -325,6 +534,8 @@ pub struct ApiError {
     pub raw_body: Option<String>,
     /// How long Atlas asked us to wait before retrying (`Retry-After`, or the token-bucket body).
     pub retry_after: Option<Duration>,
+    /// For a `401`: the credential method the request was sent with (set by the client).
+    pub auth_method: Option<super::auth::AuthMethod>,
 }
 
 /// One invalid field reported in `badRequestDetail.fields`.
@@ -377,6 +588,7 @@ impl ApiError {
             path: path.to_owned(),
             raw_body: None,
             retry_after: retry_after_header.and_then(parse_retry_after),
+            auth_method: None,
         };
         match serde_json::from_slice::<AtlasErrorBody>(body) {
             Ok(parsed) if parsed.error_code.is_some() => {
@@ -627,6 +839,7 @@ mod tests {
             path: "/p".into(),
             raw_body: if code.is_none() { Some("<html/>".into()) } else { None },
             retry_after: None,
+            auth_method: None,
         })
     }
 
@@ -673,7 +886,10 @@ mod tests {
         assert_eq!(transport.error_code(), None);
         assert!(!transport.is_rate_limited());
         assert!(!transport.may_have_been_processed());
-        assert_eq!(transport.to_string(), "could not connect to atlas for POST /p");
+        assert_eq!(
+            transport.to_string(),
+            "could not reach atlas for POST /p: connection refused (nothing accepts connections on that port)"
+        );
         let reset = Error::Transport(TransportError::new(
             "POST",
             "/p",

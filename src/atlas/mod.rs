@@ -26,10 +26,13 @@ mod clock;
 mod digest;
 mod error;
 mod lookups;
+mod network;
 mod oauth;
 mod pagination;
 mod project_keys;
 pub mod retry;
+#[cfg(test)]
+mod transport_tests;
 
 pub use secrecy::{ExposeSecret, SecretString};
 
@@ -37,10 +40,12 @@ pub use access_list::{AccessListEntry, CreateAccessListEntry};
 pub use ai_model_keys::{AiModelApiKey, CreateAiModelApiKey, UpdateAiModelApiKey};
 pub use ai_rate_limits::{AiModelRateLimit, ModelGroupScope, UpdateAiModelRateLimit};
 pub use api_keys::{ApiKey, CreateApiKey, RoleAssignment, UpdateApiKey};
-pub use auth::Credentials;
-pub use client::{validate_base_url, Client, Config};
+pub use auth::{AuthMethod, Credentials};
+pub use client::{validate_base_url, Client, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT};
 pub use clock::SignedDuration;
-pub use error::{ApiError, AuthError, BoxError, DecodeError, Error, FieldViolation, RequestError, TransportError};
+pub use error::{
+    ApiError, AuthError, BoxError, DecodeError, Error, FieldViolation, RequestError, TransportCause, TransportError,
+};
 pub use lookups::{CallerApiKey, Group, Organization, SystemStatus};
 pub use pagination::Page;
 pub use project_keys::{CreateProjectApiKey, UpdateProjectApiKey};

@@ -128,6 +128,8 @@ pub(crate) struct TokenEndpoint {
     client_id: String,
     client_secret: SecretString,
     timeout: Duration,
+    // `host:port` of the proxy requests go through, to name it when it cannot be reached.
+    proxy: Option<String>,
 }
 
 impl TokenEndpoint {
@@ -152,7 +154,14 @@ impl TokenEndpoint {
             client_id,
             client_secret,
             timeout,
+            proxy: None,
         }
+    }
+
+    /// The same endpoint, reached through the proxy at `proxy` (`host:port`).
+    pub(crate) fn through_proxy(mut self, proxy: Option<String>) -> TokenEndpoint {
+        self.proxy = proxy;
+        self
     }
 
     /// Fetches a token. Errors: `Transport`/`Timeout` without an answer, `Api` (401
@@ -175,7 +184,7 @@ impl TokenEndpoint {
             .body("grant_type=client_credentials")
             .send()
             .await
-            .map_err(|err| Error::from_reqwest(method, path, err))?;
+            .map_err(|err| Error::from_reqwest(method, path, err, self.proxy.as_deref()))?;
         let status = response.status().as_u16();
         tracing::debug!(
             method,
@@ -188,7 +197,7 @@ impl TokenEndpoint {
         let body = response
             .bytes()
             .await
-            .map_err(|err| Error::from_reqwest(method, path, err))?;
+            .map_err(|err| Error::from_reqwest(method, path, err, self.proxy.as_deref()))?;
         if !(200..300).contains(&status) {
             return Err(ApiError::from_oauth_response(method, path, status, &body, retry_after.as_deref()).into());
         }

@@ -2,7 +2,8 @@
 //!
 //! Both decisions are pure functions so that tests can feed them tables:
 //! - [`classify`] sorts a failure into throttled (429, honour `Retry-After`), transient (5xx,
-//!   connection failures, timeouts) or final. A request that may already have taken effect
+//!   connection failures, timeouts) or final (also a host name that does not resolve and a TLS
+//!   certificate that is not accepted: both fail the same way until the setup changes). A request that may already have taken effect
 //!   (a POST create that reached Atlas) is never replayed: a second create would make a second key.
 //! - [`backoff`] is exponential with a cap; the jitter is an argument.
 //! - [`next_delay`] combines both with the attempt and time budget of a [`RetryPolicy`].
@@ -71,6 +72,10 @@ pub fn classify(error: &Error, replay_safe: bool) -> RetryAction {
             retry_after: api.retry_after,
         },
         Error::Api(api) if matches!(api.status, 500 | 502 | 503 | 504) && replay_safe => RetryAction::Transient,
+        // A name that does not resolve or a certificate that is not accepted stays so.
+        Error::Transport(transport) | Error::Timeout(transport) if transport.cause().is_permanent() => {
+            RetryAction::None
+        }
         Error::Transport(transport) | Error::Timeout(transport) if replay_safe || transport.connect => {
             RetryAction::Transient
         }
@@ -134,6 +139,7 @@ mod tests {
             path: "/p".into(),
             raw_body: None,
             retry_after: retry_after.map(Duration::from_secs),
+            auth_method: None,
         })
     }
 
@@ -155,6 +161,35 @@ mod tests {
     fn throttled(seconds: Option<u64>) -> RetryAction {
         RetryAction::Throttled {
             retry_after: seconds.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn names_that_do_not_resolve_and_rejected_certificates_are_not_retried() {
+        use crate::atlas::error::TransportCause;
+        let with = |cause: TransportCause| {
+            let source = TransportError::new("GET", "/p", true, false, std::io::Error::other("x")).because(cause);
+            classify(&Error::Transport(source), true)
+        };
+        for permanent in [
+            TransportCause::NameNotResolved,
+            TransportCause::CertificateNotTrusted,
+            TransportCause::CertificateExpired,
+            TransportCause::CertificateNameMismatch,
+            TransportCause::CertificateRejected("BadEncoding".into()),
+        ] {
+            assert_eq!(with(permanent.clone()), RetryAction::None, "{permanent:?}");
+        }
+        for transient in [
+            TransportCause::ConnectionRefused,
+            TransportCause::ConnectionClosed,
+            TransportCause::TimedOut { connecting: true },
+            TransportCause::ProxyUnreachable {
+                proxy: "p:1".into(),
+                why: Box::new(TransportCause::NameNotResolved),
+            },
+        ] {
+            assert_eq!(with(transient.clone()), RetryAction::Transient, "{transient:?}");
         }
     }
 

@@ -52,7 +52,7 @@ pub(crate) fn sentence(text: &str) -> String {
 /// characters, before the hint on what to do.
 pub fn diagnose(err: &atlas::Error, summary: &str, attrs: &[(&str, &str)]) -> Diagnostic {
     let mut detail = sentence(&truncate(&err.to_string(), ATLAS_ERROR_MAX_CHARS));
-    if let Some(hint) = hint(err) {
+    if let Some(hint) = hint(err).or_else(|| transport_hint(err)) {
         detail.push(' ');
         detail.push_str(hint);
     }
@@ -100,10 +100,7 @@ fn hint(err: &atlas::Error) -> Option<&'static str> {
         );
     }
     match err.status()? {
-        401 => Some(
-            "Check the provider credentials (public_key/private_key or the MONGODB_ATLAS_PUBLIC_KEY and \
-             MONGODB_ATLAS_PRIVATE_KEY environment variables) and that the key belongs to this organization.",
-        ),
+        401 => Some(unauthorized_hint(err.api().and_then(|api| api.auth_method))),
         403 => Some(
             "The credentials lack a role this action needs (Organization Owner for organization API keys, \
              Project Owner for project assignments), or the caller's IP address is not on the key's access list.",
@@ -112,6 +109,69 @@ fn hint(err: &atlas::Error) -> Option<&'static str> {
         500..=599 => Some("Atlas failed to process the request; retry later."),
         _ => None,
     }
+}
+
+/// What to check after a `401`, for the credential method the request was sent with.
+fn unauthorized_hint(method: Option<atlas::AuthMethod>) -> &'static str {
+    match method {
+        Some(atlas::AuthMethod::ApiKey) => {
+            "The provider used a programmatic API key (public_key and private_key, or MONGODB_ATLAS_PUBLIC_KEY and \
+             MONGODB_ATLAS_PRIVATE_KEY). Check that both parts are of the same key, that the key still exists, and \
+             that it belongs to this organization."
+        }
+        Some(atlas::AuthMethod::ServiceAccount) => {
+            "The provider used a service account (client_id and client_secret, or MONGODB_ATLAS_CLIENT_ID and \
+             MONGODB_ATLAS_CLIENT_SECRET). Check that the secret is of this client ID and has not expired or been \
+             revoked, and that the service account belongs to this organization."
+        }
+        Some(atlas::AuthMethod::AccessToken { expired: true }) => {
+            "The access token (access_token or MONGODB_ATLAS_ACCESS_TOKEN) has expired: Atlas access tokens last an \
+             hour and this provider never renews one. Get a new token, or configure a service account (client_id \
+             and client_secret) so that the provider fetches fresh tokens itself."
+        }
+        Some(atlas::AuthMethod::AccessToken { expired: false }) => {
+            "The provider used an access token (access_token or MONGODB_ATLAS_ACCESS_TOKEN). Check that it is \
+             complete, was issued by this Atlas (base_url) and was not revoked; tokens expire after an hour and this \
+             provider never renews one."
+        }
+        None => {
+            "Check the provider credentials (public_key/private_key, client_id/client_secret or access_token, or \
+             their MONGODB_ATLAS_* environment variables) and that they belong to this organization."
+        }
+    }
+}
+
+/// What to check when no answer came, by cause.
+fn transport_hint(err: &atlas::Error) -> Option<&'static str> {
+    use atlas::TransportCause as Cause;
+    let (atlas::Error::Transport(transport) | atlas::Error::Timeout(transport)) = err else {
+        return None;
+    };
+    Some(match transport.cause() {
+        Cause::ConnectionRefused => {
+            "Check the host and port of base_url (or MONGODB_ATLAS_BASE_URL) and that no firewall rejects the connection."
+        }
+        Cause::NameNotResolved => "Check the host name in base_url (or MONGODB_ATLAS_BASE_URL) and the DNS settings.",
+        Cause::CertificateNotTrusted => {
+            "When a proxy or TLS inspection re-signs the traffic, set SSL_CERT_FILE (a PEM bundle) or SSL_CERT_DIR \
+             to include its CA certificate, as for Terraform itself; the provider also trusts the system certificate \
+             store."
+        }
+        Cause::CertificateExpired => "Check this machine's clock, and the certificate of the host in base_url.",
+        Cause::CertificateNameMismatch => {
+            "Check base_url: its host name must be one that the server's certificate names."
+        }
+        Cause::TimedOut { connecting: true } => {
+            "Check network access to the host; connect_timeout_seconds sets how long to wait for a connection."
+        }
+        Cause::TimedOut { connecting: false } => {
+            "Atlas did not answer in time; http_timeout_seconds sets how long one request may take."
+        }
+        Cause::ProxyUnreachable { .. } => {
+            "Check HTTPS_PROXY (HTTP_PROXY for an http base_url, or ALL_PROXY) and NO_PROXY."
+        }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -149,6 +209,41 @@ mod tests {
             &[],
         );
         assert!(!other.detail.contains("500 API keys"), "{}", other.detail);
+    }
+
+    #[test]
+    fn the_401_hint_names_the_credential_method_in_use() {
+        let body = r#"{"error":401,"errorCode":"UNAUTHORIZED","detail":"You are not authorized."}"#;
+        let with = |method: Option<atlas::AuthMethod>| {
+            let mut api = atlas::ApiError::from_response("GET", "/api/atlas/v2/orgs/o", 401, body.as_bytes(), None);
+            api.auth_method = method;
+            diagnose(&atlas::Error::from(api), "Could not read API key", &[]).detail
+        };
+        let key = with(Some(atlas::AuthMethod::ApiKey));
+        assert!(
+            key.contains("programmatic API key (public_key and private_key"),
+            "{key}"
+        );
+        assert!(!key.contains("client_id"), "{key}");
+        let account = with(Some(atlas::AuthMethod::ServiceAccount));
+        assert!(
+            account.contains("service account (client_id and client_secret"),
+            "{account}"
+        );
+        assert!(!account.contains("public_key"), "{account}");
+        let token = with(Some(atlas::AuthMethod::AccessToken { expired: false }));
+        assert!(token.contains("an access token (access_token"), "{token}");
+        assert!(!token.contains("has expired"), "{token}");
+        let expired = with(Some(atlas::AuthMethod::AccessToken { expired: true }));
+        assert!(
+            expired.contains("access token (access_token or MONGODB_ATLAS_ACCESS_TOKEN) has expired"),
+            "{expired}"
+        );
+        let unknown = with(None);
+        assert!(
+            unknown.contains("public_key/private_key, client_id/client_secret or access_token"),
+            "{unknown}"
+        );
     }
 
     #[test]

@@ -223,6 +223,17 @@ const RETRY_TIMEOUT_SECONDS: Limit = Limit {
     allowed: 0..=3600,
 };
 
+const HTTP_TIMEOUT_SECONDS: Limit = Limit {
+    attribute: "http_timeout_seconds",
+    default: atlas::DEFAULT_REQUEST_TIMEOUT.as_secs(),
+    allowed: 1..=3600,
+};
+const CONNECT_TIMEOUT_SECONDS: Limit = Limit {
+    attribute: "connect_timeout_seconds",
+    default: atlas::DEFAULT_CONNECT_TIMEOUT.as_secs(),
+    allowed: 1..=600,
+};
+
 impl Limit {
     /// The configured value; the default when null or not yet known.
     fn read(&self, config: &Value) -> Result<u64, Diagnostic> {
@@ -650,6 +661,16 @@ impl Provider for AtlasProvider {
                 attribute("max_concurrent_requests", Type::Number).optional().doc(
                     "Most Atlas requests in flight at once for this provider. Defaults to 10, Terraform's default parallelism.",
                 ),
+                attribute(HTTP_TIMEOUT_SECONDS.attribute, Type::Number).optional().doc(&format!(
+                    "Longest time one HTTP request to Atlas may take, from sending it to the end of the answer, in \
+                     seconds (1 to 3600). Defaults to {}. Each retry gets the full time again.",
+                    HTTP_TIMEOUT_SECONDS.default
+                )),
+                attribute(CONNECT_TIMEOUT_SECONDS.attribute, Type::Number).optional().doc(&format!(
+                    "Longest time to establish a connection to Atlas (TCP and TLS, through the proxy if any), in \
+                     seconds (1 to 600). Defaults to {}.",
+                    CONNECT_TIMEOUT_SECONDS.default
+                )),
                 string("secret_name").optional().doc(&unused("secret_name")),
                 string("region").optional().doc(&unused("region")),
                 string("sts_endpoint").optional().doc(&unused("sts_endpoint")),
@@ -684,7 +705,13 @@ impl Provider for AtlasProvider {
                 diags.push(diagnostic);
             }
         }
-        for limit in [MAX_RETRIES, MAX_CONCURRENT_REQUESTS, RETRY_TIMEOUT_SECONDS] {
+        for limit in [
+            MAX_RETRIES,
+            MAX_CONCURRENT_REQUESTS,
+            RETRY_TIMEOUT_SECONDS,
+            HTTP_TIMEOUT_SECONDS,
+            CONNECT_TIMEOUT_SECONDS,
+        ] {
             if let Err(diagnostic) = limit.read(config) {
                 diags.push(diagnostic);
             }
@@ -740,8 +767,15 @@ impl Provider for AtlasProvider {
                 None
             }
         };
-        let [max_retries, max_concurrent_requests, retry_timeout_seconds] =
-            [MAX_RETRIES, MAX_CONCURRENT_REQUESTS, RETRY_TIMEOUT_SECONDS].map(|limit| {
+        let [max_retries, max_concurrent_requests, retry_timeout_seconds, http_timeout_seconds, connect_timeout_seconds] =
+            [
+                MAX_RETRIES,
+                MAX_CONCURRENT_REQUESTS,
+                RETRY_TIMEOUT_SECONDS,
+                HTTP_TIMEOUT_SECONDS,
+                CONNECT_TIMEOUT_SECONDS,
+            ]
+            .map(|limit| {
                 limit.read(config).unwrap_or_else(|diagnostic| {
                     errors.push(diagnostic);
                     limit.default
@@ -757,6 +791,8 @@ impl Provider for AtlasProvider {
         client_config.retry.max_attempts = max_retries as u32 + 1;
         client_config.retry.max_elapsed = std::time::Duration::from_secs(retry_timeout_seconds);
         client_config.max_concurrent_requests = max_concurrent_requests as usize;
+        client_config.request_timeout = std::time::Duration::from_secs(http_timeout_seconds);
+        client_config.connect_timeout = std::time::Duration::from_secs(connect_timeout_seconds);
         let client = atlas::Client::new(client_config).map_err(|err| {
             Diagnostics::from(Diagnostic::error("Could not create the Atlas client", err.to_string()))
         })?;
@@ -1414,6 +1450,33 @@ mod tests {
                 Some(AttributePath::attr("max_concurrent_requests"))
             ]
         );
+    }
+
+    #[test]
+    fn timeouts_are_positive_whole_numbers_checked_at_plan_time() {
+        let provider = AtlasProvider::with_env(vec![("MONGODB_ATLAS_ACCESS_TOKEN".to_owned(), "t".to_owned())]);
+        for attribute in ["http_timeout_seconds", "connect_timeout_seconds"] {
+            for bad in [
+                Value::Number(0_u64.into()),
+                Value::Number(crate::value::Number::from_f64(1.5).expect("number")),
+                Value::Number((-3_i64).into()),
+                Value::Number(100_000_u64.into()),
+            ] {
+                let mut diagnostics = Diagnostics::new();
+                provider.validate(&block(&[(attribute, bad.clone())]), &mut diagnostics);
+                let diagnostics: Vec<&Diagnostic> = diagnostics.iter().collect();
+                assert_eq!(diagnostics.len(), 1, "{attribute} = {bad:?}");
+                assert_eq!(diagnostics[0].attribute, Some(AttributePath::attr(attribute)));
+                assert!(
+                    diagnostics[0].detail.contains("must be a whole number from 1 to"),
+                    "{}",
+                    diagnostics[0].detail
+                );
+            }
+            assert!(plan_time(&provider, &block(&[(attribute, Value::Number(5_u64.into()))])).is_empty());
+        }
+        assert_eq!(HTTP_TIMEOUT_SECONDS.default, 60, "today's request timeout");
+        assert_eq!(CONNECT_TIMEOUT_SECONDS.default, 10, "today's connect timeout");
     }
 
     #[test]

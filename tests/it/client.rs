@@ -601,7 +601,10 @@ async fn connection_refused_is_a_transport_error_that_was_not_processed() {
     assert_eq!(err.status(), None);
     assert_eq!(
         err.to_string(),
-        "could not connect to atlas for POST /api/atlas/v2/orgs/0123456789abcdef01234567/apiKeys"
+        format!(
+            "could not reach atlas at 127.0.0.1:{port} for POST /api/atlas/v2/orgs/0123456789abcdef01234567/apiKeys: \
+             connection refused (nothing accepts connections on that port)"
+        )
     );
 }
 
@@ -880,7 +883,10 @@ async fn a_silent_server_is_a_timeout() {
     assert!(started.elapsed() >= Duration::from_secs(30));
     assert_eq!(
         err.to_string(),
-        format!("timed out waiting for atlas to answer GET /api/atlas/v2/groups/{GROUP_ID}")
+        format!(
+            "could not reach atlas at {} for GET /api/atlas/v2/groups/{GROUP_ID}: timed out waiting for the answer",
+            server.base_url.trim_start_matches("http://")
+        )
     );
 }
 

@@ -239,11 +239,16 @@ fn wrong_credentials_fail_clearly_and_conflicting_ones_warn_without_showing_secr
     world.write(&simple_key(&world, "never"));
     let run = world.terraform(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(run.code, 1, "{}", run.output());
+    // The hint names the method in use and only its settings.
     assert!(
-        squash(&run.output()).contains("Check the provider credentials"),
+        squash(&run.output()).contains(
+            "The provider used a programmatic API key (public_key and private_key, or MONGODB_ATLAS_PUBLIC_KEY and \
+             MONGODB_ATLAS_PRIVATE_KEY)."
+        ),
         "{}",
         run.output()
     );
+    assert!(!squash(&run.output()).contains("client_secret"), "{}", run.output());
     assert!(!run.output().contains(wrong_private), "the wrong secret is not echoed");
 
     let wrong_secret = "mdb_sa_sk_definitely-not-the-secret";
@@ -260,6 +265,11 @@ fn wrong_credentials_fail_clearly_and_conflicting_ones_warn_without_showing_secr
     );
     assert!(
         squash(&run.output()).contains("Invalid credentials provided"),
+        "{}",
+        run.output()
+    );
+    assert!(
+        squash(&run.output()).contains("The provider used a service account (client_id and client_secret"),
         "{}",
         run.output()
     );

@@ -90,8 +90,19 @@ fn plugin_dir() -> PathBuf {
 impl World {
     /// Starts an emulator and prepares an empty working directory.
     pub fn new() -> World {
+        World::with_options(atlas_emulator::Options::default())
+    }
+
+    /// [`World::new`] with an emulator started with `options` (such as HTTPS); the admin
+    /// routes trust the emulator's CA, terraform does only when a test says so.
+    pub fn with_options(options: atlas_emulator::Options) -> World {
         terraform_binary();
-        let emulator = atlas_emulator::start_in_background(atlas_emulator::Options::default()).expect("start emulator");
+        let emulator = atlas_emulator::start_in_background(options).expect("start emulator");
+        let mut http = reqwest::blocking::Client::builder();
+        if let Some(tls) = &emulator.tls {
+            http = http.add_root_certificate(reqwest::Certificate::from_pem(tls.ca_pem.as_bytes()).expect("CA pem"));
+        }
+        let http = http.build().expect("admin client");
         let dir = tempfile::tempdir().expect("temp dir");
         let config = format!(
             "provider_installation {{\n  dev_overrides {{\n    \"mongodb/mongodbatlas\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
@@ -101,7 +112,7 @@ impl World {
         World {
             emulator,
             dir,
-            http: reqwest::blocking::Client::new(),
+            http,
             extra_env: Vec::new(),
         }
     }
@@ -344,6 +355,21 @@ impl World {
         } else {
             serde_json::from_str(&text).unwrap_or(Json::String(text))
         }
+    }
+
+    /// A fresh access token for the seeded service account, from the emulator's token endpoint.
+    pub fn admin_token(&self) -> String {
+        let seed = &self.emulator.seed;
+        let response = self
+            .http
+            .post(format!("{}/api/oauth/token", seed.base_url))
+            .basic_auth(&seed.client_id, Some(&seed.client_secret))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials")
+            .send()
+            .expect("token request");
+        let body: Json = response.json().expect("token response");
+        body["access_token"].as_str().expect("access_token").to_owned()
     }
 
     /// The emulator's full state dump.

@@ -14,4 +14,5 @@ mod project_keys;
 mod requests;
 mod server;
 mod support;
+mod tls;
 mod version;
