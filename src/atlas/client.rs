@@ -213,7 +213,7 @@ impl Client {
     }
 
     /// A clone whose Atlas requests send `User-Agent: <Config::user_agent> <extra>`, such as
-    /// `terraform-provider-mongodbatlas/0.1.0 Terraform/1.11.4 ModuleName/m`; an `extra` that is
+    /// `terraform-provider-mongodbatlas-rs/0.1.0 Terraform/1.11.4 ModuleName/m`; an `extra` that is
     /// empty or only spaces leaves the configured agent. OAuth token requests keep the
     /// configured agent. Sends nothing.
     ///
