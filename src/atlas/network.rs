@@ -67,8 +67,13 @@ pub(crate) fn proxy_for(url: &Url, env: impl Fn(&str) -> Option<String>) -> Opti
         })
     };
     let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']');
+    // As Go (and so Terraform) does: localhost and loopback addresses are never proxied.
+    if host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()) {
+        return None;
+    }
+    let port = url.port_or_known_default();
     if let Some(no_proxy) = read(&["NO_PROXY", "no_proxy"]) {
-        if no_proxy.split(',').any(|entry| bypasses(entry.trim(), host)) {
+        if no_proxy.split(',').any(|entry| bypasses(entry.trim(), host, port)) {
             return None;
         }
     }
@@ -86,13 +91,18 @@ pub(crate) fn proxy_for(url: &Url, env: impl Fn(&str) -> Option<String>) -> Opti
     Url::parse(&proxy).ok().filter(|proxy| proxy.host_str().is_some())
 }
 
-/// Whether the `NO_PROXY` entry `entry` names `host`.
-fn bypasses(entry: &str, host: &str) -> bool {
+/// Whether the `NO_PROXY` entry `entry` names `host` (on `port`). An entry with a port
+/// (`example.com:8443`, `[::1]:8443`) names that port only.
+fn bypasses(entry: &str, host: &str, port: Option<u16>) -> bool {
     if entry.is_empty() {
         return false;
     }
     if entry == "*" {
         return true;
+    }
+    let (entry, entry_port) = split_port(entry);
+    if entry_port.is_some_and(|entry_port| Some(entry_port) != port) {
+        return false;
     }
     let entry = entry.trim_start_matches("*.").trim_start_matches('.');
     if let Ok(host) = host.parse::<IpAddr>() {
@@ -103,6 +113,24 @@ fn bypasses(entry: &str, host: &str) -> bool {
     }
     let (entry, host) = (entry.to_ascii_lowercase(), host.to_ascii_lowercase());
     host == entry || host.ends_with(&format!(".{entry}"))
+}
+
+/// `entry` without a trailing `:port`, and the port. A bare IPv6 address (`::1`) has no port;
+/// a bracketed one may (`[::1]:8443`).
+fn split_port(entry: &str) -> (&str, Option<u16>) {
+    if let Some(rest) = entry.strip_prefix('[') {
+        return match rest.split_once(']') {
+            Some((address, tail)) => (address, tail.strip_prefix(':').and_then(|port| port.parse().ok())),
+            None => (entry, None),
+        };
+    }
+    match entry.split_once(':') {
+        Some((name, port)) if !port.contains(':') => match port.parse() {
+            Ok(port) => (name, Some(port)),
+            Err(_) => (entry, None),
+        },
+        _ => (entry, None),
+    }
 }
 
 /// Whether `host` is in the CIDR block `network/prefix` (same address family only).
@@ -154,7 +182,7 @@ mod tests {
             "http proxy is for http"
         );
         assert_eq!(
-            proxy("http://127.0.0.1:8080", &[("HTTP_PROXY", "http://h:1")]).as_deref(),
+            proxy("http://atlas.example.test:8080", &[("HTTP_PROXY", "http://h:1")]).as_deref(),
             Some("http://h:1/")
         );
         assert_eq!(
@@ -170,11 +198,11 @@ mod tests {
         assert_eq!(with("mongodb.com", "https://cloud.mongodb.com"), None);
         assert_eq!(with(".mongodb.com", "https://cloud.mongodb.com"), None);
         assert_eq!(with("x.org, cloud.mongodb.com", "https://cloud.mongodb.com"), None);
-        assert_eq!(with("127.0.0.1", "https://127.0.0.1:8443"), None);
-        assert_eq!(with("::1", "https://[::1]:8443"), None);
+        assert_eq!(with("10.9.8.7", "https://10.9.8.7:8443"), None);
+        assert_eq!(with("fd00::1", "https://[fd00::1]:8443"), None);
         assert!(with("notmongodb.com", "https://cloud.mongodb.com").is_some());
         assert!(with("godb.com", "https://cloud.mongodb.com").is_some());
-        assert!(with("127.0.0.2", "https://127.0.0.1").is_some());
+        assert!(with("10.9.8.6", "https://10.9.8.7").is_some());
         assert_eq!(with("10.0.0.0/8", "https://10.1.2.3"), None);
         assert_eq!(with("0.0.0.0/0", "https://10.1.2.3"), None);
         assert!(with("10.0.0.0/8", "https://11.1.2.3").is_some());
@@ -183,6 +211,36 @@ mod tests {
             with("10.0.0.0/33", "https://10.1.2.3").is_some(),
             "a prefix too long matches nothing"
         );
-        assert!(with("10.0.0.0/8", "https://[::1]").is_some(), "families differ");
+        assert!(with("10.0.0.0/8", "https://[fd12::1]").is_some(), "families differ");
+        assert_eq!(with("example.com:8443", "https://cloud.example.com:8443"), None);
+        assert!(
+            with("example.com:8443", "https://cloud.example.com").is_some(),
+            "another port"
+        );
+        assert_eq!(with("10.1.2.3:443", "https://10.1.2.3"), None, "the scheme's port");
+        assert_eq!(with("[fd12::1]:8443", "https://[fd12::1]:8443"), None);
+        assert_eq!(
+            with("fd12::1", "https://[fd12::1]:8443"),
+            None,
+            "a bare IPv6 address has no port"
+        );
+    }
+
+    #[test]
+    fn localhost_and_loopback_are_never_proxied() {
+        let vars = [
+            ("HTTPS_PROXY", "http://p:1"),
+            ("HTTP_PROXY", "http://p:1"),
+            ("ALL_PROXY", "http://p:1"),
+        ];
+        for url in [
+            "http://127.0.0.1:8080",
+            "https://localhost:8443",
+            "http://127.1.2.3",
+            "https://[::1]:8443",
+        ] {
+            assert_eq!(proxy(url, &vars), None, "{url}");
+        }
+        assert!(proxy("https://10.0.0.1", &vars).is_some());
     }
 }

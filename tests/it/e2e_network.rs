@@ -154,10 +154,12 @@ fn a_proxy_at_a_closed_port_is_named_as_the_proxy() {
     for name in ["https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"] {
         world.unset_env(name);
     }
+    // Loopback is never proxied (as in Go), so the request names a host the proxy would resolve.
+    let port = seed.base_url.rsplit(':').next().expect("a port");
+    let base_url = format!("https://atlas.example.test:{port}");
     let config = format!(
         "terraform {{\n  required_providers {{\n    mongodbatlas = {{ source = \"mongodb/mongodbatlas\" }}\n  }}\n}}\n\n\
-         provider \"mongodbatlas\" {{\n  base_url    = \"{}\"\n  max_retries = 0\n}}\n\n{}",
-        seed.base_url,
+         provider \"mongodbatlas\" {{\n  base_url    = \"{base_url}\"\n  max_retries = 0\n}}\n\n{}",
         key_hcl(&seed.org_id)
     );
     std::fs::write(world.dir.path().join("main.tf"), config).expect("write main.tf");
@@ -167,7 +169,7 @@ fn a_proxy_at_a_closed_port_is_named_as_the_proxy() {
     let after = handshakes(&world);
     assert_eq!(run.code, 1, "{}", run.output());
     let output = run.output().split_whitespace().collect::<Vec<_>>().join(" ");
-    let host_port = seed.base_url.trim_start_matches("https://");
+    let host_port = base_url.trim_start_matches("https://");
     assert!(
         output.contains(&format!(
             "Could not reach atlas at {host_port} for POST /api/atlas/v2/orgs/{}/apiKeys: the proxy \
