@@ -166,6 +166,15 @@ impl Error {
         let err = err.without_url();
         let mut cause = TransportCause::of(&err, timeout, connect);
         if let Some(proxy) = proxy {
+            // hyper-util's tunnel error for a CONNECT answered 407 is not a public type; its
+            // text is all there is to tell it by.
+            if let TransportCause::Other(what) = &cause {
+                if what.contains("proxy authorization required") {
+                    cause = TransportCause::ProxyAuthenticationRequired {
+                        proxy: proxy.to_owned(),
+                    };
+                }
+            }
             let reaching_proxy = connect
                 && matches!(
                     cause,
@@ -236,6 +245,12 @@ pub enum TransportCause {
         /// What went wrong reaching it.
         why: Box<TransportCause>,
     },
+    /// The proxy (`host:port`) was reached but asked for credentials it did not get or did not
+    /// accept (407). Not retried.
+    ProxyAuthenticationRequired {
+        /// `host:port` of the proxy, without credentials.
+        proxy: String,
+    },
     /// The connection was closed or reset before the answer was complete.
     ConnectionClosed,
     /// Anything else, described by the innermost error.
@@ -253,6 +268,7 @@ impl TransportCause {
                 | TransportCause::CertificateExpired
                 | TransportCause::CertificateNameMismatch
                 | TransportCause::CertificateRejected(_)
+                | TransportCause::ProxyAuthenticationRequired { .. }
         )
     }
 
@@ -341,6 +357,12 @@ impl fmt::Display for TransportCause {
             TransportCause::TimedOut { connecting: true } => f.write_str("timed out while connecting"),
             TransportCause::TimedOut { connecting: false } => f.write_str("timed out waiting for the answer"),
             TransportCause::ProxyUnreachable { proxy, why } => write!(f, "the proxy {proxy} is unreachable: {why}"),
+            TransportCause::ProxyAuthenticationRequired { proxy } => {
+                write!(
+                    f,
+                    "the proxy {proxy} refused the request: it requires authentication (407)"
+                )
+            }
             TransportCause::ConnectionClosed => f.write_str("the connection was closed before the answer was complete"),
             TransportCause::Other(what) => f.write_str(what),
         }

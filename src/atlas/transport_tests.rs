@@ -247,3 +247,55 @@ async fn silent_listener() -> (u16, Arc<AtomicU64>) {
     });
     (port, accepted)
 }
+
+/// A proxy that answers every CONNECT with 407, counting the connections it accepts.
+async fn proxy_wanting_credentials() -> (u16, Arc<AtomicU64>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !request.windows(4).any(|window| window == b"\r\n\r\n") {
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(read) => request.extend_from_slice(&buffer[..read]),
+                }
+            }
+            let answer = "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\n\
+                          Content-Length: 0\r\n\r\n";
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+    (port, accepted)
+}
+
+#[tokio::test]
+async fn a_proxy_that_wants_credentials_is_named_and_tried_once() {
+    let (proxy_port, accepted) = proxy_wanting_credentials().await;
+    let proxy = format!("http://user:wrong-password@127.0.0.1:{proxy_port}");
+    let client = Client::new_with_env(config("https://cloud.mongodb.com"), |name| {
+        (name == "HTTPS_PROXY").then(|| proxy.clone())
+    })
+    .unwrap_or_else(|err| panic!("{err}"));
+    let err = transport(client.get_system_status().await);
+    assert_eq!(
+        *err.cause(),
+        TransportCause::ProxyAuthenticationRequired {
+            proxy: format!("127.0.0.1:{proxy_port}"),
+        }
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!(
+            "the proxy 127.0.0.1:{proxy_port} refused the request: it requires authentication"
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("wrong-password"), "{message}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "not retried");
+}

@@ -132,10 +132,15 @@ fn render_import(out: &mut String, forms: &[ImportId]) {
     for note in &notes {
         let _ = writeln!(out, "{note}\n");
     }
-    out.push_str("In Terraform v1.5.0 and later, use an `import` block:\n\n```terraform\n");
+    out.push_str("In Terraform v1.5.0 and later, use an `import` block");
+    if forms.len() > 1 {
+        // A configuration takes one import block per resource address.
+        out.push_str(" (the blocks below are alternative ID forms: use one per resource)");
+    }
+    out.push_str(":\n\n```terraform\n");
     for (i, form) in forms.iter().enumerate() {
         if i > 0 {
-            out.push('\n');
+            out.push_str("\n# or\n");
         }
         let _ = writeln!(out, "import {{\n  to = {}\n  id = \"{}\"\n}}", form.address, form.id);
     }
@@ -622,8 +627,9 @@ mod tests {
         let page = thing_page(&thing_schema(), &forms);
         assert!(page.contains(
             "## Import\n\nThe organization ID and the thing ID, joined by \"-\" (or \"/\").\n\n\
-             In Terraform v1.5.0 and later, use an `import` block:\n\n```terraform\n\
-             import {\n  to = example_thing.x\n  id = \"1-2\"\n}\n\nimport {\n  to = example_thing.x\n  id = \"1/2\"\n}\n```\n\n\
+             In Terraform v1.5.0 and later, use an `import` block (the blocks below are alternative ID forms: use \
+             one per resource):\n\n```terraform\n\
+             import {\n  to = example_thing.x\n  id = \"1-2\"\n}\n\n# or\nimport {\n  to = example_thing.x\n  id = \"1/2\"\n}\n```\n\n\
              Or use the `terraform import` command:\n\n```shell\n\
              terraform import example_thing.x 1-2\nterraform import example_thing.x 1/2\n```"
         ), "{page}");

@@ -105,11 +105,17 @@ fn hint(err: &atlas::Error) -> Option<&'static str> {
             "The credentials lack a role this action needs (Organization Owner for organization API keys, \
              Project Owner for project assignments), or the caller's IP address is not on the key's access list.",
         ),
+        407 => Some(PROXY_AUTH_HINT),
         429 => Some("Atlas rate-limited the request; wait and retry."),
         500..=599 => Some("Atlas failed to process the request; retry later."),
         _ => None,
     }
 }
+
+/// What to check when a proxy answers 407: its credentials are in the proxy URL.
+const PROXY_AUTH_HINT: &str = "A proxy between this machine and Atlas asked for credentials (407 Proxy Authentication \
+     Required), not Atlas. Check the user name and password in HTTPS_PROXY (HTTP_PROXY for an http base_url, or \
+     ALL_PROXY): write them as http://user:password@proxy:port, percent-encoding special characters.";
 
 /// What to check after a `401`, for the credential method the request was sent with.
 fn unauthorized_hint(method: Option<atlas::AuthMethod>) -> &'static str {
@@ -154,8 +160,9 @@ fn transport_hint(err: &atlas::Error) -> Option<&'static str> {
         Cause::NameNotResolved => "Check the host name in base_url (or MONGODB_ATLAS_BASE_URL) and the DNS settings.",
         Cause::CertificateNotTrusted => {
             "When a proxy or TLS inspection re-signs the traffic, set SSL_CERT_FILE (a PEM bundle) or SSL_CERT_DIR \
-             to include its CA certificate, as for Terraform itself; the provider also trusts the system certificate \
-             store."
+             to include its CA certificate, as for Terraform itself. When either is set, it replaces the system \
+             certificate store, so check that the file exists and holds PEM certificates; the public root \
+             certificates (Mozilla's list) are always trusted."
         }
         Cause::CertificateExpired => "Check this machine's clock, and the certificate of the host in base_url.",
         Cause::CertificateNameMismatch => {
@@ -167,6 +174,7 @@ fn transport_hint(err: &atlas::Error) -> Option<&'static str> {
         Cause::TimedOut { connecting: false } => {
             "Atlas did not answer in time; http_timeout_seconds sets how long one request may take."
         }
+        Cause::ProxyAuthenticationRequired { .. } => PROXY_AUTH_HINT,
         Cause::ProxyUnreachable { .. } => {
             "Check HTTPS_PROXY (HTTP_PROXY for an http base_url, or ALL_PROXY) and NO_PROXY."
         }
@@ -209,6 +217,21 @@ mod tests {
             &[],
         );
         assert!(!other.detail.contains("500 API keys"), "{}", other.detail);
+    }
+
+    #[test]
+    fn a_407_is_the_proxy_asking_for_credentials_not_atlas() {
+        let diagnostic = diagnose(
+            &api_error(407, "<html>Proxy Authentication Required</html>"),
+            "Could not read API key",
+            &[],
+        );
+        assert!(
+            diagnostic.detail.contains("407 Proxy Authentication Required"),
+            "{}",
+            diagnostic.detail
+        );
+        assert!(diagnostic.detail.contains("HTTPS_PROXY"), "{}", diagnostic.detail);
     }
 
     #[test]
