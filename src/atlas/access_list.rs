@@ -16,7 +16,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::client::{segment, Client, Request, MEDIA_2023_01_01};
-use super::error::Error;
+use super::error::{Error, OrAbsent};
 use super::pagination::Page;
 
 /// One entry of an API key's access list (`UserAccessListResponse`).
@@ -114,11 +114,7 @@ impl Client {
         api_key_id: &str,
         entry: &str,
     ) -> Result<Option<AccessListEntry>, Error> {
-        match self.get_access_list_entry(org_id, api_key_id, entry).await {
-            Ok(found) => Ok(Some(found)),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(err),
-        }
+        self.get_access_list_entry(org_id, api_key_id, entry).await.or_absent()
     }
 
     /// Removes one entry. Errors on a missing entry; check [`Error::is_not_found`] to treat that

@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::client::{segment, Client, Request, MEDIA_2025_03_12};
-use super::error::Error;
+use super::error::{Error, OrAbsent};
 use super::pagination::Page;
 
 /// An AI model API key (`AiModelApiKeyResponse`).
@@ -119,11 +119,7 @@ impl Client {
         group_id: &str,
         api_key_id: &str,
     ) -> Result<Option<AiModelApiKey>, Error> {
-        match self.get_ai_model_api_key(group_id, api_key_id).await {
-            Ok(key) => Ok(Some(key)),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(err),
-        }
+        self.get_ai_model_api_key(group_id, api_key_id).await.or_absent()
     }
 
     /// Renames a key.

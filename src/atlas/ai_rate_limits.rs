@@ -21,7 +21,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::client::{segment, Client, Request, MEDIA_2025_03_12};
-use super::error::Error;
+use super::error::{Error, OrAbsent};
 use super::pagination::{null_as_empty, Page};
 
 /// The rate limit of one model group (`AiModelRateLimitResponse`). Every field is optional in
@@ -94,11 +94,7 @@ impl Client {
         group_id: &str,
         scope: ModelGroupScope<'_>,
     ) -> Result<Option<AiModelRateLimit>, Error> {
-        match self.get_ai_model_rate_limit(group_id, scope).await {
-            Ok(limit) => Ok(Some(limit)),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(err),
-        }
+        self.get_ai_model_rate_limit(group_id, scope).await.or_absent()
     }
 
     /// Sets the project's limit of one model group and returns it. Atlas answers 400 with
@@ -168,11 +164,7 @@ impl Client {
         org_id: &str,
         scope: ModelGroupScope<'_>,
     ) -> Result<Option<AiModelRateLimit>, Error> {
-        match self.get_org_ai_model_rate_limit(org_id, scope).await {
-            Ok(limit) => Ok(Some(limit)),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(err),
-        }
+        self.get_org_ai_model_rate_limit(org_id, scope).await.or_absent()
     }
 
     /// Lists the organization's limit of every model group (all pages).

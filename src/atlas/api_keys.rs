@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::client::{segment, Client, Request, MEDIA_2023_01_01};
-use super::error::Error;
+use super::error::{Error, OrAbsent};
 use super::pagination::{null_as_empty, Page};
 
 /// A programmatic API key (`ApiKeyUserDetails`).
@@ -102,11 +102,7 @@ impl Client {
 
     /// Reads one key; `Ok(None)` only for a genuine not-found ([`Error::is_not_found`]).
     pub async fn get_api_key_opt(&self, org_id: &str, api_key_id: &str) -> Result<Option<ApiKey>, Error> {
-        match self.get_api_key(org_id, api_key_id).await {
-            Ok(api_key) => Ok(Some(api_key)),
-            Err(err) if err.is_not_found() => Ok(None),
-            Err(err) => Err(err),
-        }
+        self.get_api_key(org_id, api_key_id).await.or_absent()
     }
 
     /// Changes a key's description and/or organization roles.

@@ -43,6 +43,23 @@ pub enum Error {
     Cancelled,
 }
 
+/// A read whose not-found means "absent": [`Error::is_not_found`] becomes `Ok(None)`, every
+/// other failure stays an error. Used by the client's `*_opt` reads.
+pub trait OrAbsent<T> {
+    /// `Ok(Some(value))`, `Ok(None)` for a genuine not-found, or the error.
+    fn or_absent(self) -> Result<Option<T>, Error>;
+}
+
+impl<T> OrAbsent<T> for Result<T, Error> {
+    fn or_absent(self) -> Result<Option<T>, Error> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(err) if err.is_not_found() => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
 impl Error {
     /// True for a genuine "this resource does not exist" answer from Atlas: a 404 carrying an
     /// Atlas error body, or the errorCode `API_KEY_NOT_FOUND` (which Atlas documents as a 400).
