@@ -5,7 +5,7 @@
 //! separator. A malformed ID gets an error that shows the accepted formats.
 
 use crate::framework::Diagnostic;
-use crate::provider::validators::is_object_id;
+use crate::provider::validators::{is_object_id, is_path_segment};
 use crate::value::Quoted;
 
 /// Splits `id` into two 24-hex Atlas IDs joined by `-` or `/`. `formats` is shown in the
@@ -20,15 +20,11 @@ pub fn object_id_pair(id: &str, formats: &str) -> Result<(String, String), Diagn
     }
 }
 
-/// Splits `id` at its only `/` into a 24-hex ID and a non-empty second part without spaces.
+/// Splits `id` at its only `/` into a 24-hex ID and a second part that is one path segment
+/// ([`is_path_segment`]).
 pub fn object_id_slash_name(id: &str, formats: &str) -> Result<(String, String), Diagnostic> {
     match id.trim().split_once('/') {
-        Some((first, second))
-            if is_object_id(first)
-                && !second.is_empty()
-                && !second.contains('/')
-                && !second.chars().any(char::is_whitespace) =>
-        {
+        Some((first, second)) if is_object_id(first) && is_path_segment(second) => {
             Ok((first.to_string(), second.to_string()))
         }
         _ => Err(malformed(id, formats, "the project ID is")),
@@ -51,17 +47,13 @@ pub fn object_id_pair_and_rest(id: &str, formats: &str) -> Result<(String, Strin
     }
 }
 
-/// Splits `id` at every `/` into a 24-hex ID followed by exactly `names` parts, each non-empty
-/// and without spaces, such as `{project_id}/{cloud}/{geography}/{model_group_name}`.
+/// Splits `id` at every `/` into a 24-hex ID followed by exactly `names` parts, each one path
+/// segment ([`is_path_segment`]), such as `{project_id}/{cloud}/{geography}/{model_group_name}`.
 pub fn object_id_slash_names(id: &str, names: usize, formats: &str) -> Result<(String, Vec<String>), Diagnostic> {
     let mut parts = id.trim().split('/');
     let first = parts.next().unwrap_or_default();
     let rest: Vec<&str> = parts.collect();
-    let well_formed = is_object_id(first)
-        && rest.len() == names
-        && rest
-            .iter()
-            .all(|part| !part.is_empty() && !part.chars().any(char::is_whitespace));
+    let well_formed = is_object_id(first) && rest.len() == names && rest.iter().all(|part| is_path_segment(part));
     if !well_formed {
         return Err(malformed(id, formats, "the project ID is"));
     }
@@ -169,6 +161,7 @@ mod tests {
             format!("{ORG}/ANY/ANY/embed_large/x"),
             format!("{ORG}/ANY//embed_large"),
             format!("{ORG}/ANY/ANY/embed large"),
+            format!("{ORG}/ANY/ANY/.."),
             format!("{ORG}-ANY-ANY-embed_large"),
             "x/ANY/ANY/embed_large".to_string(),
             String::new(),

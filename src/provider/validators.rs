@@ -73,8 +73,9 @@ pub fn ai_model_api_key_id() -> Validator {
     })
 }
 
-/// True for a name [`model_group_name`] and [`ai_model_api_key_id`] accept.
-pub fn is_model_group_name(text: &str) -> bool {
+/// True for text that can be one path segment and one import-ID part, as [`model_group_name`]
+/// and [`ai_model_api_key_id`] require: not empty, not `.` or `..`, no `/`, no whitespace.
+pub fn is_path_segment(text: &str) -> bool {
     !text.is_empty() && text != "." && text != ".." && !text.contains('/') && !text.chars().any(char::is_whitespace)
 }
 
@@ -134,7 +135,7 @@ impl Check for PathSegment {
 
     fn check(&self, value: &Value, path: &AttributePath, diags: &mut Diagnostics) {
         let Some(text) = value.as_str() else { return };
-        if !is_model_group_name(text) {
+        if !is_path_segment(text) {
             diags.attribute_error(
                 path.clone(),
                 format!(

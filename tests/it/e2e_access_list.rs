@@ -6,34 +6,13 @@ use std::path::Path;
 
 use serde_json::{json, Value as Json};
 
-use crate::support::World;
+use crate::support::{flat, World};
 
 const ADDRESS: &str = "mongodbatlas_access_list_api_key.entry";
 
-/// "METHOD path" of every API request since the last `clear_requests`, digest challenges left out.
-fn calls(world: &World) -> Vec<String> {
-    world
-        .requests()
-        .iter()
-        .filter(|r| r["status"] != 401)
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap_or(""),
-                r["path"].as_str().unwrap_or("")
-            )
-        })
-        .collect()
-}
-
-/// `text` with every run of whitespace made one space, so messages Terraform wrapped match.
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Asserts every request since the last clear was `call` (one per refresh or read), and there was one.
 fn assert_only(world: &World, call: &str) {
-    let calls = calls(world);
+    let calls = world.calls();
     assert!(
         !calls.is_empty() && calls.iter().all(|c| c == call),
         "expected only {call}: {calls:?}"
@@ -120,7 +99,7 @@ fn access_list_entry_lifecycle_with_exact_requests() {
     world.clear_requests();
     world.apply();
     assert_eq!(
-        calls(&world),
+        world.calls(),
         [format!("GET {list}/198.51.100.7"), format!("POST {list}")]
     );
     let values = world.resource_values(ADDRESS);
@@ -132,7 +111,7 @@ fn access_list_entry_lifecycle_with_exact_requests() {
     // Read: one GET per refresh.
     world.clear_requests();
     assert_eq!(world.plan().code, 0);
-    assert_eq!(calls(&world), [format!("GET {list}/198.51.100.7")]);
+    assert_eq!(world.calls(), [format!("GET {list}/198.51.100.7")]);
 
     // The same entry named by its /32 plans nothing, and so does IPv4 text Atlas would print the same.
     world.write(&entry(&org, &key, "cidr_block", "198.51.100.7/32"));
@@ -148,7 +127,7 @@ fn access_list_entry_lifecycle_with_exact_requests() {
     world.clear_requests();
     world.apply();
     assert_eq!(
-        calls(&world),
+        world.calls(),
         [
             format!("GET {list}/198.51.100.7"),
             format!("DELETE {list}/198.51.100.7"),
@@ -206,7 +185,7 @@ fn access_list_entry_lifecycle_with_exact_requests() {
     let run = world.terraform(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(run.code, 0, "{}", run.output());
     assert_eq!(
-        calls(&world),
+        world.calls(),
         [
             format!("GET {list}/2001%3Adb8%3A%3A1"),
             format!("DELETE {list}/2001%3Adb8%3A%3A1")
@@ -234,7 +213,7 @@ fn access_list_create_refuses_to_adopt_and_import_converges_in_every_form() {
         "{output}"
     );
     assert!(output.contains(": cidr_block ="), "points at cidr_block:\n{output}");
-    assert_eq!(calls(&world), [format!("GET {list}/10.20.0.0%2F16")]);
+    assert_eq!(world.calls(), [format!("GET {list}/10.20.0.0%2F16")]);
     assert!(world.mutations().is_empty());
 
     let ids = [
@@ -253,7 +232,7 @@ fn access_list_create_refuses_to_adopt_and_import_converges_in_every_form() {
         assert_eq!(run.code, 0, "{id}: {}", run.output());
         let network = value.trim_end_matches("/32");
         let encoded = network.replace('/', "%2F");
-        assert_eq!(calls(&world), [format!("GET {list}/{encoded}")], "{id}");
+        assert_eq!(world.calls(), [format!("GET {list}/{encoded}")], "{id}");
         let run = world.terraform_in(fresh.path(), &["plan", "-detailed-exitcode", "-no-color"]);
         assert_eq!(run.code, 0, "{id} converges after import:\n{}", run.output());
     }
@@ -354,9 +333,9 @@ fn access_list_plan_time_diagnostics_point_at_their_attribute() {
         }
     }
     assert!(
-        calls(&world).is_empty(),
+        world.calls().is_empty(),
         "plan-time checks call nobody: {:?}",
-        calls(&world)
+        world.calls()
     );
 }
 
@@ -403,7 +382,7 @@ fn access_list_data_sources_read_one_entry_and_every_page() {
     world.clear_requests();
     let run = world.terraform_in(one.path(), &["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
     assert_eq!(run.code, 0, "{}", run.output());
-    let mut refreshed = calls(&world);
+    let mut refreshed = world.calls();
     refreshed.sort();
     assert_eq!(
         refreshed,
@@ -468,7 +447,7 @@ fn access_list_data_sources_read_one_entry_and_every_page() {
     assert_eq!(cidrs[0], json!("198.51.100.7/32"));
     assert_eq!(cidrs[119], json!("10.118.0.0/16"));
     // One apply reads the data source once, two pages of 100.
-    assert_eq!(calls(&world), [format!("GET {list}"), format!("GET {list}")]);
+    assert_eq!(world.calls(), [format!("GET {list}"), format!("GET {list}")]);
 
     // One page only, and a missing entry as an error on ip_address.
     world.write(&format!(
@@ -478,7 +457,7 @@ fn access_list_data_sources_read_one_entry_and_every_page() {
     ));
     world.clear_requests();
     world.apply();
-    assert_eq!(calls(&world), [format!("GET {list}")]);
+    assert_eq!(world.calls(), [format!("GET {list}")]);
     let outputs = outputs_in(&world, world.dir.path());
     assert_eq!(outputs["n"]["value"], json!(50));
     assert!(
@@ -534,7 +513,7 @@ fn roles_org_id_costs_one_request_and_works_for_service_accounts() {
         outputs_in(&world, world.dir.path())["org_id"]["value"],
         json!(world.org_id())
     );
-    assert_eq!(calls(&world), ["GET /api/atlas/v2"]);
+    assert_eq!(world.calls(), ["GET /api/atlas/v2"]);
     let values = world.show_json()["values"]["root_module"]["resources"][0]["values"].clone();
     assert_eq!(values["id"], json!(world.org_id()));
 
@@ -553,7 +532,8 @@ fn roles_org_id_costs_one_request_and_works_for_service_accounts() {
         outputs_in(&world, world.dir.path())["org_id"]["value"],
         json!(world.org_id())
     );
-    let api_calls: Vec<String> = calls(&world)
+    let api_calls: Vec<String> = world
+        .calls()
         .into_iter()
         .filter(|call| call.starts_with("GET /api/atlas"))
         .collect();
@@ -600,7 +580,7 @@ fn ai_model_org_api_key_data_sources_span_projects() {
         &["plan", "-detailed-exitcode", "-no-color", "-input=false"],
     );
     assert_eq!(run.code, 0, "{}", run.output());
-    let mut refreshed = calls(&world);
+    let mut refreshed = world.calls();
     refreshed.sort();
     assert_eq!(
         refreshed,
@@ -640,7 +620,7 @@ fn ai_model_org_api_key_data_sources_span_projects() {
     world.clear_requests();
     let run = world.terraform_in(all.path(), &["apply", "-auto-approve", "-no-color", "-input=false"]);
     assert_eq!(run.code, 0, "{}", run.output());
-    assert_eq!(calls(&world), [format!("GET {keys}"), format!("GET {keys}")]);
+    assert_eq!(world.calls(), [format!("GET {keys}"), format!("GET {keys}")]);
     let by_project = outputs_in(&world, all.path())["ai_model_api_keys_by_project"]["value"].clone();
     assert_eq!(by_project[&p0].as_array().map(Vec::len), Some(120));
     assert_eq!(by_project[&p1], json!(["second-0001"]));
@@ -659,7 +639,7 @@ fn ai_model_org_api_key_data_sources_span_projects() {
     world.clear_requests();
     world.apply();
     assert_eq!(outputs_in(&world, world.dir.path())["n"]["value"], json!(7));
-    assert_eq!(calls(&world), [format!("GET {keys}")]);
+    assert_eq!(world.calls(), [format!("GET {keys}")]);
 }
 
 #[test]
@@ -683,7 +663,7 @@ fn access_list_create_that_fails_after_atlas_added_the_entry_keeps_tracking_it()
     );
     assert!(atlas_entries(&world, &key).is_empty());
     assert_eq!(
-        calls(&world),
+        world.calls(),
         [
             format!("GET {list}/10.30.0.0%2F16"),
             format!("POST {list}"),
@@ -768,7 +748,7 @@ fn access_list_state_written_by_the_official_provider_converges_without_changes(
     world.clear_requests();
     let plan = world.plan();
     assert_eq!(plan.code, 0, "nothing to change:\n{}", plan.output());
-    let mut reads = calls(&world);
+    let mut reads = world.calls();
     reads.sort();
     assert_eq!(
         reads,
@@ -796,8 +776,8 @@ fn one_entry_in_two_resources_of_one_configuration_is_created_once() {
     assert_eq!(run.code, 1, "{output}");
     assert!(output.contains("Access list entry configured twice"), "{output}");
     assert!(output.contains("Keep one resource for it"), "{output}");
-    let posts = calls(&world).iter().filter(|call| call.starts_with("POST")).count();
-    assert_eq!(posts, 1, "one create reaches Atlas: {:?}", calls(&world));
+    let posts = world.calls().iter().filter(|call| call.starts_with("POST")).count();
+    assert_eq!(posts, 1, "one create reaches Atlas: {:?}", world.calls());
     assert_eq!(atlas_entries(&world, &key), vec!["198.51.100.9/32".to_string()]);
     let state = world.show_json();
     let tracked = state["values"]["root_module"]["resources"]
@@ -836,9 +816,9 @@ fn ai_model_key_ids_that_cannot_be_a_path_segment_are_plan_time_errors() {
         );
     }
     assert!(
-        calls(&world).is_empty(),
+        world.calls().is_empty(),
         "plan-time checks call nobody: {:?}",
-        calls(&world)
+        world.calls()
     );
 }
 

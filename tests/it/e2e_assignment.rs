@@ -51,19 +51,7 @@ fn atlas_key(world: &World, id: &str) -> Json {
 /// Every Atlas request since the last `clear_requests` (digest challenges left out), sorted, as
 /// "METHOD path".
 fn calls(world: &World) -> Vec<String> {
-    let mut calls: Vec<String> = world
-        .requests()
-        .iter()
-        .filter(|r| r["status"] != 401)
-        .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/api/atlas")))
-        .map(|r| {
-            format!(
-                "{} {}",
-                r["method"].as_str().unwrap_or(""),
-                r["path"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
+    let mut calls = world.calls();
     calls.sort();
     calls
 }

@@ -316,9 +316,18 @@ impl World {
     /// Mutating API requests (POST, PATCH, PUT, DELETE) in the log, as "METHOD path". Digest
     /// challenges (401, not processed: each provider process pays one) are left out.
     pub fn mutations(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|call| !call.starts_with("GET "))
+            .collect()
+    }
+
+    /// "METHOD path" of every Atlas API request since the last `clear_requests`, in order,
+    /// Digest challenges (one per provider process) left out.
+    pub fn calls(&self) -> Vec<String> {
         self.requests()
             .iter()
-            .filter(|r| r["method"] != "GET" && r["status"] != 401)
+            .filter(|r| r["status"] != 401)
             .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/api/atlas")))
             .map(|r| {
                 format!(
@@ -384,4 +393,9 @@ fn find_resource(module: &Json, address: &str) -> Option<Json> {
         .iter()
         .find(|r| r["address"] == address)
         .map(|r| r["values"].clone())
+}
+
+/// `text` with every run of whitespace made one space, so messages Terraform wrapped match.
+pub fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -178,25 +178,19 @@ impl Resource for AiModelRateLimit {
         let [cloud, geography, model_group_name]: [String; 3] = parts
             .try_into()
             .map_err(|_| Diagnostic::bug("Could not parse the import ID", "three parts expected"))?;
-        let invalid = |what: String, value: &str| {
-            Diagnostic::error(
-                "Invalid import ID",
-                format!(
-                    "The {what}, got {}. Use {IMPORT_FORMAT}, where the project ID is 24 lowercase hexadecimal \
-                     characters.",
-                    Quoted(value)
-                ),
-            )
-        };
         for (name, value) in [("cloud", &cloud), ("geography", &geography)] {
             if !SCOPES.contains(&value.as_str()) {
-                let what = format!("{name} in the import ID must be one of {}", SCOPES.join(", "));
-                return Err(invalid(what, value).into());
+                return Err(Diagnostic::error(
+                    "Invalid import ID",
+                    format!(
+                        "The {name} in the import ID must be one of {}, got {}. Use {IMPORT_FORMAT}, where the \
+                         project ID is 24 lowercase hexadecimal characters.",
+                        SCOPES.join(", "),
+                        Quoted(value)
+                    ),
+                )
+                .into());
             }
-        }
-        if !validators::is_model_group_name(&model_group_name) {
-            let what = "model group name in the import ID must not be . or ..".to_string();
-            return Err(invalid(what, &model_group_name).into());
         }
         Ok(AiModelRateLimitState {
             project_id,
