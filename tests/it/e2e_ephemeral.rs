@@ -275,3 +275,306 @@ output "org_id" {{
     assert!(ephemeral_org_keys(&world).is_empty());
     assert!(world.key_ids_described("made-through-ephemeral").is_empty());
 }
+
+/// An ephemeral key of `org`, a provider alias configured with it, and a data source read
+/// through the alias (what makes Terraform open the key during plan); `extra` goes into the
+/// ephemeral block.
+fn alias_config(world: &World, extra: &str) -> String {
+    let (org, base_url) = (world.org_id(), world.emulator.seed.base_url.clone());
+    format!(
+        r#"
+ephemeral "mongodbatlas_api_key" "tmp" {{
+  org_id      = "{org}"
+  description = "ci-run"
+  role_names  = ["ORG_READ_ONLY"]
+{extra}
+}}
+
+provider "mongodbatlas" {{
+  alias       = "tmp"
+  base_url    = "{base_url}"
+  public_key  = ephemeral.mongodbatlas_api_key.tmp.public_key
+  private_key = ephemeral.mongodbatlas_api_key.tmp.private_key
+}}
+
+data "mongodbatlas_roles_org_id" "through_tmp" {{
+  provider = mongodbatlas.tmp
+}}
+
+output "org_id" {{
+  value = data.mongodbatlas_roles_org_id.through_tmp.org_id
+}}
+"#
+    )
+}
+
+#[test]
+fn ephemeral_ai_key_feeds_a_provisioner_and_reaches_no_state() {
+    let world = World::new();
+    let p0 = world.project_id(0);
+    world.write(&format!(
+        r#"
+ephemeral "mongodbatlas_ai_model_api_key" "job" {{
+  project_id = "{p0}"
+  name       = "embedding-job"
+}}
+
+resource "terraform_data" "job" {{
+  provisioner "local-exec" {{
+    command     = "printf '%s' \"$VOYAGE_API_KEY\" > secret.txt"
+    environment = {{ VOYAGE_API_KEY = ephemeral.mongodbatlas_ai_model_api_key.job.secret }}
+  }}
+}}
+"#
+    ));
+    world.clear_requests();
+    let apply = world.apply();
+    let keys = format!("/api/atlas/v2/groups/{p0}/aiModelApiKeys");
+    let ids = deleted_ids(&world, "aiModelApiKeys");
+    assert_eq!(
+        ids.len(),
+        2,
+        "one key for the plan, one for the apply: {:?}",
+        world.calls()
+    );
+    assert_eq!(
+        world.calls(),
+        [
+            format!("POST {keys}"),
+            format!("DELETE {keys}/{}", ids[0]),
+            format!("POST {keys}"),
+            format!("DELETE {keys}/{}", ids[1]),
+        ]
+    );
+    assert!(
+        apply.stdout.contains("output suppressed due to"),
+        "the provisioner's output is hidden:\n{}",
+        apply.stdout
+    );
+    let secret =
+        std::fs::read_to_string(world.dir.path().join("secret.txt")).expect("the provisioner wrote the secret");
+    assert!(
+        secret.starts_with("al-") && secret.len() == 46,
+        "an AI model key secret reached the provisioner"
+    );
+    assert!(ephemeral_ai_keys(&world).is_empty(), "both keys were deleted");
+    let state_text = std::fs::read_to_string(world.dir.path().join("terraform.tfstate")).expect("state");
+    for material in ids.iter().chain([&secret]) {
+        assert!(!state_text.contains(material.as_str()), "{material} in the state");
+    }
+    assert!(
+        !state_text.contains("embedding-job"),
+        "nothing of the ephemeral key is in the state"
+    );
+
+    world.clear_requests();
+    let again = world.plan();
+    assert_eq!(again.code, 0, "{}", again.output());
+    // Terraform opens every ephemeral resource of a plan, also when nothing is to change.
+    let ids = deleted_ids(&world, "aiModelApiKeys");
+    assert_eq!(ids.len(), 1, "{:?}", world.calls());
+    assert_eq!(
+        world.calls(),
+        [format!("POST {keys}"), format!("DELETE {keys}/{}", ids[0])]
+    );
+    let destroy = world.terraform(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.output());
+    assert!(ephemeral_ai_keys(&world).is_empty());
+}
+
+#[test]
+fn a_close_whose_delete_fails_names_the_key_and_the_docs_way_finds_and_removes_it() {
+    let world = World::new();
+    let org = world.org_id();
+    world.write(&alias_config(&world, ""));
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 403, "error_code": "USER_UNAUTHORIZED", "method": "DELETE", "path_contains": "/apiKeys/"},
+    ]}));
+    let plan = world.terraform(&["plan", "-no-color", "-input=false"]);
+    world.set_faults(json!({"rules": []}));
+    let output = flat(&plan.output());
+    assert_ne!(plan.code, 0, "a failed close is an error:\n{output}");
+    let left = ephemeral_org_keys(&world);
+    assert_eq!(left.len(), 1, "the key whose delete failed is still there");
+    let (id, public_key, description) = &left[0];
+    for part in [
+        "Ephemeral API key left in Atlas",
+        id.as_str(),
+        public_key.as_str(),
+        description.as_str(),
+        "USER_UNAUTHORIZED",
+        &format!("atlas organizations apiKeys delete {id} --orgId {org}"),
+        &format!("terraform import mongodbatlas_api_key.leftover {org}-{id}"),
+    ] {
+        assert!(output.contains(part), "the error names {part}:\n{output}");
+    }
+
+    // The docs' way to find leftovers, then the error's advice: import and destroy.
+    world.write(&format!(
+        r#"
+data "mongodbatlas_api_keys" "all" {{
+  org_id = "{org}"
+}}
+
+output "leftover_ephemeral_keys" {{
+  value = [for key in data.mongodbatlas_api_keys.all.results : key.api_key_id if strcontains(key.description, "(ephemeral, opened ")]
+}}
+
+import {{
+  to = mongodbatlas_api_key.leftover
+  id = "{org}-{id}"
+}}
+
+resource "mongodbatlas_api_key" "leftover" {{
+  org_id      = "{org}"
+  description = "{description}"
+  role_names  = ["ORG_READ_ONLY"]
+}}
+"#
+    ));
+    world.apply();
+    let found = world.terraform(&["output", "-json", "leftover_ephemeral_keys"]);
+    assert_eq!(found.code, 0, "{}", found.output());
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&found.stdout).unwrap(),
+        json!([id])
+    );
+    let destroy = world.terraform(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(destroy.code, 0, "{}", destroy.output());
+    assert!(ephemeral_org_keys(&world).is_empty(), "the leftover is gone");
+}
+
+#[test]
+fn an_access_list_is_added_after_the_create_and_an_open_whose_access_list_fails_deletes_its_key() {
+    let world = World::new();
+    let org = world.org_id();
+    let org_keys = format!("/api/atlas/v2/orgs/{org}/apiKeys");
+    world.write(&alias_config(
+        &world,
+        r#"  access_list = ["203.0.113.10", "10.0.0.0/8"]"#,
+    ));
+    world.clear_requests();
+    let plan = world.terraform(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(plan.code, 0, "{}", plan.output());
+    let ids = deleted_ids(&world, "apiKeys");
+    assert_eq!(ids.len(), 1, "{:?}", world.calls());
+    assert_eq!(
+        world.calls(),
+        [
+            format!("POST {org_keys}"),
+            format!("POST {org_keys}/{}/accessList", ids[0]),
+            "GET /api/atlas/v2".to_string(),
+            format!("DELETE {org_keys}/{}", ids[0]),
+        ]
+    );
+    assert!(ephemeral_org_keys(&world).is_empty());
+
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 400, "error_code": "INVALID_IP_ADDRESS_OR_CIDR_NOTATION", "method": "POST", "path_contains": "/accessList"},
+    ]}));
+    world.clear_requests();
+    let plan = world.terraform(&["plan", "-no-color", "-input=false"]);
+    world.set_faults(json!({"rules": []}));
+    let output = flat(&plan.output());
+    assert_ne!(plan.code, 0, "{output}");
+    let ids = deleted_ids(&world, "apiKeys");
+    assert_eq!(ids.len(), 1, "{:?}", world.calls());
+    assert_eq!(
+        world.calls(),
+        [
+            format!("POST {org_keys}"),
+            format!("POST {org_keys}/{}/accessList", ids[0]),
+            format!("DELETE {org_keys}/{}", ids[0]),
+        ],
+        "no read through the alias: the open failed"
+    );
+    for part in [
+        "Could not add the access list of the ephemeral API key",
+        "INVALID_IP_ADDRESS_OR_CIDR_NOTATION",
+        &format!("({}, public key", ids[0]),
+        "was deleted, so nothing is left behind",
+        "access_list = [\"203.0.113.10\", \"10.0.0.0/8\"]",
+    ] {
+        assert!(output.contains(part), "{part}:\n{output}");
+    }
+    assert!(ephemeral_org_keys(&world).is_empty(), "the key was deleted");
+}
+
+#[test]
+fn ctrl_c_while_an_ephemeral_key_is_being_created_deletes_it() {
+    let world = World::new();
+    world.write(&alias_config(&world, ""));
+    // The create is carried out at once and answered 4 s later; Ctrl-C arrives meanwhile.
+    world.set_faults(json!({"rules": [
+        {"kind": "delay", "delay_ms": 4000, "phase": "after", "method": "POST", "path_contains": "/apiKeys"},
+    ]}));
+    let child = world.spawn_terraform(&["plan", "-no-color", "-input=false"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ephemeral_org_keys(&world).is_empty() {
+        assert!(Instant::now() < deadline, "the ephemeral key was never created");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    interrupt(&child);
+    let run = finish(child);
+    world.set_faults(json!({"rules": []}));
+    let output = flat(&run.output());
+    assert!(output.contains("Interrupt received"), "terraform saw Ctrl-C:\n{output}");
+    assert_ne!(run.code, 0, "{output}");
+    assert!(
+        output.contains("Terraform stopped the provider") && output.contains("was deleted"),
+        "{output}"
+    );
+    assert!(ephemeral_org_keys(&world).is_empty(), "the interrupted key was deleted");
+    assert!(other_callers(&world).is_empty(), "nothing used the key");
+}
+
+#[test]
+fn invalid_ephemeral_configurations_are_refused_at_the_attribute_before_any_call() {
+    let world = World::new();
+    let long = "d".repeat(198);
+    world.write(&format!(
+        r#"
+ephemeral "mongodbatlas_api_key" "bad" {{
+  org_id      = "not-an-org"
+  description = "{long}"
+  role_names  = ["GROUP_OWNER"]
+  access_list = ["10.0.0.1/8"]
+}}
+
+ephemeral "mongodbatlas_ai_model_api_key" "bad" {{
+  project_id = "nope"
+  name       = "{long}"
+}}
+"#
+    ));
+    world.clear_requests();
+    for command in [
+        &["validate", "-no-color"][..],
+        &["plan", "-no-color", "-input=false"][..],
+    ] {
+        let run = world.terraform(command);
+        let output = flat(&run.output());
+        assert_ne!(run.code, 0, "{command:?}: {output}");
+        for (summary, line) in [
+            ("Invalid Atlas identifier", "org_id = \"not-an-org\""),
+            ("Invalid attribute value length", &format!("description = \"{long}\"")),
+            ("Invalid role", "role_names = [\"GROUP_OWNER\"]"),
+            (
+                "CIDR block is not in canonical network form",
+                "access_list = [\"10.0.0.1/8\"]",
+            ),
+            ("Invalid Atlas identifier", "project_id = \"nope\""),
+            ("Invalid attribute value length", &format!("name = \"{long}\"")),
+        ] {
+            assert!(
+                output.contains(&format!("Error: {summary} with ephemeral.")) && output.contains(line),
+                "{command:?}: {summary} at {line}:\n{output}"
+            );
+        }
+        assert!(
+            output.contains("must be between 1 and 197 characters long, got 198"),
+            "{output}"
+        );
+    }
+    assert!(world.calls().is_empty(), "no Atlas call: {:?}", world.calls());
+}
