@@ -578,3 +578,65 @@ ephemeral "mongodbatlas_ai_model_api_key" "bad" {{
     }
     assert!(world.calls().is_empty(), "no Atlas call: {:?}", world.calls());
 }
+
+#[test]
+fn a_create_whose_answer_is_lost_finds_its_key_by_the_marker_and_deletes_it() {
+    let world = World::new();
+    let (org, p0) = (world.org_id(), world.project_id(0));
+    world.write(&format!(
+        r#"{}
+ephemeral "mongodbatlas_ai_model_api_key" "job" {{
+  project_id = "{p0}"
+  name       = "embedding-job"
+}}
+
+resource "terraform_data" "job" {{
+  provisioner "local-exec" {{
+    command     = "test -n \"$VOYAGE_API_KEY\""
+    environment = {{ VOYAGE_API_KEY = ephemeral.mongodbatlas_ai_model_api_key.job.secret }}
+  }}
+}}
+"#,
+        alias_config(&world, "")
+    ));
+    // Both creates are carried out, then answered 500: the answers are lost.
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 500, "phase": "after", "method": "POST", "path_contains": "/apiKeys"},
+        {"kind": "fail", "status": 500, "phase": "after", "method": "POST", "path_contains": "/aiModelApiKeys"},
+    ]}));
+    world.clear_requests();
+    let plan = world.terraform(&["plan", "-no-color", "-input=false"]);
+    world.set_faults(json!({"rules": []}));
+    let output = flat(&plan.output());
+    assert_ne!(plan.code, 0, "{output}");
+    let (org_ids, ai_ids) = (deleted_ids(&world, "apiKeys"), deleted_ids(&world, "aiModelApiKeys"));
+    assert_eq!((org_ids.len(), ai_ids.len()), (1, 1), "{:?}", world.calls());
+    let mut calls = world.calls();
+    calls.sort();
+    let (org_keys, ai_keys) = (
+        format!("/api/atlas/v2/orgs/{org}/apiKeys"),
+        format!("/api/atlas/v2/groups/{p0}/aiModelApiKeys"),
+    );
+    let mut expected = vec![
+        format!("POST {org_keys}"),
+        format!("GET {org_keys}"),
+        format!("DELETE {org_keys}/{}", org_ids[0]),
+        format!("POST {ai_keys}"),
+        format!("GET {ai_keys}"),
+        format!("DELETE {ai_keys}/{}", ai_ids[0]),
+    ];
+    expected.sort();
+    assert_eq!(
+        calls, expected,
+        "each: the create, one listing, the delete of the key found"
+    );
+    for part in [
+        "Could not open ephemeral API key",
+        "Could not open ephemeral AI model API key",
+        &format!("({}) was found by its marked text", org_ids[0]),
+        &format!("({}) was found by its marked text", ai_ids[0]),
+    ] {
+        assert!(output.contains(part), "{part}:\n{output}");
+    }
+    assert!(ephemeral_org_keys(&world).is_empty() && ephemeral_ai_keys(&world).is_empty());
+}
