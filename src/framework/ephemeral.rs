@@ -232,9 +232,12 @@ mod tests {
         }
     }
 
+    /// The closes a fake saw, by the id in their private data.
+    type Closed = Arc<Mutex<Vec<String>>>;
+
     fn fake(
         open: fn(FakeState) -> Result<Opened<FakeState, FakePrivate>, Diagnostics>,
-    ) -> (Arc<dyn DynEphemeralResource<()>>, Arc<Mutex<Vec<String>>>) {
+    ) -> (Arc<dyn DynEphemeralResource<()>>, Closed) {
         let closed = Arc::new(Mutex::new(Vec::new()));
         let adapter = ephemeral_resource(Fake {
             open,
