@@ -154,3 +154,39 @@ fn auth_kind(req: &Request) -> &'static str {
         _ => "none",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+
+    use super::*;
+
+    fn with_authorization(value: &str) -> Request {
+        Request::builder()
+            .header(header::AUTHORIZATION, value)
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    #[test]
+    fn the_digest_user_is_the_username_of_digest_requests_only() {
+        let cases = [
+            (
+                r#"Digest username="abcdefgh", realm="MMS Public API", nonce="n", uri="/", response="r""#,
+                Some("abcdefgh"),
+            ),
+            (r#"digest realm="MMS Public API",username="qrstuvwx""#, Some("qrstuvwx")),
+            ("Bearer token", None),
+            ("Basic dXNlcjpwYXNz", None),
+        ];
+        for (header_value, expected) in cases {
+            assert_eq!(
+                digest_user(&with_authorization(header_value)).as_deref(),
+                expected,
+                "{header_value}"
+            );
+        }
+        let anonymous = Request::builder().body(Body::empty()).unwrap();
+        assert_eq!(digest_user(&anonymous), None);
+    }
+}
