@@ -1,7 +1,7 @@
 //! Ephemeral keys through the real `terraform`: `ephemeral "mongodbatlas_api_key"` configuring
 //! a provider alias, `ephemeral "mongodbatlas_ai_model_api_key"` feeding a provisioner, a close
-//! whose delete fails, an open whose access list fails, Ctrl-C during an open, and the
-//! plan-time diagnostics. After every command the emulator must hold no ephemeral key, and the
+//! whose delete fails, an open whose access list fails, a create whose answer is lost, Ctrl-C
+//! during an open, and the plan-time diagnostics. After every command the emulator must hold no ephemeral key, and the
 //! saved plan and the state must hold none of its material.
 
 use std::collections::BTreeSet;
