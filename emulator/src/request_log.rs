@@ -1,8 +1,9 @@
 //! The request log: one entry per `/api/` request (Atlas and OAuth), for tests to assert call
 //! sequences, auth schemes and injected faults. Admin routes (`/__emulator/`) are not logged.
 //!
-//! Entries keep method, path, raw query, status, auth scheme, fault and the `User-Agent`; no
-//! other header value (credentials travel in headers).
+//! Entries keep method, path, raw query, status, auth scheme, the Digest user name (a public
+//! key, not a secret), fault and the `User-Agent`; no other header value (credentials travel in
+//! headers).
 
 use std::collections::VecDeque;
 
@@ -41,6 +42,9 @@ pub struct LoggedRequest {
     pub status: Option<u16>,
     /// `digest`, `bearer`, `basic` or `none`, from the `Authorization` scheme.
     pub auth: &'static str,
+    /// The Digest `username` (the caller's public key) for Digest requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     /// The `User-Agent` header as sent (lossy UTF-8), empty when absent.
     pub user_agent: String,
     /// The injected fault, if any.
@@ -90,6 +94,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
     let auth = auth_kind(&req);
+    let user = digest_user(&req);
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
@@ -104,6 +109,7 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         query,
         status: (!aborted).then_some(response.status().as_u16()),
         auth,
+        user,
         user_agent,
         fault: response.extensions().get::<FaultMark>().map(|mark| mark.0),
     };
@@ -120,6 +126,19 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
     response
 }
 
+/// The `username` parameter of a Digest `Authorization` header.
+fn digest_user(req: &Request) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, params) = value.trim_start().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("digest") {
+        return None;
+    }
+    params.split(',').find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        (name.trim().eq_ignore_ascii_case("username")).then(|| value.trim().trim_matches('"').to_string())
+    })
+}
+
 fn auth_kind(req: &Request) -> &'static str {
     let scheme = req
         .headers()
@@ -133,5 +152,41 @@ fn auth_kind(req: &Request) -> &'static str {
         "bearer" => "bearer",
         "basic" => "basic",
         _ => "none",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+
+    use super::*;
+
+    fn with_authorization(value: &str) -> Request {
+        Request::builder()
+            .header(header::AUTHORIZATION, value)
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    #[test]
+    fn the_digest_user_is_the_username_of_digest_requests_only() {
+        let cases = [
+            (
+                r#"Digest username="abcdefgh", realm="MMS Public API", nonce="n", uri="/", response="r""#,
+                Some("abcdefgh"),
+            ),
+            (r#"digest realm="MMS Public API",username="qrstuvwx""#, Some("qrstuvwx")),
+            ("Bearer token", None),
+            ("Basic dXNlcjpwYXNz", None),
+        ];
+        for (header_value, expected) in cases {
+            assert_eq!(
+                digest_user(&with_authorization(header_value)).as_deref(),
+                expected,
+                "{header_value}"
+            );
+        }
+        let anonymous = Request::builder().body(Body::empty()).unwrap();
+        assert_eq!(digest_user(&anonymous), None);
     }
 }

@@ -6,7 +6,9 @@
 //! `### Read-Only`, each nested block under `<a id="nestedblock--…">` and each nested
 //! attribute under `<a id="nestedatt--…">`, every nested field with its description; and for
 //! an importable resource `## Import` with an `import {}` block and the `terraform import`
-//! command for every ID form. [`check_layout`] tells whether a page follows that layout.
+//! command for every ID form. Ephemeral resources get `<name> (Ephemeral Resource)` pages, as
+//! `tfplugindocs` renders them under `docs/ephemeral-resources/`. [`check_layout`] tells whether a
+//! page follows that layout.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -20,6 +22,7 @@ use crate::value::Type;
 pub enum Kind {
     Resource,
     DataSource,
+    EphemeralResource,
     Provider,
 }
 
@@ -28,6 +31,7 @@ impl Kind {
         match self {
             Kind::Resource => "Resource",
             Kind::DataSource => "Data Source",
+            Kind::EphemeralResource => "Ephemeral Resource",
             Kind::Provider => "Provider",
         }
     }
@@ -673,6 +677,27 @@ mod tests {
         check_layout(&page, Kind::Resource)
             .expect_err("a page off the layout passed the check")
             .join("\n")
+    }
+
+    #[test]
+    fn ephemeral_resource_pages_are_titled_as_tfplugindocs_titles_them() {
+        let page = render(&Page {
+            provider: "terraform-provider-example",
+            kind: Kind::EphemeralResource,
+            name: "example_thing",
+            subcategory: Some("Things"),
+            schema: &thing_schema(),
+            example: "ephemeral \"example_thing\" \"x\" {}",
+            import: &[],
+            notes: "",
+        });
+        assert!(
+            page.starts_with("---\npage_title: \"example_thing Ephemeral Resource - terraform-provider-example\"\n")
+        );
+        assert!(page.contains("# example_thing (Ephemeral Resource)"), "{page}");
+        check_layout(&page, Kind::EphemeralResource).unwrap();
+        let errors = check_layout(&page, Kind::Resource).unwrap_err().join("\n");
+        assert!(errors.contains("does not end with `(Resource)`"), "{errors}");
     }
 
     #[test]

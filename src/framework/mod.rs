@@ -6,11 +6,13 @@
 
 pub mod diag;
 pub mod docs;
+pub mod ephemeral;
 pub mod plan;
 pub mod resource;
 pub mod schema;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use ephemeral::{ephemeral_resource, DynEphemeralResource, EphemeralResource, Opened};
 pub use plan::Plan;
 pub use resource::{
     data_source, resource, Applied, Configured, Cx, DataSource, DynDataSource, DynResource, Failed, Provider, Resource,

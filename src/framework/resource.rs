@@ -272,6 +272,11 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> Vec<Arc<dyn DynResource<Self::Client>>>;
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<Self::Client>>>;
 
+    /// The ephemeral resource types (see [`crate::framework::ephemeral`]); none by default.
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn crate::framework::ephemeral::DynEphemeralResource<Self::Client>>> {
+        Vec::new()
+    }
+
     /// The client one call uses, bound to the call's cancellation so StopProvider ends its
     /// requests promptly. `meta` is the calling module's `provider_meta` block as an object of
     /// [`Provider::meta_schema`]'s type, or null when the module has none (and always for

@@ -23,6 +23,7 @@
 
 pub mod claims;
 pub mod data_sources;
+pub mod ephemeral;
 pub mod errors;
 pub mod import_id;
 pub mod lookups;
@@ -805,6 +806,10 @@ impl Provider for AtlasProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource<atlas::Client>>> {
         registry::data_sources()
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn crate::framework::DynEphemeralResource<atlas::Client>>> {
+        registry::ephemeral_resources()
     }
 
     /// The configured client bound to `cancel`, sending the module's `provider_meta` in its

@@ -8,7 +8,7 @@ use crate::provider::data_sources::{
     access_list_api_key, ai_model_api_key, ai_model_org_api_key, ai_model_rate_limit, api_key,
     api_key_project_assignment, project_api_key, roles_org_id,
 };
-use crate::provider::resources;
+use crate::provider::{ephemeral, resources};
 
 /// Every managed resource type: organization keys and what hangs off them, then project keys,
 /// then the AI model family.
@@ -43,6 +43,14 @@ pub fn data_sources() -> Vec<Arc<dyn DynDataSource<atlas::Client>>> {
         data_source(ai_model_rate_limit::AiModelRateLimitsData),
         data_source(ai_model_rate_limit::AiModelOrgRateLimitData),
         data_source(ai_model_rate_limit::AiModelOrgRateLimitsData),
+    ]
+}
+
+/// Every ephemeral resource type: keys that live for one Terraform run.
+pub fn ephemeral_resources() -> Vec<Arc<dyn crate::framework::DynEphemeralResource<atlas::Client>>> {
+    vec![
+        crate::framework::ephemeral_resource(ephemeral::api_key::EphemeralApiKey),
+        crate::framework::ephemeral_resource(ephemeral::ai_model_api_key::EphemeralAiModelApiKey),
     ]
 }
 
@@ -134,6 +142,16 @@ mod tests {
         data_source_agrees::<project_api_key::ProjectApiKeysData>();
         data_source_agrees::<ai_model_api_key::AiModelApiKeyData>();
         data_source_agrees::<ai_model_api_key::AiModelApiKeysData>();
+    }
+
+    #[test]
+    fn ephemeral_states_agree_with_their_schemas() {
+        use crate::framework::EphemeralResource;
+        fn agrees<E: EphemeralResource>() {
+            check_state_agrees_with_schema::<E::State>(&E::schema()).unwrap_or_else(|err| panic!("{}: {err}", E::NAME));
+        }
+        agrees::<ephemeral::api_key::EphemeralApiKey>();
+        agrees::<ephemeral::ai_model_api_key::EphemeralAiModelApiKey>();
     }
 
     #[test]

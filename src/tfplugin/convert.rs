@@ -37,6 +37,7 @@ fn server_capabilities() -> pb::ServerCapabilities {
 pub fn metadata_response<'a>(
     resources: impl Iterator<Item = &'a String>,
     data_sources: impl Iterator<Item = &'a String>,
+    ephemeral_resources: impl Iterator<Item = &'a String>,
 ) -> pb::get_metadata::Response {
     pb::get_metadata::Response {
         server_capabilities: Some(server_capabilities()),
@@ -52,17 +53,22 @@ pub fn metadata_response<'a>(
             })
             .collect(),
         functions: Vec::new(),
-        ephemeral_resources: Vec::new(),
+        ephemeral_resources: ephemeral_resources
+            .map(|type_name| pb::get_metadata::EphemeralMetadata {
+                type_name: type_name.clone(),
+            })
+            .collect(),
     }
 }
 
 /// `GetProviderSchema`: the provider's schema, its `provider_meta` schema if it has one, and
-/// each type's under its full type name.
+/// each type's (resources, data sources, ephemeral resources) under its full type name.
 pub fn schema_response<'a>(
     provider: &Schema,
     provider_meta: Option<&Schema>,
     resources: impl Iterator<Item = (&'a String, &'a Schema)>,
     data_sources: impl Iterator<Item = (&'a String, &'a Schema)>,
+    ephemeral_resources: impl Iterator<Item = (&'a String, &'a Schema)>,
 ) -> pb::get_provider_schema::Response {
     pb::get_provider_schema::Response {
         provider: Some(schema(provider)),
@@ -72,12 +78,13 @@ pub fn schema_response<'a>(
         provider_meta: provider_meta.map(schema),
         server_capabilities: Some(server_capabilities()),
         functions: Default::default(),
-        ephemeral_resource_schemas: Default::default(),
+        ephemeral_resource_schemas: ephemeral_resources.map(|(name, s)| (name.clone(), schema(s))).collect(),
     }
 }
 
 /// The response of a call that answers with diagnostics only: `ValidateProviderConfig`,
-/// `ValidateResourceConfig`, `ValidateDataResourceConfig` and `ConfigureProvider`.
+/// `ValidateResourceConfig`, `ValidateDataResourceConfig`, `ConfigureProvider`,
+/// `ValidateEphemeralResourceConfig` and `CloseEphemeralResource`.
 pub fn diagnostics_response<R: From<Vec<pb::Diagnostic>>>(answer: Answer<()>) -> R {
     let (_, diagnostics) = settle(answer);
     R::from(diagnostics)
@@ -99,7 +106,36 @@ diagnostics_only!(
     pb::validate_resource_config::Response,
     pb::validate_data_resource_config::Response,
     pb::configure_provider::Response,
+    pb::validate_ephemeral_resource_config::Response,
+    pb::close_ephemeral_resource::Response,
 );
+
+/// `OpenEphemeralResource`: the result and the private data the close gets back, or only
+/// diagnostics when nothing was opened. No renewal time: the result lasts until the close.
+pub fn open_ephemeral_resource_response(
+    answer: Answer<(pb::DynamicValue, Vec<u8>)>,
+) -> pb::open_ephemeral_resource::Response {
+    let (opened, diagnostics) = settle(answer);
+    let (result, private) = opened.map_or((None, None), |(result, private)| (Some(result), Some(private)));
+    pb::open_ephemeral_resource::Response {
+        diagnostics,
+        renew_at: None,
+        result,
+        private,
+        deferred: None,
+    }
+}
+
+/// `RenewEphemeralResource`: no ephemeral resource of this provider asks for renewal, so
+/// Terraform never calls it; an answer without `renew_at` stops renewals should one come.
+pub fn renew_ephemeral_resource_response(answer: Answer<()>) -> pb::renew_ephemeral_resource::Response {
+    let (_, diagnostics) = settle(answer);
+    pb::renew_ephemeral_resource::Response {
+        diagnostics,
+        renew_at: None,
+        private: None,
+    }
+}
 
 /// `UpgradeResourceState`: the state in the current schema, absent on errors.
 pub fn upgrade_resource_state_response(answer: Answer<pb::DynamicValue>) -> pb::upgrade_resource_state::Response {

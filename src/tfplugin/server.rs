@@ -23,7 +23,9 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use crate::framework::schema::validate_config;
-use crate::framework::{Configured, Cx, Diagnostic, Diagnostics, DynDataSource, DynResource, Provider, Schema};
+use crate::framework::{
+    Configured, Cx, Diagnostic, Diagnostics, DynDataSource, DynEphemeralResource, DynResource, Provider, Schema,
+};
 use crate::tfplugin::convert::{self, Answer};
 use crate::tfplugin::proto::tfplugin6 as pb;
 use crate::value::{AttributePath, Quoted, Type, Value};
@@ -39,6 +41,7 @@ pub struct ProviderService<P: Provider> {
     meta: Option<(Schema, Type)>,
     resources: BTreeMap<String, Arc<dyn DynResource<P::Client>>>,
     data_sources: BTreeMap<String, Arc<dyn DynDataSource<P::Client>>>,
+    ephemeral_resources: BTreeMap<String, Arc<dyn DynEphemeralResource<P::Client>>>,
     /// `None` before ConfigureProvider succeeded; `Err` with the diagnostic every call that
     /// needs the client reports while the configuration is not yet known.
     client: RwLock<Option<Result<Arc<P::Client>, Diagnostic>>>,
@@ -64,6 +67,11 @@ impl<P: Provider> ProviderService<P> {
             .into_iter()
             .map(|d| (format!("{}_{}", P::TYPE_PREFIX, d.name()), d))
             .collect();
+        let ephemeral_resources = provider
+            .ephemeral_resources()
+            .into_iter()
+            .map(|e| (format!("{}_{}", P::TYPE_PREFIX, e.name()), e))
+            .collect();
         ProviderService {
             provider,
             provider_schema,
@@ -71,6 +79,7 @@ impl<P: Provider> ProviderService<P> {
             meta,
             resources,
             data_sources,
+            ephemeral_resources,
             client: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),
         }
@@ -83,6 +92,7 @@ impl<P: Provider> ProviderService<P> {
             self.meta.as_ref().map(|(schema, _)| schema),
             self.resources.iter().map(|(name, r)| (name, r.schema())),
             self.data_sources.iter().map(|(name, d)| (name, d.schema())),
+            self.ephemeral_resources.iter().map(|(name, e)| (name, e.schema())),
         )
     }
 }
@@ -93,6 +103,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(convert::metadata_response(
             self.resources.keys(),
             self.data_sources.keys(),
+            self.ephemeral_resources.keys(),
         ))
     }
 
@@ -191,6 +202,45 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let request = Arc::new(request.into_inner());
         let answer = self.read_data(Arc::clone(&request)).await;
         reply(convert::read_data_source_response(answer))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        request: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> RpcResult<pb::validate_ephemeral_resource_config::Response> {
+        let request = Arc::new(request.into_inner());
+        let answer = self.validate_ephemeral(Arc::clone(&request)).await;
+        reply(convert::diagnostics_response(answer))
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        request: Request<pb::open_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::open_ephemeral_resource::Response> {
+        let request = Arc::new(request.into_inner());
+        let answer = self.open_ephemeral(Arc::clone(&request)).await;
+        reply(convert::open_ephemeral_resource_response(answer))
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        request: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::renew_ephemeral_resource::Response> {
+        let answer = self
+            .ephemeral_resource(&request.get_ref().type_name)
+            .map(|_| ((), Diagnostics::new()));
+        reply(convert::renew_ephemeral_resource_response(
+            answer.map_err(Diagnostics::from),
+        ))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        request: Request<pb::close_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::close_ephemeral_resource::Response> {
+        let request = Arc::new(request.into_inner());
+        let answer = self.close_ephemeral(Arc::clone(&request)).await;
+        reply(convert::diagnostics_response(answer))
     }
 
     async fn stop_provider(&self, _: Request<pb::stop_provider::Request>) -> RpcResult<pb::stop_provider::Response> {
@@ -339,6 +389,47 @@ impl<P: Provider> ProviderService<P> {
         Ok((encode(state, ty, "data source state").await?, diags))
     }
 
+    async fn validate_ephemeral(&self, request: Arc<pb::validate_ephemeral_resource_config::Request>) -> Answer<()> {
+        let ephemeral = self.ephemeral_resource(&request.type_name)?;
+        off_runtime(move || {
+            validated(request.config.as_ref(), ephemeral.value_type(), |c| {
+                ephemeral.validate(c)
+            })
+        })
+        .await
+    }
+
+    /// The opened object's result and private data. Terraform opens only wholly known
+    /// configurations, after configuring the provider; the request carries no `provider_meta`.
+    async fn open_ephemeral(
+        &self,
+        request: Arc<pb::open_ephemeral_resource::Request>,
+    ) -> Answer<(pb::DynamicValue, Vec<u8>)> {
+        let ephemeral = self.ephemeral_resource(&request.type_name)?;
+        let ty = ephemeral.value_type();
+        let config = decode(&request, |r| r.config.as_ref(), ty, "configuration").await?;
+        let started = std::time::Instant::now();
+        let (opened, diags) = ephemeral.open(&self.cx(&Value::Null)?, &config).await;
+        let id = opened
+            .as_ref()
+            .map(|(result, _)| object_id(ephemeral.schema(), result))
+            .unwrap_or_default();
+        log_operation("open", &request.type_name, &id, started, &diags);
+        let Some((result, private)) = opened else {
+            return Err(diags);
+        };
+        Ok(((encode(result, ty, "ephemeral result").await?, private), diags))
+    }
+
+    async fn close_ephemeral(&self, request: Arc<pb::close_ephemeral_resource::Request>) -> Answer<()> {
+        let ephemeral = self.ephemeral_resource(&request.type_name)?;
+        let started = std::time::Instant::now();
+        let private = request.private.as_deref().unwrap_or_default();
+        let diags = ephemeral.close(&self.cx(&Value::Null)?, private).await;
+        log_operation("close", &request.type_name, "", started, &diags);
+        Ok(((), diags))
+    }
+
     /// Cancels the calls in flight; later calls get a fresh token, and the server keeps serving.
     fn stop(&self) {
         if let Ok(mut token) = self.stop.lock() {
@@ -390,6 +481,13 @@ impl<P: Provider> ProviderService<P> {
             .ok_or_else(|| unknown_type("data source", type_name))
     }
 
+    fn ephemeral_resource(&self, type_name: &str) -> Result<Arc<dyn DynEphemeralResource<P::Client>>, Diagnostic> {
+        self.ephemeral_resources
+            .get(type_name)
+            .cloned()
+            .ok_or_else(|| unknown_type("ephemeral resource", type_name))
+    }
+
     /// The context for a call that talks to the remote API: the configured client bound to a
     /// child of the stop token and to the module's `provider_meta` (`meta`, null when none).
     /// An error before ConfigureProvider succeeded, and the provider's own diagnostic while its
@@ -427,7 +525,7 @@ fn object_id(schema: &Schema, state: &Value) -> String {
         .join("/")
 }
 
-/// One line per create, update, delete and import, with the resource type, the object's ID
+/// One line per create, update, delete, import, and ephemeral open and close, with the resource type, the object's ID
 /// (see [`object_id`]) and the time the call took in milliseconds: at info when it succeeded,
 /// at warn when it ended with an error diagnostic (the diagnostic itself goes to Terraform,
 /// which shows it; the line says only that and how long it took). Never a secret: IDs only.

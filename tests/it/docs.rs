@@ -103,6 +103,24 @@ fn pages() -> Vec<(PathBuf, Kind, String)> {
             }),
         ));
     }
+    for ephemeral in provider.ephemeral_resources() {
+        let full = format!("{prefix}_{}", ephemeral.name());
+        let dir = examples.join("ephemeral-resources").join(&full);
+        pages.push((
+            root().join(format!("docs/ephemeral-resources/{}.md", ephemeral.name())),
+            Kind::EphemeralResource,
+            render(&Page {
+                provider: PROVIDER,
+                kind: Kind::EphemeralResource,
+                name: &full,
+                subcategory: Some(subcategory(ephemeral.name())),
+                schema: ephemeral.schema(),
+                example: &read(&dir.join("ephemeral-resource.tf")),
+                import: &[],
+                notes: &read_optional(&dir.join("notes.md")).unwrap_or_default(),
+            }),
+        ));
+    }
     pages
 }
 
@@ -217,11 +235,17 @@ fn golden_provider_schema() {
         .iter()
         .map(|d| (format!("{prefix}_{}", d.name()), schema_json(d.schema())))
         .collect();
+    let ephemeral_resources: serde_json::Map<String, Json> = provider
+        .ephemeral_resources()
+        .iter()
+        .map(|e| (format!("{prefix}_{}", e.name()), schema_json(e.schema())))
+        .collect();
     let golden = json!({
         "provider": schema_json(&provider.schema()),
         "provider_meta": provider.meta_schema().as_ref().map(schema_json),
         "resource_schemas": resources,
         "data_source_schemas": data_sources,
+        "ephemeral_resource_schemas": ephemeral_resources,
     });
     let text = serde_json::to_string_pretty(&golden).unwrap() + "\n";
     let stale = refresh(&root().join("tests/golden/provider-schema.json"), &text);
@@ -255,6 +279,9 @@ fn every_schema_attribute_is_documented() {
     }
     for data_source in provider.data_sources() {
         check(format!("data.{}", data_source.name()), &data_source.schema().block);
+    }
+    for ephemeral in provider.ephemeral_resources() {
+        check(format!("ephemeral.{}", ephemeral.name()), &ephemeral.schema().block);
     }
     assert!(missing.is_empty(), "attributes without a description: {missing:?}");
 }

@@ -1,4 +1,5 @@
-//! Every example under `examples/resources/` and `examples/data-sources/`, applied on its own
+//! Every example under `examples/resources/`, `examples/data-sources/` and
+//! `examples/ephemeral-resources/`, applied on its own
 //! through the real `terraform` CLI against a fresh emulator: the examples the `docs/` pages embed
 //! are complete configurations a reader can copy, not fragments.
 //!
@@ -9,7 +10,10 @@
 //! Each example gets its own `World` (emulator and working directory) with only
 //! `TF_VAR_org_id` and `TF_VAR_project_id` set: `apply`, then `plan -detailed-exitcode` must exit
 //! 0 (the example converges in one apply), then `destroy`, which must leave Atlas exactly as the
-//! example found it. Failures are collected and reported together, each naming its example.
+//! example found it. An ephemeral resource never reaches the state, so its example must instead
+//! have opened and closed its key during the apply (as many deletes as creates of keys in the
+//! emulator's request log); its provider aliases find the emulator through
+//! `MONGODB_ATLAS_BASE_URL`. Failures are collected and reported together, each naming its example.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -44,6 +48,12 @@ const DATA_SOURCES: Kind = Kind {
     mode: "data",
 };
 
+const EPHEMERAL_RESOURCES: Kind = Kind {
+    dir: "ephemeral-resources",
+    file: "ephemeral-resource.tf",
+    mode: "ephemeral",
+};
+
 fn examples_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
@@ -70,6 +80,12 @@ fn registered(kind: Kind) -> Vec<String> {
             .resources()
             .iter()
             .map(|r| format!("{prefix}_{}", r.name()))
+            .collect()
+    } else if kind.dir == EPHEMERAL_RESOURCES.dir {
+        provider
+            .ephemeral_resources()
+            .iter()
+            .map(|e| format!("{prefix}_{}", e.name()))
             .collect()
     } else {
         provider
@@ -153,7 +169,7 @@ fn shape_problems(kind: Kind, name: &str) -> Vec<String> {
 #[test]
 fn every_registered_type_has_an_example_and_every_example_a_type() {
     let mut problems = Vec::new();
-    for kind in [RESOURCES, DATA_SOURCES] {
+    for kind in [RESOURCES, DATA_SOURCES, EPHEMERAL_RESOURCES] {
         let (listed, registered) = (listed(kind), registered(kind));
         assert!(!registered.is_empty(), "the provider registers {}", kind.dir);
         for name in &registered {
@@ -221,8 +237,13 @@ fn apply_alone(kind: Kind, name: &str) -> Result<(), String> {
     let (org, project) = (world.org_id(), world.project_id(0));
     world.set_env("TF_VAR_org_id", &org);
     world.set_env("TF_VAR_project_id", &project);
+    if kind.mode == EPHEMERAL_RESOURCES.mode {
+        let base_url = world.emulator.seed.base_url.clone();
+        world.set_env("MONGODB_ATLAS_BASE_URL", &base_url);
+    }
     world.write(&hcl);
     let before = world.atlas_state();
+    world.clear_requests();
 
     let run = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     if run.code != 0 {
@@ -241,7 +262,21 @@ fn apply_alone(kind: Kind, name: &str) -> Result<(), String> {
     }
     let state = world.show_json();
     let found = instances(&state["values"]["root_module"]);
-    if !found.iter().any(|(mode, ty)| mode == kind.mode && ty == name) {
+    if kind.mode == EPHEMERAL_RESOURCES.mode {
+        let opened = key_calls(&world, "POST");
+        if opened == 0 || key_calls(&world, "DELETE") != opened {
+            return Err(format!(
+                "the example did not open and close its key: {:?}",
+                world.calls()
+            ));
+        }
+        if world.atlas_state() != before {
+            return Err("the ephemeral key is still in Atlas after the run".to_string());
+        }
+        if found.iter().any(|(mode, _)| mode == kind.mode) {
+            return Err(format!("an ephemeral resource in the state: {found:?}"));
+        }
+    } else if !found.iter().any(|(mode, ty)| mode == kind.mode && ty == name) {
         return Err(format!("no {} {name} in the state: {found:?}", kind.mode));
     }
     let outputs = state["values"]["outputs"].as_object().cloned().unwrap_or_default();
@@ -268,6 +303,22 @@ fn apply_alone(kind: Kind, name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// How many `method` calls on a key collection (`…/apiKeys`, `…/aiModelApiKeys`, and one key
+/// under them) are in the request log: the opens (POST) and closes (DELETE) of ephemeral keys.
+fn key_calls(world: &World, method: &str) -> usize {
+    world
+        .calls()
+        .iter()
+        .filter_map(|call| call.strip_prefix(method)?.strip_prefix(' '))
+        .filter(|path| {
+            let mut parts = path.rsplit('/');
+            let last = parts.next().unwrap_or_default();
+            let parent = parts.next().unwrap_or_default();
+            ["apiKeys", "aiModelApiKeys"].contains(&last) || ["apiKeys", "aiModelApiKeys"].contains(&parent)
+        })
+        .count()
 }
 
 /// Applies every listed example of `kind`, each alone, and fails naming every one that broke.
@@ -306,4 +357,9 @@ fn every_resource_example_applies_alone_converges_and_destroys() {
 #[test]
 fn every_data_source_example_applies_alone_converges_and_destroys() {
     apply_every_example(DATA_SOURCES);
+}
+
+#[test]
+fn every_ephemeral_resource_example_opens_and_closes_its_key_and_leaves_no_trace() {
+    apply_every_example(EPHEMERAL_RESOURCES);
 }

@@ -647,3 +647,112 @@ async fn configure_warnings_reach_terraform_and_provider_meta_reaches_the_user_a
         );
     }
 }
+
+fn ephemeral_type(name: &str) -> Type {
+    AtlasProvider::new()
+        .ephemeral_resources()
+        .into_iter()
+        .find(|e| format!("mongodbatlas_{}", e.name()) == name)
+        .unwrap()
+        .value_type()
+        .clone()
+}
+
+#[tokio::test]
+async fn ephemeral_keys_are_advertised_validated_and_never_renewed() {
+    let service = service(vec![]);
+    let schema = service
+        .get_provider_schema(Request::new(pb::get_provider_schema::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut names: Vec<&String> = schema.ephemeral_resource_schemas.keys().collect();
+    names.sort();
+    assert_eq!(names, ["mongodbatlas_ai_model_api_key", API_KEY]);
+    for (name, secret) in [(API_KEY, "private_key"), ("mongodbatlas_ai_model_api_key", "secret")] {
+        let block = schema.ephemeral_resource_schemas[name].block.clone().unwrap();
+        let secret = block.attributes.iter().find(|a| a.name == secret).unwrap();
+        assert!(secret.sensitive && secret.computed && !secret.optional, "{name}");
+    }
+    let metadata = service
+        .get_metadata(Request::new(pb::get_metadata::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let names: Vec<&str> = metadata
+        .ephemeral_resources
+        .iter()
+        .map(|e| e.type_name.as_str())
+        .collect();
+    assert_eq!(names, ["mongodbatlas_ai_model_api_key", API_KEY]);
+
+    let ty = ephemeral_type(API_KEY);
+    let validate = |config: Value| {
+        let request = pb::validate_ephemeral_resource_config::Request {
+            type_name: API_KEY.into(),
+            config: dynamic(&config, &ty),
+        };
+        let service = &service;
+        async move {
+            service
+                .validate_ephemeral_resource_config(Request::new(request))
+                .await
+                .unwrap()
+                .into_inner()
+                .diagnostics
+        }
+    };
+    let bad = object(
+        &[
+            ("org_id", Value::string("5d09d6a59ccf6445652a444a")),
+            ("description", Value::string("d".repeat(198))),
+            ("role_names", roles(&["ORG_MEMBER"])),
+        ],
+        &ty,
+    );
+    let diagnostics = validate(bad).await;
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(path_names(&diagnostics[0].attribute), ["description"]);
+    let unknown = object(
+        &[
+            ("org_id", Value::Unknown),
+            ("description", Value::Unknown),
+            ("role_names", Value::Unknown),
+            ("access_list", Value::Set(vec![Value::Unknown])),
+        ],
+        &ty,
+    );
+    assert!(validate(unknown).await.is_empty(), "unknowns are skipped");
+
+    let renewed = service
+        .renew_ephemeral_resource(Request::new(pb::renew_ephemeral_resource::Request {
+            type_name: API_KEY.into(),
+            private: Some(b"{}".to_vec()),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(renewed.renew_at.is_none() && renewed.diagnostics.is_empty());
+
+    // Open and close need the configured client; before ConfigureProvider they say so.
+    let closed = service
+        .close_ephemeral_resource(Request::new(pb::close_ephemeral_resource::Request {
+            type_name: API_KEY.into(),
+            private: Some(b"{}".to_vec()),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(closed.diagnostics[0].summary, "Provider not configured");
+    let unknown_type = service
+        .close_ephemeral_resource(Request::new(pb::close_ephemeral_resource::Request {
+            type_name: "mongodbatlas_nothing".into(),
+            private: None,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(unknown_type.diagnostics[0]
+        .summary
+        .contains("Unknown ephemeral resource type"));
+}
