@@ -25,6 +25,7 @@ pub mod claims;
 pub mod data_sources;
 pub mod errors;
 pub mod import_id;
+pub mod listings;
 pub mod lookups;
 pub mod network;
 pub mod recover;
