@@ -432,3 +432,172 @@ pub async fn ai_model_rate_limits(
         .all(client, project_id, || client.list_ai_model_rate_limits(project_id))
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn client(base_url: &str) -> atlas::Client {
+        let credentials = atlas::Credentials::Digest {
+            public_key: "zmmrboas".into(),
+            private_key: "55c3bbb6-b4bb-0be1-e66d20841f3e".to_owned().into(),
+        };
+        atlas::Client::new(atlas::Config::new(base_url, credentials, "tf/1.0")).unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    fn listings() -> Listings<String> {
+        Listings::new(|item| Some(item.clone()))
+    }
+
+    /// A listing of `items` that counts its calls.
+    fn listing<'a>(
+        calls: &'a AtomicUsize,
+        items: &'a [&'a str],
+    ) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<String>, atlas::Error>> + Send + 'a>> + 'a {
+        move || {
+            Box::pin(async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                Ok(items.iter().map(|item| item.to_string()).collect())
+            })
+        }
+    }
+
+    fn failing() -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<String>, atlas::Error>> + Send>> {
+        Box::pin(async { Err(atlas::Error::Cancelled) })
+    }
+
+    #[tokio::test]
+    async fn concurrent_reads_share_one_listing_and_absent_items_are_not_served() {
+        let (cache, client, calls) = (listings(), client("http://127.0.0.1:9"), AtomicUsize::new(0));
+        let list = listing(&calls, &["a", "b"]);
+        let (a, b, c) = tokio::join!(
+            cache.item(&client, "org", "a", &list),
+            cache.item(&client, "org", "b", &list),
+            cache.item(&client, "org", "gone", &list),
+        );
+        assert_eq!((a.as_deref(), b.as_deref(), c), (Some("a"), Some("b"), None));
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "one listing for three reads");
+        assert_eq!(
+            cache.all(&client, "org", &list).await.ok(),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "the whole-list read shares it too");
+        // Another parent, or another Atlas, lists on its own.
+        cache.item(&client, "other", "a", &list).await;
+        cache
+            .item(&self::client("http://127.0.0.1:10"), "org", "a", &list)
+            .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_change_makes_older_listings_unusable_for_that_item_and_for_whole_lists() {
+        let (cache, client, calls) = (listings(), client("http://127.0.0.1:9"), AtomicUsize::new(0));
+        let list = listing(&calls, &["a", "b"]);
+        assert!(cache.item(&client, "org", "a", &list).await.is_some());
+        cache.changed(&client, "org", "a");
+        assert_eq!(
+            cache.item(&client, "org", "a", &list).await,
+            None,
+            "a changed: its own GET"
+        );
+        assert_eq!(cache.item(&client, "org", "b", &list).await.as_deref(), Some("b"));
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "item reads do not list again");
+        cache
+            .all(&client, "org", &list)
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "a whole-list read lists after the change"
+        );
+        assert_eq!(cache.item(&client, "org", "a", &list).await.as_deref(), Some("a"));
+        cache.changed_everywhere(&client, "b");
+        assert_eq!(cache.item(&client, "org", "b", &list).await, None);
+        cache.changed_all(&client, "org");
+        assert_eq!(cache.item(&client, "org", "a", &list).await, None);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_listing_in_flight_during_a_change_does_not_serve_the_changed_item() {
+        let (cache, client) = (listings(), client("http://127.0.0.1:9"));
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+        let slow = || async move {
+            let _ = started_tx.send(());
+            let _ = release_rx.await;
+            Ok(vec!["a".to_string(), "b".to_string()])
+        };
+        let read = cache.item(&client, "org", "a", slow);
+        let change = async {
+            let _ = started_rx.await;
+            cache.changed(&client, "org", "a");
+            let _ = release_tx.send(());
+        };
+        let (found, ()) = tokio::join!(read, change);
+        assert_eq!(found, None, "the listing began before the change");
+        assert_eq!(
+            cache
+                .item(&client, "org", "b", || async { Ok(Vec::new()) })
+                .await
+                .as_deref(),
+            Some("b"),
+            "the other item is still served"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_listing_leaves_item_reads_to_their_own_gets_and_whole_lists_get_the_error() {
+        let (cache, client, calls) = (listings(), client("http://127.0.0.1:9"), AtomicUsize::new(0));
+        assert_eq!(cache.item(&client, "org", "a", failing).await, None);
+        let list = listing(&calls, &["a"]);
+        assert_eq!(
+            cache.item(&client, "org", "a", &list).await,
+            None,
+            "the failed flight is kept"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        assert!(
+            cache.all(&client, "org2", || failing()).await.is_err(),
+            "the error itself"
+        );
+        assert_eq!(cache.all(&client, "org", &list).await.ok(), Some(vec!["a".to_string()]));
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "a whole-list read lists again");
+    }
+
+    #[test]
+    fn entries_are_named_by_their_canonical_cidr_and_limits_by_their_path() {
+        let entry = |ip: Option<&str>, cidr: Option<&str>| atlas::AccessListEntry {
+            ip_address: ip.map(str::to_string),
+            cidr_block: cidr.map(str::to_string),
+            count: None,
+            created: None,
+            last_used: None,
+            last_used_address: None,
+        };
+        assert_eq!(
+            entry_cidr(&entry(Some("203.0.113.10"), None)).as_deref(),
+            Some("203.0.113.10/32")
+        );
+        assert_eq!(
+            entry_cidr(&entry(Some("203.0.113.10"), Some("203.0.113.10/32"))).as_deref(),
+            Some("203.0.113.10/32")
+        );
+        assert_eq!(
+            entry_cidr(&entry(None, Some("10.0.0.0/8"))).as_deref(),
+            Some("10.0.0.0/8")
+        );
+        assert_eq!(entry_cidr(&entry(None, None)), None);
+        let scope = atlas::ModelGroupScope {
+            cloud: "ANY",
+            geography: "ANY",
+            model_group_name: "embed_large",
+        };
+        assert_eq!(limit_id(&scope), "ANY/ANY/embed_large");
+    }
+}

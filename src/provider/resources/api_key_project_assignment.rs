@@ -10,7 +10,8 @@
 //! Import ID: `{project_id}/{api_key_id}` (also `{project_id}-{api_key_id}`).
 //!
 //! Calls: read 1 (the organization's listing, shared by every read of the process, or
-//! `getOrgApiKey`; plus one `getGroup` per project and process); create 2
+//! `getOrgApiKey`, and one more `getOrgApiKey` before an assignment the listing lacks is
+//! declared gone; plus one `getGroup` per project and process); create 2
 //! (`getOrgApiKey` to learn the project holds no assignment of the key yet, then
 //! `addGroupApiKey`; plus the `getGroup`); update 1 (PATCH); delete 1; import 0 (Terraform's
 //! read after it is the read above).
@@ -159,7 +160,20 @@ impl Resource for ApiKeyProjectAssignment {
         else {
             return Ok(None);
         };
-        let roles = project_roles(&key, &prior.project_id);
+        let mut roles = project_roles(&key, &prior.project_id);
+        if roles.is_empty() {
+            // The key may come from a listing: the assignment is declared gone only on the
+            // key's own GET, never on a listing alone.
+            let Some(key) = cx
+                .client
+                .get_api_key_opt(&org_id, &prior.api_key_id)
+                .await
+                .or_diagnose(SUMMARY, ERROR_ATTRS)?
+            else {
+                return Ok(None);
+            };
+            roles = project_roles(&key, &prior.project_id);
+        }
         if roles.is_empty() {
             // A key without roles in the project is not assigned to it.
             return Ok(None);
