@@ -235,8 +235,7 @@ pub static ORG_KEYS: LazyLock<Listings<atlas::ApiKey>> = LazyLock::new(|| Listin
 
 /// Access-list entries by `{org_id}/{api_key_id}` (`listOrgApiKeyAccessListEntries`), by the
 /// entry's CIDR block (an address is its `/32` or `/128`).
-pub static ACCESS_LISTS: LazyLock<Listings<atlas::AccessListEntry>> =
-    LazyLock::new(|| Listings::new(|entry| entry_cidr(entry)));
+pub static ACCESS_LISTS: LazyLock<Listings<atlas::AccessListEntry>> = LazyLock::new(|| Listings::new(entry_cidr));
 
 /// AI model API keys by project (`listGroupAiModelApiKeys`), by key id.
 pub static AI_MODEL_API_KEYS: LazyLock<Listings<atlas::AiModelApiKey>> =
@@ -451,11 +450,10 @@ mod tests {
         Listings::new(|item| Some(item.clone()))
     }
 
+    type Listed<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Vec<String>, atlas::Error>> + Send + 'a>>;
+
     /// A listing of `items` that counts its calls.
-    fn listing<'a>(
-        calls: &'a AtomicUsize,
-        items: &'a [&'a str],
-    ) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<String>, atlas::Error>> + Send + 'a>> + 'a {
+    fn listing<'a>(calls: &'a AtomicUsize, items: &'a [&'a str]) -> impl Fn() -> Listed<'a> + 'a {
         move || {
             Box::pin(async move {
                 calls.fetch_add(1, Ordering::SeqCst);
@@ -465,7 +463,7 @@ mod tests {
         }
     }
 
-    fn failing() -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<String>, atlas::Error>> + Send>> {
+    fn failing() -> Listed<'static> {
         Box::pin(async { Err(atlas::Error::Cancelled) })
     }
 
@@ -562,10 +560,7 @@ mod tests {
             "the failed flight is kept"
         );
         assert_eq!(calls.load(Ordering::SeqCst), 0);
-        assert!(
-            cache.all(&client, "org2", || failing()).await.is_err(),
-            "the error itself"
-        );
+        assert!(cache.all(&client, "org2", failing).await.is_err(), "the error itself");
         assert_eq!(cache.all(&client, "org", &list).await.ok(), Some(vec!["a".to_string()]));
         assert_eq!(calls.load(Ordering::SeqCst), 1, "a whole-list read lists again");
     }

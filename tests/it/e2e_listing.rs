@@ -86,7 +86,7 @@ fn plan_over_200_org_keys_sends_one_listing_and_a_missing_key_gets_its_own_get()
         "{}",
         run.stdout
     );
-    assert_eq!(world.calls(), [listing.clone()], "import reads share one listing");
+    assert_eq!(world.calls(), vec![listing.clone()], "import reads share one listing");
 
     // Plan with refresh: one listing (with the Digest challenge, at most 3 requests).
     world.clear_requests();
@@ -94,7 +94,7 @@ fn plan_over_200_org_keys_sends_one_listing_and_a_missing_key_gets_its_own_get()
     let run = world.plan();
     let elapsed = started.elapsed();
     assert_eq!(run.code, 0, "{}", run.output());
-    assert_eq!(world.calls(), [listing.clone()]);
+    assert_eq!(world.calls(), vec![listing.clone()]);
     let total = all_requests(&world);
     assert!(total <= 3, "{total} requests: {:?}", world.requests());
     eprintln!("plan over 200 keys: {total} requests in all, {elapsed:?}");

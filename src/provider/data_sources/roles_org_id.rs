@@ -95,9 +95,9 @@ async fn org_through_project(cx: &Cx<atlas::Client>, roles: &[atlas::RoleAssignm
              explicitly.",
         ));
     };
-    Ok(lookups::project_org_id(&cx.client, group_id)
+    lookups::project_org_id(&cx.client, group_id)
         .await
-        .or_diagnose(SUMMARY, &[])?)
+        .or_diagnose(SUMMARY, &[])
 }
 
 /// For credentials that are not an API key (a service account): the only organization they see.
