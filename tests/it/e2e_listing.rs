@@ -322,3 +322,40 @@ fn data_sources_share_the_resources_listing_and_one_page_stays_one_page() {
     assert_eq!(outputs["all"]["value"], json!(11), "10 keys and the seeded one");
     assert_eq!(outputs["page"]["value"], json!(4));
 }
+
+#[test]
+fn a_failed_listing_leaves_each_read_to_its_own_get() {
+    let world = World::new();
+    let org = world.org_id();
+    let keys = org_keys(&world, 5, "fallback", None);
+    world.write(&imported_org_keys(&org, &keys, "fallback"));
+    world.apply();
+    // The first request under /apiKeys is the listing (every read waits for it): refused, not retried.
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 403, "method": "GET", "path_contains": "/apiKeys", "times": 1},
+    ]}));
+    world.clear_requests();
+    let run = world.plan();
+    assert_eq!(run.code, 0, "the reads do not fail with the listing:\n{}", run.output());
+    let mut expected = vec![format!("GET /api/atlas/v2/orgs/{org}/apiKeys")];
+    expected.extend(
+        keys.iter()
+            .map(|key| format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{key}")),
+    );
+    assert_eq!(
+        sorted(world.calls()),
+        sorted(expected),
+        "one failed listing, then one GET per key"
+    );
+    let statuses: Vec<Json> = world
+        .requests()
+        .iter()
+        .filter(|r| r["status"] != 401)
+        .map(|r| r["status"].clone())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 403).count(),
+        1,
+        "{statuses:?}"
+    );
+}
