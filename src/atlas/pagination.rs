@@ -8,10 +8,11 @@
 
 use serde::{Deserialize, Deserializer};
 
-/// Page size used by `list_*` methods.
-pub(crate) const ITEMS_PER_PAGE: u32 = 100;
+/// Page size used by `list_*` methods: the contract's maximum for every list operation this
+/// client calls, so a listing takes as few requests as Atlas allows.
+pub(crate) const ITEMS_PER_PAGE: u32 = 500;
 
-/// Safety stop for a server that never ends a listing (100 000 items at the default size).
+/// Safety stop for a server that never ends a listing (500 000 items at our page size).
 pub(crate) const MAX_PAGES: u32 = 1000;
 
 /// One page of a list operation.

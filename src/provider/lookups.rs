@@ -3,8 +3,9 @@
 //! Terraform runs one provider process per walk (plan, apply) and provider configuration, and
 //! every resource and data source of that walk is served by it. Facts that cannot change during
 //! such a run are asked for once: [`project_org_id`] calls `getGroup` once per project, so N
-//! resources in one project cost one `GET /groups/{groupId}` in all. Further caches (for example
-//! of a listing several data sources share) belong here too, built on [`Memo`].
+//! resources in one project cost one `GET /groups/{groupId}` in all. Further caches of facts
+//! that cannot change belong here too, built on [`Memo`]; listings of objects that can change
+//! (and that the provider itself changes) are in [`super::listings`].
 //!
 //! - **Single flight.** Concurrent first lookups of one key share one request; the others wait
 //!   for its answer.

@@ -26,6 +26,7 @@ pub mod data_sources;
 pub mod ephemeral;
 pub mod errors;
 pub mod import_id;
+pub mod listings;
 pub mod lookups;
 pub mod network;
 pub mod recover;

@@ -301,13 +301,13 @@ async fn list_walks_every_page() {
     let url = format!("{}/__emulator/orgs/{org_id}/apiKeys", running.base_url());
     let status = reqwest::Client::new()
         .post(&url)
-        .json(&json!({"count": 230}))
+        .json(&json!({"count": 1030}))
         .send()
         .await
         .map(|response| response.status().as_u16())
         .unwrap_or_else(|err| panic!("bulk create: {err}"));
     assert_eq!(status, 201);
-    let total = before + 230;
+    let total = before + 1030;
 
     clear_request_log(&running).await;
     let all = ok(client.list_api_keys(org_id).await, "list all");
@@ -318,11 +318,11 @@ async fn list_walks_every_page() {
     assert_eq!(ids.len(), total, "no key twice");
     let log = request_log(&running).await;
     let pages: Vec<&str> = log.iter().filter_map(|entry| entry["query"].as_str()).collect();
-    let expected_pages = total.div_ceil(100);
+    let expected_pages = total.div_ceil(500);
     assert_eq!(pages.len(), expected_pages, "{:#?}", summary(&log));
     for (index, query) in pages.iter().enumerate() {
         assert!(
-            query.contains(&format!("pageNum={}", index + 1)) && query.contains("itemsPerPage=100"),
+            query.contains(&format!("pageNum={}", index + 1)) && query.contains("itemsPerPage=500"),
             "{query}"
         );
     }

@@ -108,10 +108,10 @@ fn access_list_entry_lifecycle_with_exact_requests() {
     assert_eq!(values["id"], json!(format!("{org}-{key}-198.51.100.7")));
     world.assert_converged();
 
-    // Read: one GET per refresh.
+    // Read: the key's access-list listing, one per refresh (shared by all its entries).
     world.clear_requests();
     assert_eq!(world.plan().code, 0);
-    assert_eq!(world.calls(), [format!("GET {list}/198.51.100.7")]);
+    assert_eq!(world.calls(), [format!("GET {list}")]);
 
     // The same entry named by its /32 plans nothing, and so does IPv4 text Atlas would print the same.
     world.write(&entry(&org, &key, "cidr_block", "198.51.100.7/32"));
@@ -129,7 +129,7 @@ fn access_list_entry_lifecycle_with_exact_requests() {
     assert_eq!(
         world.calls(),
         [
-            format!("GET {list}/198.51.100.7"),
+            format!("GET {list}"),
             format!("DELETE {list}/198.51.100.7"),
             format!("GET {list}/198.51.100.0%2F24"),
             format!("POST {list}"),
@@ -141,8 +141,8 @@ fn access_list_entry_lifecycle_with_exact_requests() {
     assert_eq!(atlas_entries(&world, &key), ["198.51.100.0/24"]);
     world.clear_requests();
     world.assert_converged();
-    // Reads find the CIDR entry through its encoded path.
-    assert_only(&world, &format!("GET {list}/198.51.100.0%2F24"));
+    // Reads find the CIDR entry in the key's listing.
+    assert_only(&world, &format!("GET {list}"));
 
     // Moving the entry to another key replaces it too (the official provider updates in place).
     let (other_key, other_list) = new_key(&world);
@@ -186,10 +186,7 @@ fn access_list_entry_lifecycle_with_exact_requests() {
     assert_eq!(run.code, 0, "{}", run.output());
     assert_eq!(
         world.calls(),
-        [
-            format!("GET {list}/2001%3Adb8%3A%3A1"),
-            format!("DELETE {list}/2001%3Adb8%3A%3A1")
-        ]
+        [format!("GET {list}"), format!("DELETE {list}/2001%3Adb8%3A%3A1")]
     );
     assert!(atlas_entries(&world, &key).is_empty());
 }
@@ -230,9 +227,11 @@ fn access_list_create_refuses_to_adopt_and_import_converges_in_every_form() {
         world.clear_requests();
         let run = world.terraform_in(fresh.path(), &["import", "-no-color", ADDRESS, &id]);
         assert_eq!(run.code, 0, "{id}: {}", run.output());
-        let network = value.trim_end_matches("/32");
-        let encoded = network.replace('/', "%2F");
-        assert_eq!(world.calls(), [format!("GET {list}/{encoded}")], "{id}");
+        assert_eq!(
+            world.calls(),
+            [format!("GET {list}")],
+            "{id}: the read after the import lists"
+        );
         let run = world.terraform_in(fresh.path(), &["plan", "-detailed-exitcode", "-no-color"]);
         assert_eq!(run.code, 0, "{id} converges after import:\n{}", run.output());
     }
@@ -349,8 +348,10 @@ fn access_list_data_sources_read_one_entry_and_every_page() {
         &key,
         json!({"ipAddress": "198.51.100.7", "count": 12, "lastUsedAddress": "198.51.100.7"}),
     );
-    for index in 0..119 {
-        add_outside(&world, &key, json!({"cidrBlock": format!("10.{index}.0.0/16")}));
+    // 520 entries: more than one page of 500.
+    for index in 0..519 {
+        let cidr = format!("10.{}.{}.0/24", index / 200, index % 200);
+        add_outside(&world, &key, json!({"cidrBlock": cidr}));
     }
     world.set_env("TF_VAR_org_id", &org);
 
@@ -377,8 +378,8 @@ fn access_list_data_sources_read_one_entry_and_every_page() {
         .expect("the example's key")
         .to_string();
     let example_list = format!("/api/atlas/v2/orgs/{org}/apiKeys/{example_key}/accessList");
-    // A refresh reads the data source with one GET of its entry (besides the key and the
-    // entry resource refreshing).
+    // A refresh reads the data source and the entry resource from one listing of the key's
+    // access list (besides the key refreshing from the organization's listing).
     world.clear_requests();
     let run = world.terraform_in(one.path(), &["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
     assert_eq!(run.code, 0, "{}", run.output());
@@ -387,13 +388,12 @@ fn access_list_data_sources_read_one_entry_and_every_page() {
     assert_eq!(
         refreshed,
         [
-            format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{example_key}"),
-            format!("GET {example_list}/198.51.100.7"),
-            format!("GET {example_list}/198.51.100.7"),
+            format!("GET /api/atlas/v2/orgs/{org}/apiKeys"),
+            format!("GET {example_list}"),
         ]
     );
 
-    // An entry used since it was added: the data source alone, one GET.
+    // An entry used since it was added: the data source alone, one listing.
     let used = tempfile::tempdir().expect("temp dir");
     write_in(
         &world,
@@ -404,7 +404,7 @@ fn access_list_data_sources_read_one_entry_and_every_page() {
     );
     world.clear_requests();
     apply_in(&world, used.path());
-    assert_only(&world, &format!("GET {list}/198.51.100.7"));
+    assert_only(&world, &format!("GET {list}"));
     let run = world.terraform_in(used.path(), &["show", "-json"]);
     let state: Json = serde_json::from_str(&run.stdout).expect("show -json");
     let values = &state["values"]["root_module"]["resources"][0]["values"];
@@ -443,10 +443,10 @@ fn access_list_data_sources_read_one_entry_and_every_page() {
     let run = world.terraform_in(pages.path(), &["apply", "-auto-approve", "-no-color", "-input=false"]);
     assert_eq!(run.code, 0, "{}", run.output());
     let cidrs = outputs_in(&world, pages.path())["allowed_cidr_blocks"]["value"].clone();
-    assert_eq!(cidrs.as_array().map(Vec::len), Some(120));
+    assert_eq!(cidrs.as_array().map(Vec::len), Some(520));
     assert_eq!(cidrs[0], json!("198.51.100.7/32"));
-    assert_eq!(cidrs[119], json!("10.118.0.0/16"));
-    // One apply reads the data source once, two pages of 100.
+    assert_eq!(cidrs[519], json!("10.2.118.0/24"));
+    // One apply reads the data source once, two pages of 500.
     assert_eq!(world.calls(), [format!("GET {list}"), format!("GET {list}")]);
 
     // One page only, and a missing entry as an error on ip_address.
@@ -547,7 +547,7 @@ fn ai_model_org_api_key_data_sources_span_projects() {
     world.admin(
         "POST",
         &format!("/__emulator/groups/{p0}/aiModelApiKeys"),
-        Some(json!({"count": 120, "name_prefix": "first"})),
+        Some(json!({"count": 520, "name_prefix": "first"})),
     );
     let created = world.admin(
         "POST",
@@ -585,10 +585,10 @@ fn ai_model_org_api_key_data_sources_span_projects() {
     assert_eq!(
         refreshed,
         [
-            format!("GET /api/atlas/v2/groups/{p1}/aiModelApiKeys/{}", made[0]),
+            format!("GET /api/atlas/v2/groups/{p1}/aiModelApiKeys"),
             format!("GET {keys}/{}", made[0]),
         ],
-        "the key's refresh and the data source's one GET"
+        "the key's refresh (the project's listing) and the data source's one GET"
     );
     let run = world.terraform_in(example_dir.path(), &["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(run.code, 0, "{}", run.output());
@@ -622,7 +622,7 @@ fn ai_model_org_api_key_data_sources_span_projects() {
     assert_eq!(run.code, 0, "{}", run.output());
     assert_eq!(world.calls(), [format!("GET {keys}"), format!("GET {keys}")]);
     let by_project = outputs_in(&world, all.path())["ai_model_api_keys_by_project"]["value"].clone();
-    assert_eq!(by_project[&p0].as_array().map(Vec::len), Some(120));
+    assert_eq!(by_project[&p0].as_array().map(Vec::len), Some(520));
     assert_eq!(by_project[&p1], json!(["second-0001"]));
 
     world.write(&format!(
@@ -750,10 +750,7 @@ fn access_list_state_written_by_the_official_provider_converges_without_changes(
     assert_eq!(plan.code, 0, "nothing to change:\n{}", plan.output());
     let mut reads = world.calls();
     reads.sort();
-    assert_eq!(
-        reads,
-        [format!("GET {list}/10.40.0.0%2F16"), format!("GET {list}/192.0.2.5")]
-    );
+    assert_eq!(reads, [format!("GET {list}")], "both entries from one listing");
     world.assert_converged();
     let range = world.resource_values("mongodbatlas_access_list_api_key.range");
     assert_eq!(range["id"], json!(format!("{org}-{key}-10.40.0.0/16")));

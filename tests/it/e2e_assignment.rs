@@ -123,6 +123,7 @@ fn assignment_lifecycle_with_exact_calls_outside_changes_import_and_idempotent_d
     let key = org_keys(&world, 1).remove(0);
     let group = |p: &str| format!("GET /api/atlas/v2/groups/{p}");
     let get_key = format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{key}");
+    let list_keys = format!("GET /api/atlas/v2/orgs/{org}/apiKeys");
     let on = |method: &str, p: &str| format!("{method} /api/atlas/v2/groups/{p}/apiKeys/{key}");
     let roles_in = |p: &str| atlas_key(&world, &key)["project_roles"][p].clone();
 
@@ -136,11 +137,12 @@ fn assignment_lifecycle_with_exact_calls_outside_changes_import_and_idempotent_d
     );
     assert_eq!(roles_in(&p0), json!(["GROUP_READ_ONLY"]));
 
-    // Read: the key alone, plus the organization once per provider process; never a listing.
+    // Read: the key from the organization's listing (shared by every read of the process), plus
+    // the organization once per provider process; never the project's listing.
     world.clear_requests();
     let run = world.plan();
     assert_eq!(run.code, 0, "{}", run.output());
-    assert_eq!(calls(&world), sorted(vec![group(&p0), get_key.clone()]));
+    assert_eq!(calls(&world), sorted(vec![group(&p0), list_keys.clone()]));
     world.assert_converged();
 
     // Update: one PATCH (the plan's refresh reads as above).
@@ -152,7 +154,7 @@ fn assignment_lifecycle_with_exact_calls_outside_changes_import_and_idempotent_d
     world.apply();
     assert_eq!(
         calls(&world),
-        sorted(vec![group(&p0), get_key.clone(), on("PATCH", &p0)])
+        sorted(vec![group(&p0), list_keys.clone(), on("PATCH", &p0)])
     );
     assert_eq!(roles_in(&p0), json!(["GROUP_OWNER", "GROUP_READ_ONLY"]));
     world.assert_converged();
@@ -191,7 +193,11 @@ fn assignment_lifecycle_with_exact_calls_outside_changes_import_and_idempotent_d
         std::fs::copy(world.dir.path().join("main.tf"), fresh.path().join("main.tf")).expect("copy");
         world.clear_requests();
         run_ok(&world, fresh.path(), &["import", "-no-color", ADDRESS, &import_id]);
-        assert_eq!(calls(&world), sorted(vec![group(&p0), get_key.clone()]), "{import_id}");
+        assert_eq!(
+            calls(&world),
+            sorted(vec![group(&p0), list_keys.clone()]),
+            "{import_id}"
+        );
         run_ok(&world, fresh.path(), &["plan", "-detailed-exitcode", "-no-color"]);
         let show = world.terraform_in(fresh.path(), &["show", "-json"]);
         assert_eq!(show.code, 0, "{}", show.output());
@@ -309,12 +315,15 @@ fn many_assignments_in_one_project_look_up_its_organization_once() {
     world.clear_requests();
     let run = world.plan();
     assert_eq!(run.code, 0, "{}", run.output());
-    let mut expected = vec![format!("GET /api/atlas/v2/groups/{p0}")];
-    expected.extend(
-        keys.iter()
-            .map(|key| format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{key}")),
+    let expected = vec![
+        format!("GET /api/atlas/v2/groups/{p0}"),
+        format!("GET /api/atlas/v2/orgs/{org}/apiKeys"),
+    ];
+    assert_eq!(
+        calls(&world),
+        sorted(expected),
+        "one listing of the organization's keys serves every read, no project listing"
     );
-    assert_eq!(calls(&world), sorted(expected), "one key read each, no listing");
 }
 
 #[test]
@@ -469,21 +478,15 @@ fn assignment_data_source_examples_read_roles_and_every_page() {
     world.write(&example(ONE_EXAMPLE));
     world.apply();
     assert_eq!(outputs(&world)["roles"]["value"], json!(["GROUP_OWNER"]));
-    let made = world.resource_values("mongodbatlas_api_key.ci")["api_key_id"]
-        .as_str()
-        .expect("the example's key")
-        .to_string();
     world.clear_requests();
     assert_eq!(world.plan().code, 0);
     assert_eq!(
         calls(&world),
         sorted(vec![
             format!("GET /api/atlas/v2/groups/{p1}"),
-            format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{made}"),
-            format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{made}"),
-            format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{made}"),
+            format!("GET /api/atlas/v2/orgs/{org}/apiKeys"),
         ]),
-        "the key, the assignment and the data source each read the key once; the project's organization is looked up once"
+        "the key, the assignment and the data source share one listing; the project's organization is looked up once"
     );
     let run = world.terraform(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(run.code, 0, "{}", run.output());
@@ -506,24 +509,24 @@ fn assignment_data_source_examples_read_roles_and_every_page() {
         calls(&world),
         sorted(vec![
             format!("GET /api/atlas/v2/groups/{p1}"),
-            format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{key}"),
+            format!("GET /api/atlas/v2/orgs/{org}/apiKeys"),
         ])
     );
 
     world.admin(
         "POST",
         &format!("/__emulator/orgs/{}/apiKeys", world.org_id()),
-        Some(json!({"count": 120, "project_id": p2, "project_roles": ["GROUP_READ_ONLY"]})),
+        Some(json!({"count": 520, "project_id": p2, "project_roles": ["GROUP_READ_ONLY"]})),
     );
     world.set_env("TF_VAR_project_id", &p2);
     world.write(&example(ALL_EXAMPLE));
     world.clear_requests();
     world.apply();
     let list = format!("GET /api/atlas/v2/groups/{p2}/apiKeys");
-    assert_eq!(calls(&world), vec![list.clone(), list], "two pages of 100");
+    assert_eq!(calls(&world), vec![list.clone(), list], "two pages of 500");
     let assigned = outputs(&world)["assigned_keys"]["value"].clone();
     let assigned = assigned.as_object().expect("a map");
-    assert_eq!(assigned.len(), 120, "every page");
+    assert_eq!(assigned.len(), 520, "every page");
     assert!(assigned.values().all(|roles| roles == &json!(["GROUP_READ_ONLY"])));
 
     // A key not assigned to the project is an error on api_key_id.

@@ -155,6 +155,7 @@ fn ai_model_rate_limit_costs_one_call_per_operation_and_sees_outside_changes() {
     let world = world();
     let p0 = world.project_id(0);
     let path = limit_path(&p0, "rerank");
+    let listing = format!("GET /api/atlas/v2/groups/{p0}/aiModelApiRateLimits");
     // Someone already set this group's limit: create overwrites it, as the docs say.
     world.admin(
         "POST",
@@ -178,7 +179,11 @@ fn ai_model_rate_limit_costs_one_call_per_operation_and_sees_outside_changes() {
     world.clear_requests();
     let plan = world.plan();
     assert_eq!(plan.code, 0, "{}", plan.output());
-    assert_eq!(world.calls(), vec![format!("GET {path}")], "refresh: one GET");
+    assert_eq!(
+        world.calls(),
+        vec![listing.clone()],
+        "refresh: the project's listing of every group's limit (shared by every limit's read)"
+    );
 
     world.write(&limit(&p0, "rerank", "150", "1000", ""));
     let plan = world.plan();
@@ -198,8 +203,8 @@ fn ai_model_rate_limit_costs_one_call_per_operation_and_sees_outside_changes() {
     world.apply();
     assert_eq!(
         world.calls(),
-        vec![format!("GET {path}"), format!("PATCH {path}")],
-        "update: the refresh GET and one PATCH"
+        vec![listing.clone(), format!("PATCH {path}")],
+        "update: the refresh listing and one PATCH"
     );
     assert_eq!(world.resource_values(RESOURCE)["requests_per_minute_limit"], json!(150));
     world.assert_converged();
@@ -235,8 +240,8 @@ fn ai_model_rate_limit_costs_one_call_per_operation_and_sees_outside_changes() {
     assert_eq!(run.code, 0, "{}", run.output());
     assert_eq!(
         world.calls(),
-        vec![format!("GET {path}"), format!("POST {path}:reset")],
-        "destroy: the refresh GET and one reset"
+        vec![listing.clone(), format!("POST {path}:reset")],
+        "destroy: the refresh listing and one reset"
     );
     assert_eq!(project_overrides(&world), json!([]));
 }
@@ -264,8 +269,8 @@ fn ai_model_rate_limit_imports_by_cli_and_block_and_converges() {
     assert_eq!(run.code, 0, "{}", run.output());
     assert_eq!(
         world.calls(),
-        vec![format!("GET {}", limit_path(&p0, "embed_small"))],
-        "import: one GET"
+        vec![format!("GET /api/atlas/v2/groups/{p0}/aiModelApiRateLimits")],
+        "import: the read after it lists the project's limits"
     );
     let run = world.terraform_in(by_cli.path(), &["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(run.code, 0, "imported by CLI converges:\n{}", run.output());

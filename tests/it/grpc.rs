@@ -756,3 +756,218 @@ async fn ephemeral_keys_are_advertised_validated_and_never_renewed() {
         .summary
         .contains("Unknown ephemeral resource type"));
 }
+
+/// "METHOD path" of the Atlas requests since `from` (a count of log entries), challenges left out.
+async fn atlas_calls_since(base_url: &str, from: usize) -> Vec<String> {
+    emulator_requests(base_url)
+        .await
+        .iter()
+        .skip(from)
+        .filter(|r| r["status"] != 401 && r["path"].as_str().is_some_and(|p| p.starts_with("/api/atlas/")))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["method"].as_str().unwrap_or(""),
+                r["path"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+/// Issue 13 §2: within one process, reads share one listing per organization, but a key the
+/// provider created, updated or deleted is never served from a listing made before that change.
+#[tokio::test]
+async fn reads_after_our_own_changes_never_use_a_listing_made_before_them() {
+    let emulator = atlas_emulator::start(atlas_emulator::Options::default()).await.unwrap();
+    let seed = emulator.seed.clone();
+    let service = service(vec![
+        ("MONGODB_ATLAS_PUBLIC_KEY", &seed.public_key),
+        ("MONGODB_ATLAS_PRIVATE_KEY", &seed.private_key),
+    ]);
+    let provider_ty = provider_type();
+    let provider_config = object(&[("base_url", Value::string(&seed.base_url))], &provider_ty);
+    assert_eq!(configure(&service, &provider_config).await, []);
+    let org = seed.org_id.clone();
+    let base = seed.base_url.clone();
+    let keys_path = format!("/api/atlas/v2/orgs/{org}/apiKeys");
+    let created: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/__emulator/orgs/{org}/apiKeys"))
+        .json(&serde_json::json!({"count": 3, "desc_prefix": "fresh"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<String> = created["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_string())
+        .collect();
+    let ty = resource_type(API_KEY);
+    let state = |id: &str, description: &str| {
+        object(
+            &[
+                ("id", Value::string(format!("{org}-{id}"))),
+                ("org_id", Value::string(&org)),
+                ("api_key_id", Value::string(id)),
+                ("description", Value::string(description)),
+                ("role_names", roles(&["ORG_MEMBER"])),
+            ],
+            &ty,
+        )
+    };
+    let read = |current: Value| {
+        let service = &service;
+        let ty = &ty;
+        async move {
+            let response = service
+                .read_resource(Request::new(pb::read_resource::Request {
+                    type_name: API_KEY.into(),
+                    current_state: dynamic(&current, ty),
+                    ..Default::default()
+                }))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+            decode(&response.new_state, ty)
+        }
+    };
+    let read_one = |id: String| {
+        let service = &service;
+        let org = org.clone();
+        async move {
+            let ty = data_source_type("mongodbatlas_api_key");
+            let config = object(
+                &[("org_id", Value::string(&org)), ("api_key_id", Value::string(&id))],
+                &ty,
+            );
+            let response = service
+                .read_data_source(Request::new(pb::read_data_source::Request {
+                    type_name: "mongodbatlas_api_key".into(),
+                    config: dynamic(&config, &ty),
+                    ..Default::default()
+                }))
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+            decode(&response.state, &ty)
+        }
+    };
+
+    // Three concurrent reads: one listing.
+    let mark = emulator_requests(&base).await.len();
+    let (a, b, c) = tokio::join!(
+        read(state(&ids[0], "x")),
+        read(state(&ids[1], "x")),
+        read(state(&ids[2], "x"))
+    );
+    assert_eq!(a.get("description"), &Value::string("fresh-0001"));
+    assert_eq!((b.is_null(), c.is_null()), (false, false));
+    assert_eq!(atlas_calls_since(&base, mark).await, [format!("GET {keys_path}")]);
+
+    // Update key 0: the data source read after it gets the key's own GET, not the listing.
+    let mark = emulator_requests(&base).await.len();
+    let prior = state(&ids[0], "fresh-0001");
+    let planned = state(&ids[0], "renamed");
+    let updated = service
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: API_KEY.into(),
+            prior_state: dynamic(&prior, &ty),
+            planned_state: dynamic(&planned, &ty),
+            config: dynamic(&planned, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(updated.diagnostics.is_empty(), "{:?}", updated.diagnostics);
+    assert_eq!(
+        read_one(ids[0].clone()).await.get("description"),
+        &Value::string("renamed")
+    );
+    // An unchanged key is still served by the listing.
+    assert_eq!(
+        read_one(ids[1].clone()).await.get("description"),
+        &Value::string("fresh-0002")
+    );
+    assert_eq!(
+        atlas_calls_since(&base, mark).await,
+        [
+            format!("PATCH {keys_path}/{}", ids[0]),
+            format!("GET {keys_path}/{}", ids[0])
+        ]
+    );
+
+    // A whole-list read after the change lists again and shows it.
+    let mark = emulator_requests(&base).await.len();
+    let listed = list_keys(&service, &org).await;
+    assert!(listed.diagnostics.is_empty(), "{:?}", listed.diagnostics);
+    let listed = decode(&listed.state, &data_source_type("mongodbatlas_api_keys"));
+    let descriptions: Vec<&str> = listed
+        .get("results")
+        .as_elements()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|key| key.get("description").as_str())
+        .collect();
+    assert!(descriptions.contains(&"renamed"), "{descriptions:?}");
+    assert_eq!(atlas_calls_since(&base, mark).await, [format!("GET {keys_path}")]);
+
+    // Delete key 2 (the listing still holds it): the read after it asks Atlas, which says 404.
+    let mark = emulator_requests(&base).await.len();
+    let destroyed = service
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: API_KEY.into(),
+            prior_state: dynamic(&state(&ids[2], "fresh-0003"), &ty),
+            planned_state: dynamic(&Value::Null, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(destroyed.diagnostics.is_empty(), "{:?}", destroyed.diagnostics);
+    assert!(
+        read(state(&ids[2], "fresh-0003")).await.is_null(),
+        "gone after our delete"
+    );
+    assert_eq!(
+        atlas_calls_since(&base, mark).await,
+        [
+            format!("DELETE {keys_path}/{}", ids[2]),
+            format!("GET {keys_path}/{}", ids[2])
+        ]
+    );
+
+    // Create a key: the data source read right after finds it with its own GET.
+    let mark = emulator_requests(&base).await.len();
+    let (config, plan) = plan_key_create(&service, &org, "made here").await;
+    let applied = service
+        .apply_resource_change(Request::new(pb::apply_resource_change::Request {
+            type_name: API_KEY.into(),
+            prior_state: dynamic(&Value::Null, &ty),
+            planned_state: plan.planned_state.clone(),
+            config: dynamic(&config, &ty),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(applied.diagnostics.is_empty(), "{:?}", applied.diagnostics);
+    let made = decode(&applied.new_state, &ty)
+        .get("api_key_id")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        read_one(made.clone()).await.get("description"),
+        &Value::string("made here")
+    );
+    assert_eq!(
+        atlas_calls_since(&base, mark).await,
+        [format!("POST {keys_path}"), format!("GET {keys_path}/{made}")]
+    );
+}

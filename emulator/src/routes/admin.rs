@@ -36,7 +36,10 @@ pub fn routes() -> Router<AppState> {
             get(get_faults).post(set_faults).delete(clear_faults),
         )
         .route("/__emulator/orgs/{org_id}/apiKeys", post(bulk_create_keys))
-        .route("/__emulator/orgs/{org_id}/apiKeys/{id}", delete(delete_key))
+        .route(
+            "/__emulator/orgs/{org_id}/apiKeys/{id}",
+            delete(delete_key).patch(describe_key),
+        )
         .route(
             "/__emulator/groups/{group_id}/apiKeys/{id}",
             delete(unassign_key).put(set_project_roles),
@@ -234,6 +237,26 @@ async fn delete_key(
     AtlasPath((org_id, id)): AtlasPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state.with_store(|store| store.delete_org_key(&org_id, &id))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyDescription {
+    desc: String,
+}
+
+// Changes a key's description, as someone editing it in the Atlas UI would.
+async fn describe_key(
+    State(state): State<AppState>,
+    AtlasPath((org_id, id)): AtlasPath<(String, String)>,
+    body: JsonBody,
+) -> Result<StatusCode, ApiError> {
+    let change: KeyDescription = body.decode()?;
+    state.with_store(|store| {
+        store.org_key_mut(&org_id, &id)?.desc = change.desc;
+        Ok::<_, ApiError>(())
+    })?;
     Ok(StatusCode::NO_CONTENT)
 }
 

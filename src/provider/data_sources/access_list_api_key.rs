@@ -3,7 +3,10 @@
 //! page, or the one page `page_num` / `items_per_page` ask for).
 //!
 //! Atlas: `GET /orgs/{orgId}/apiKeys/{apiUserId}/accessList/{ipAddress}` (a CIDR sent as one
-//! `%2F`-encoded segment) and `GET /orgs/{orgId}/apiKeys/{apiUserId}/accessList`.
+//! `%2F`-encoded segment) and `GET /orgs/{orgId}/apiKeys/{apiUserId}/accessList`. Both read the
+//! key's access-list listing that every read of the process shares (see [`listings`]; the one
+//! entry gets its own GET when the listing lacks it), unless `page_num` or `items_per_page` ask
+//! for one page.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -15,7 +18,7 @@ use crate::framework::{
 use crate::provider::data_sources::{all_or_one_page, paging_attributes};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::network::Network;
-use crate::provider::validators;
+use crate::provider::{listings, validators};
 use crate::value::{AttributePath, Quoted, Type};
 
 /// One access-list entry by address.
@@ -149,11 +152,16 @@ impl DataSource for AccessListApiKeyData {
                 "ip_address passed validation but does not parse",
             )
         })?;
-        let found = match cx
-            .client
-            .get_access_list_entry(&config.org_id, &config.api_key_id, &network.to_entry())
-            .await
-        {
+        let listed = listings::listed_access_list_entry(&cx.client, &config.org_id, &config.api_key_id, &network).await;
+        let fetched = match listed {
+            Some(entry) => Ok(entry),
+            None => {
+                cx.client
+                    .get_access_list_entry(&config.org_id, &config.api_key_id, &network.to_entry())
+                    .await
+            }
+        };
+        let found = match fetched {
             Ok(entry) => Some(entry),
             // The entry alone is missing; a missing key or organization is Atlas's own error,
             // on its attribute.
@@ -217,7 +225,7 @@ impl DataSource for AccessListApiKeysData {
         let entries = all_or_one_page(
             config.page_num,
             config.items_per_page,
-            cx.client.list_access_list_entries(org_id, api_key_id),
+            listings::access_list(&cx.client, org_id, api_key_id),
             |page, size| cx.client.list_access_list_entries_page(org_id, api_key_id, page, size),
         )
         .await

@@ -2,6 +2,9 @@
 //! model API keys of a project, one by ID or all of them (every page). No `secret`.
 //!
 //! Atlas: `GET /groups/{groupId}/aiModelApiKeys/{apiKeyId}`, `GET /groups/{groupId}/aiModelApiKeys`.
+//! Both read the project's listing that every read of the process shares (see [`listings`]; the
+//! one key gets its own GET when the listing lacks it), unless `page_num` or `items_per_page`
+//! ask for one page.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -10,7 +13,7 @@ use crate::atlas;
 use crate::framework::{nested, string, Attribute, Cx, DataSource, Diagnostic, Diagnostics, Nesting, Schema};
 use crate::provider::data_sources::{all_or_one_page, paging_attributes};
 use crate::provider::errors::OrDiagnose;
-use crate::provider::validators;
+use crate::provider::{listings, validators};
 use crate::value::{AttributePath, Quoted};
 
 /// One AI model API key by ID.
@@ -115,9 +118,7 @@ impl DataSource for AiModelApiKeyData {
         cx: &Cx<atlas::Client>,
         config: AiModelApiKeyFields,
     ) -> Result<AiModelApiKeyFields, Diagnostics> {
-        let key = cx
-            .client
-            .get_ai_model_api_key_opt(&config.project_id, &config.api_key_id)
+        let key = listings::ai_model_api_key(&cx.client, &config.project_id, &config.api_key_id)
             .await
             .or_diagnose("Could not read AI model API key", ERROR_ATTRS)?
             .ok_or_else(|| {
@@ -169,7 +170,7 @@ impl DataSource for AiModelApiKeysData {
         let keys = all_or_one_page(
             config.page_num,
             config.items_per_page,
-            cx.client.list_ai_model_api_keys(&config.project_id),
+            listings::ai_model_api_keys(&cx.client, &config.project_id),
             |page, size| cx.client.list_ai_model_api_keys_page(&config.project_id, page, size),
         )
         .await

@@ -3,7 +3,10 @@
 //! for all of them (every page, unless `page_num` or `items_per_page` names one).
 //!
 //! Atlas: `GET /groups/{groupId}/aiModelApiClouds/{cloud}/geographies/{geography}/modelGroupNames/{modelGroupName}/rateLimits`,
-//! `GET /groups/{groupId}/aiModelApiRateLimits`, and the same two under `/orgs/{orgId}`.
+//! `GET /groups/{groupId}/aiModelApiRateLimits`, and the same two under `/orgs/{orgId}`. The
+//! project's two read the project's listing that every read of the process shares (see
+//! [`listings`]; the one group gets its own GET when the listing lacks it), unless `page_num`
+//! or `items_per_page` ask for one page.
 //! `cloud` and `geography` default to `ANY`, the only value of this API version. An unknown
 //! model group is an error on `model_group_name`, not an empty result.
 
@@ -17,7 +20,7 @@ use crate::framework::{
 use crate::provider::data_sources::{all_or_one_page, paging_attributes};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::resources::ai_model_rate_limit::SCOPES;
-use crate::provider::validators;
+use crate::provider::{listings, validators};
 use crate::value::{AttributePath, Quoted, Type};
 
 /// One model group's limit in a project.
@@ -220,18 +223,19 @@ impl DataSource for AiModelRateLimitData {
             geography: &geography,
             model_group_name: &config.model_group_name,
         };
-        let limit = cx
-            .client
-            .get_ai_model_rate_limit(&config.project_id, scope)
-            .await
-            .map_err(|err| match err.error_code() {
-                Some("RESOURCE_NOT_FOUND") => unknown_group(
-                    &config.model_group_name,
-                    &format!("project {}", Quoted(&config.project_id)),
-                    "mongodbatlas_ai_model_rate_limits",
-                ),
-                _ => crate::provider::errors::diagnose(&err, "Could not read AI model rate limit", PROJECT_ERROR_ATTRS),
-            })?;
+        let listed = listings::listed_ai_model_rate_limit(&cx.client, &config.project_id, scope).await;
+        let fetched = match listed {
+            Some(limit) => Ok(limit),
+            None => cx.client.get_ai_model_rate_limit(&config.project_id, scope).await,
+        };
+        let limit = fetched.map_err(|err| match err.error_code() {
+            Some("RESOURCE_NOT_FOUND") => unknown_group(
+                &config.model_group_name,
+                &format!("project {}", Quoted(&config.project_id)),
+                "mongodbatlas_ai_model_rate_limits",
+            ),
+            _ => crate::provider::errors::diagnose(&err, "Could not read AI model rate limit", PROJECT_ERROR_ATTRS),
+        })?;
         Ok(AiModelRateLimitDataState {
             project_id: config.project_id,
             cloud: limit.cloud.or(Some(cloud)),
@@ -318,7 +322,7 @@ impl DataSource for AiModelRateLimitsData {
         let limits = all_or_one_page(
             config.page_num,
             config.items_per_page,
-            cx.client.list_ai_model_rate_limits(&config.project_id),
+            listings::ai_model_rate_limits(&cx.client, &config.project_id),
             |page, size| cx.client.list_ai_model_rate_limits_page(&config.project_id, page, size),
         )
         .await

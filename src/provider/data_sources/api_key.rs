@@ -1,7 +1,10 @@
 //! `mongodbatlas_api_key` and `mongodbatlas_api_keys` data sources: organization API keys,
 //! one by ID or every key of an organization (all pages, one call per page).
 //!
-//! Atlas: `GET /orgs/{orgId}/apiKeys/{apiUserId}`, `GET /orgs/{orgId}/apiKeys`.
+//! Atlas: `GET /orgs/{orgId}/apiKeys/{apiUserId}`, `GET /orgs/{orgId}/apiKeys`. Both read the
+//! organization's listing that every read of the process shares (see [`listings`]; the one key
+//! gets its own GET when the listing lacks it), unless `page_num` or `items_per_page` ask for
+//! one page.
 //! No private key: Atlas only ever returns it masked after creation.
 
 use std::collections::BTreeSet;
@@ -15,7 +18,7 @@ use crate::framework::{
 };
 use crate::provider::data_sources::{all_or_one_page, org_role_names, paging_attributes};
 use crate::provider::errors::OrDiagnose;
-use crate::provider::validators;
+use crate::provider::{listings, validators};
 use crate::value::{AttributePath, Quoted};
 
 /// One organization API key by ID.
@@ -78,9 +81,7 @@ impl DataSource for ApiKeyData {
     }
 
     async fn read(&self, cx: &Cx<atlas::Client>, config: ApiKeyDataState) -> Result<ApiKeyDataState, Diagnostics> {
-        let key = cx
-            .client
-            .get_api_key_opt(&config.org_id, &config.api_key_id)
+        let key = listings::org_key(&cx.client, &config.org_id, &config.api_key_id)
             .await
             .or_diagnose("Could not read API key", ERROR_ATTRS)?
             .ok_or_else(|| {
@@ -144,7 +145,7 @@ impl DataSource for ApiKeysData {
         let keys = all_or_one_page(
             config.page_num,
             config.items_per_page,
-            cx.client.list_api_keys(&config.org_id),
+            listings::org_keys(&cx.client, &config.org_id),
             |page, size| cx.client.list_api_keys_page(&config.org_id, page, size),
         )
         .await

@@ -2,8 +2,10 @@
 //! data sources: the roles of one organization key in one project, or of every key assigned to
 //! a project.
 //!
-//! Atlas: the singular reads the key (`getOrgApiKey`, every role of the key per project) with
-//! the project's organization from `getGroup`, asked once per provider process; the plural
+//! Atlas: the singular reads the key (every role of the key per project) from the
+//! organization's listing that every read of the process shares, else its own `getOrgApiKey`
+//! (see [`listings`]), with the project's organization from `getGroup`, asked once per provider
+//! process; the plural
 //! lists the project's keys (`listGroupApiKeys`, every page).
 
 use std::collections::BTreeSet;
@@ -15,7 +17,7 @@ use crate::atlas;
 use crate::framework::{nested, string, string_set, Cx, DataSource, Diagnostic, Diagnostics, Nesting, Schema};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::resources::api_key_project_assignment::project_roles;
-use crate::provider::{lookups, validators};
+use crate::provider::{listings, lookups, validators};
 use crate::value::{AttributePath, Quoted};
 
 /// One key's roles in one project.
@@ -74,9 +76,7 @@ impl DataSource for ApiKeyProjectAssignmentData {
         let org_id = lookups::project_org_id(&cx.client, &config.project_id)
             .await
             .or_diagnose(SUMMARY, ERROR_ATTRS)?;
-        let roles = cx
-            .client
-            .get_api_key_opt(&org_id, &config.api_key_id)
+        let roles = listings::org_key(&cx.client, &org_id, &config.api_key_id)
             .await
             .or_diagnose(SUMMARY, ERROR_ATTRS)?
             .map(|key| project_roles(&key, &config.project_id))

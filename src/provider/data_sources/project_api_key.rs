@@ -1,7 +1,9 @@
 //! `mongodbatlas_project_api_key` and `mongodbatlas_project_api_keys` data sources: keys
 //! assigned to a project, with every project they are assigned to.
 //!
-//! Atlas: `GET /groups/{groupId}` then `GET /orgs/{orgId}/apiKeys/{apiUserId}` for one key;
+//! Atlas: `GET /groups/{groupId}` (once per project and process) then the key from the
+//! organization's listing that every read of the process shares, else its own
+//! `GET /orgs/{orgId}/apiKeys/{apiUserId}` (see [`listings`]), for one key;
 //! `GET /groups/{groupId}/apiKeys` (all pages; each key lists all its roles) for every key.
 //! `private_key` holds what Atlas returns in these reads: the masked key (such as
 //! `********-****-****-c4e26334754f`), never the usable one.
@@ -18,7 +20,7 @@ use crate::framework::{
 use crate::provider::data_sources::{all_or_one_page, assignment_attributes, paging_attributes};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::secret;
-use crate::provider::validators;
+use crate::provider::{listings, lookups, validators};
 use crate::value::{AttributePath, Quoted};
 
 /// One key assigned to a project.
@@ -92,14 +94,10 @@ impl DataSource for ProjectApiKeyData {
         cx: &Cx<atlas::Client>,
         config: ProjectApiKeyDataState,
     ) -> Result<ProjectApiKeyDataState, Diagnostics> {
-        let group = cx
-            .client
-            .get_group(&config.project_id)
+        let org_id = lookups::project_org_id(&cx.client, &config.project_id)
             .await
             .or_diagnose("Could not read the project", ERROR_ATTRS)?;
-        let key = cx
-            .client
-            .get_api_key_opt(&group.org_id, &config.api_key_id)
+        let key = listings::org_key(&cx.client, &org_id, &config.api_key_id)
             .await
             .or_diagnose("Could not read project API key", ERROR_ATTRS)?
             .filter(|key| {

@@ -4,7 +4,8 @@
 //! its roles. The organization is the one the key's organization roles name; this costs one
 //! request. Where the official provider takes the first `ORG_` role and otherwise returns a
 //! random ID with a null `org_id`, this data source also finds the organization of a key that
-//! holds only project roles (through its project: `GET /groups/{groupId}`, one more request)
+//! holds only project roles (through its project: `GET /groups/{groupId}`, one more request,
+//! once per project and process)
 //! and of a service account (whose status has no API key: `GET /orgs`, which must list exactly
 //! one organization), and fails with an explanation when the answer is not one organization.
 
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::atlas;
 use crate::framework::{string, Cx, DataSource, Diagnostic, Diagnostics, Schema};
 use crate::provider::errors::OrDiagnose;
+use crate::provider::lookups;
 
 /// The data source type.
 pub struct RolesOrgIdData;
@@ -93,8 +95,9 @@ async fn org_through_project(cx: &Cx<atlas::Client>, roles: &[atlas::RoleAssignm
              explicitly.",
         ));
     };
-    let group = cx.client.get_group(group_id).await.or_diagnose(SUMMARY, &[])?;
-    Ok(group.org_id)
+    lookups::project_org_id(&cx.client, group_id)
+        .await
+        .or_diagnose(SUMMARY, &[])
 }
 
 /// For credentials that are not an API key (a service account): the only organization they see.

@@ -15,8 +15,10 @@
 //!   and two configurations would own it): it reads the entry first (1 GET, 404), then POSTs.
 //!   If the POST fails in a way that may still have added the entry, it reads it back and keeps
 //!   it, since the first read proved nobody else owned it.
-//! - Read drops the entry from state only on a genuine not-found (entry or key gone), never on
-//!   a 400 as the official provider does.
+//! - Read takes the entry from the key's access-list listing that every read of the process
+//!   shares ([`listings::access_list_entry`]); an entry missing there gets its own GET, and only
+//!   a genuine not-found of that GET (entry or key gone) drops it from state, never a 400 as in
+//!   the official provider.
 //! - State written by the official provider (SDKv2, an encoded `id`) needs no upgrade: the
 //!   attributes have the same names, and the first read sets `id` to ours.
 
@@ -28,7 +30,7 @@ use crate::framework::{string, Applied, Cx, Diagnostic, Diagnostics, Failed, Res
 use crate::provider::claims::Claim;
 use crate::provider::errors::OrDiagnose;
 use crate::provider::network::Network;
-use crate::provider::{import_id, validators};
+use crate::provider::{import_id, listings, validators};
 use crate::value::{AttributePath, Quoted, Value};
 
 /// The resource type.
@@ -119,6 +121,7 @@ impl Resource for AccessListApiKey {
             configured_twice(&planned, &network, attribute)
         })?;
         let created = create_entry(cx, &planned, &network, attribute).await;
+        listings::access_list_entry_changed(&cx.client, &planned.org_id, &planned.api_key_id, &network);
         if matches!(&created, Ok(_) | Err(Failed { state: Some(_), .. })) {
             claim.keep();
         }
@@ -130,9 +133,7 @@ impl Resource for AccessListApiKey {
         prior: AccessListApiKeyState,
     ) -> Result<Option<AccessListApiKeyState>, Diagnostics> {
         let network = prior.stored_network()?;
-        let found = cx
-            .client
-            .get_access_list_entry_opt(&prior.org_id, &prior.api_key_id, &network.to_entry())
+        let found = listings::access_list_entry(&cx.client, &prior.org_id, &prior.api_key_id, &network)
             .await
             .or_diagnose("Could not read access list entry", ERROR_ATTRS)?;
         Ok(found.map(|entry| state_from_atlas(&prior, &network, &entry)))
@@ -157,11 +158,12 @@ impl Resource for AccessListApiKey {
 
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: AccessListApiKeyState) -> Result<(), Diagnostics> {
         let network = prior.stored_network()?;
-        match cx
+        let deleted = cx
             .client
             .delete_access_list_entry(&prior.org_id, &prior.api_key_id, &network.to_entry())
-            .await
-        {
+            .await;
+        listings::access_list_entry_changed(&cx.client, &prior.org_id, &prior.api_key_id, &network);
+        match deleted {
             // Already gone (the entry or its key) is what a delete wants.
             Err(err) if err.is_not_found() => {}
             result => result.or_diagnose("Could not delete access list entry", ERROR_ATTRS)?,

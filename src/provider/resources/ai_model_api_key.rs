@@ -4,7 +4,9 @@
 //! media type `application/vnd.atlas.2025-03-12+json`.
 //! Import ID: `<project_id>/<api_key_id>`; the API key ID is not an ObjectId.
 //! Atlas returns `secret` only in the create response, so it is kept from then on and is
-//! null after an import. Unlike the official provider, only a 404 removes the key from state
+//! null after an import. Read takes the key from the project's listing that every read of the
+//! process shares ([`listings::ai_model_api_key`]), else from its own GET.
+//! Unlike the official provider, only a 404 removes the key from state
 //! and only a 404 on delete counts as already deleted: every other failure is an error.
 //! The official provider's state (plugin framework, schema version 0, no `id`) has exactly
 //! these attributes, so the default upgrade, which keeps the stored state, takes it over.
@@ -15,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::atlas;
 use crate::framework::{length, string, Applied, Cx, Diagnostics, Resource, Schema, Sensitive};
 use crate::provider::errors::OrDiagnose;
-use crate::provider::{import_id, recover, secret, validators};
+use crate::provider::{import_id, listings, recover, secret, validators};
 use crate::value::Value;
 
 /// The resource type.
@@ -128,6 +130,7 @@ impl Resource for AiModelApiKey {
             |id| format!("{}/{id}", planned.project_id),
         )
         .await?;
+        listings::AI_MODEL_API_KEYS.changed(&cx.client, &planned.project_id, &key.api_key_id);
         let secret = key.secret.as_ref().map(secret::sensitive);
         Ok(state_from_atlas(&planned, key, secret))
     }
@@ -137,9 +140,7 @@ impl Resource for AiModelApiKey {
         cx: &Cx<atlas::Client>,
         prior: AiModelApiKeyState,
     ) -> Result<Option<AiModelApiKeyState>, Diagnostics> {
-        let found = cx
-            .client
-            .get_ai_model_api_key_opt(&prior.project_id, prior.api_key_id())
+        let found = listings::ai_model_api_key(&cx.client, &prior.project_id, prior.api_key_id())
             .await
             .or_diagnose("Could not read AI model API key", ERROR_ATTRS)?;
         Ok(found.map(|key| {
@@ -162,17 +163,20 @@ impl Resource for AiModelApiKey {
         let updated = cx
             .client
             .update_ai_model_api_key(&prior.project_id, prior.api_key_id(), &request)
-            .await
-            .or_diagnose("Could not rename AI model API key", ERROR_ATTRS)?;
+            .await;
+        // Also after a failure: Atlas may have renamed the key before the answer was lost.
+        listings::AI_MODEL_API_KEYS.changed(&cx.client, &prior.project_id, prior.api_key_id());
+        let updated = updated.or_diagnose("Could not rename AI model API key", ERROR_ATTRS)?;
         Ok(state_from_atlas(&planned, updated, prior.secret))
     }
 
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: AiModelApiKeyState) -> Result<(), Diagnostics> {
-        match cx
+        let deleted = cx
             .client
             .delete_ai_model_api_key(&prior.project_id, prior.api_key_id())
-            .await
-        {
+            .await;
+        listings::AI_MODEL_API_KEYS.changed(&cx.client, &prior.project_id, prior.api_key_id());
+        match deleted {
             // Already gone is what a delete wants; every other failure is reported.
             Err(err) if err.is_not_found() => Ok(()),
             result => Ok(result.or_diagnose("Could not delete AI model API key", ERROR_ATTRS)?),

@@ -7,8 +7,11 @@
 //! Every model group of a project always has a limit, starting at the organization's limit for
 //! the group. So create and update are the same PATCH (create overwrites whatever limit the
 //! group has), and delete resets the group to the organization's limit (it does not restore a
-//! limit set before Terraform took over). Read is one GET; only a 404 (the project or the model
-//! group is gone) removes the limit from state, and a 404 on delete counts as already reset.
+//! limit set before Terraform took over). Read takes the limit from the project's listing of
+//! every model group's limit, shared by every read of the process
+//! ([`listings::ai_model_rate_limit`]), else from its own GET; only a 404 of that GET (the
+//! project or the model group is gone) removes the limit from state, and a 404 on delete counts
+//! as already reset.
 //! Limits must be positive `int32`s, checked at plan time; a limit above the organization's is
 //! refused by Atlas and shown on the attribute with Atlas's explanation.
 //! Like the official provider's generated type (and its sibling `ai_model_api_key`), there is
@@ -23,7 +26,7 @@ use crate::framework::{
 };
 use crate::provider::claims::{self, Claim};
 use crate::provider::errors::{diagnose, OrDiagnose};
-use crate::provider::{import_id, validators};
+use crate::provider::{import_id, listings, validators};
 use crate::value::{AttributePath, Quoted, Type, Value};
 
 /// The resource type.
@@ -136,9 +139,7 @@ impl Resource for AiModelRateLimit {
         cx: &Cx<atlas::Client>,
         prior: AiModelRateLimitState,
     ) -> Result<Option<AiModelRateLimitState>, Diagnostics> {
-        let found = cx
-            .client
-            .get_ai_model_rate_limit_opt(&prior.project_id, prior.scope())
+        let found = listings::ai_model_rate_limit(&cx.client, &prior.project_id, prior.scope())
             .await
             .or_diagnose("Could not read AI model rate limit", ERROR_ATTRS)?;
         Ok(found.map(|limit| state_from_atlas(&prior, limit)))
@@ -156,11 +157,12 @@ impl Resource for AiModelRateLimit {
     }
 
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: AiModelRateLimitState) -> Result<(), Diagnostics> {
-        match cx
+        let reset = cx
             .client
             .reset_ai_model_rate_limit(&prior.project_id, prior.scope())
-            .await
-        {
+            .await;
+        listings::AI_MODEL_RATE_LIMITS.changed(&cx.client, &prior.project_id, &listings::limit_id(&prior.scope()));
+        match reset {
             // The project or the model group is gone: there is no limit left to reset.
             Err(err) if err.is_not_found() => {}
             result => {
@@ -269,10 +271,13 @@ async fn set_limit(
         requests_per_minute_limit: planned.requests_per_minute_limit.unwrap_or_default(),
         tokens_per_minute_limit: planned.tokens_per_minute_limit.unwrap_or_default(),
     };
-    cx.client
+    let updated = cx
+        .client
         .update_ai_model_rate_limit(&planned.project_id, planned.scope(), &request)
-        .await
-        .map_err(|err| refused(&err, summary))
+        .await;
+    // Also after a failure: Atlas may have set the limit before the answer was lost.
+    listings::AI_MODEL_RATE_LIMITS.changed(&cx.client, &planned.project_id, &listings::limit_id(&planned.scope()));
+    updated.map_err(|err| refused(&err, summary))
 }
 
 /// Diagnostics for a failed PATCH: one per limit Atlas's `badRequestDetail.fields` names, on

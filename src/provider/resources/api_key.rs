@@ -5,6 +5,8 @@
 //! Atlas returns the private key only from POST, so Read keeps the value already in state,
 //! and an imported key has a null private key. A key may also hold project roles (it can be
 //! assigned to projects elsewhere); `role_names` holds only this organization's roles.
+//! Read takes the key from the organization's listing that every read of the process shares
+//! ([`listings::org_key`]), else from its own GET.
 //!
 //! State written by the official provider (SDKv2, schema version 0, the same attributes plus
 //! `id` in its encoded form) upgrades in place: [`upgraded`] replaces that `id` with ours,
@@ -20,7 +22,7 @@ use crate::atlas;
 use crate::framework::{count, length, string, string_set, Applied, Cx, Diagnostics, Resource, Schema, Sensitive};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::validators::{self, MAX_ROLES};
-use crate::provider::{import_id, recover, secret};
+use crate::provider::{import_id, listings, recover, secret};
 use crate::value::Value;
 
 use super::upgrade;
@@ -114,14 +116,13 @@ impl Resource for ApiKey {
             |id| format!("{}-{id}", planned.org_id),
         )
         .await?;
+        listings::org_key_changed(&cx.client, &key.id);
         let private_key = key.private_key.as_ref().map(secret::sensitive);
         Ok(state_from_atlas(&planned.org_id, key, private_key))
     }
 
     async fn read(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState) -> Result<Option<ApiKeyState>, Diagnostics> {
-        let found = cx
-            .client
-            .get_api_key_opt(&prior.org_id, prior.api_key_id())
+        let found = listings::org_key(&cx.client, &prior.org_id, prior.api_key_id())
             .await
             .or_diagnose("Could not read API key", ERROR_ATTRS)?;
         // Only a genuine not-found removes the key from state; every other error is reported.
@@ -140,13 +141,17 @@ impl Resource for ApiKey {
         let updated = cx
             .client
             .update_api_key(&prior.org_id, prior.api_key_id(), &request)
-            .await
-            .or_diagnose("Could not update API key", ERROR_ATTRS)?;
+            .await;
+        // Also after a failure: Atlas may have applied the change before the answer was lost.
+        listings::org_key_changed(&cx.client, prior.api_key_id());
+        let updated = updated.or_diagnose("Could not update API key", ERROR_ATTRS)?;
         Ok(state_from_atlas(&prior.org_id, updated, prior.private_key))
     }
 
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState) -> Result<(), Diagnostics> {
-        match cx.client.delete_api_key(&prior.org_id, prior.api_key_id()).await {
+        let deleted = cx.client.delete_api_key(&prior.org_id, prior.api_key_id()).await;
+        listings::org_key_deleted(&cx.client, &prior.org_id, prior.api_key_id());
+        match deleted {
             // Already gone is what a delete wants.
             Err(err) if err.is_not_found() => Ok(()),
             result => Ok(result.or_diagnose("Could not delete API key", ERROR_ATTRS)?),

@@ -3,18 +3,21 @@
 //!
 //! Atlas (media type 2023-01-01): `addGroupApiKey` (POST `/groups/{groupId}/apiKeys/{apiUserId}`,
 //! 204), `updateGroupApiKeyRoles` (PATCH, the roles in this project exactly), `removeGroupApiKey`
-//! (DELETE, the key survives), and for reads `getOrgApiKey` (GET `/orgs/{orgId}/apiKeys/{id}`,
-//! which lists every role of the key, per project) with the project's organization from
+//! (DELETE, the key survives), and for reads the key with every role it has, per project, from
+//! the organization's listing (`listOrgApiKeys`, shared by every read of the process:
+//! [`listings::org_key`]) or else its own `getOrgApiKey`, with the project's organization from
 //! `getGroup`, asked once per provider process ([`lookups::project_org_id`]).
 //! Import ID: `{project_id}/{api_key_id}` (also `{project_id}-{api_key_id}`).
 //!
-//! Calls: read 1 (`getOrgApiKey`; plus one `getGroup` per project and process); create 2
+//! Calls: read 1 (the organization's listing, shared by every read of the process, or
+//! `getOrgApiKey`, and one more `getOrgApiKey` before an assignment the listing lacks is
+//! declared gone; plus one `getGroup` per project and process); create 2
 //! (`getOrgApiKey` to learn the project holds no assignment of the key yet, then
 //! `addGroupApiKey`; plus the `getGroup`); update 1 (PATCH); delete 1; import 0 (Terraform's
 //! read after it is the read above).
 //!
 //! Unlike the official provider: `project_id` and `api_key_id` force replacement; a read never
-//! lists the project's keys; an assignment removed outside Terraform, or whose key or project is
+//! lists the project's keys (one listing of the organization's keys serves every read); an assignment removed outside Terraform, or whose key or project is
 //! gone, leaves state (only a genuine not-found does) and the next apply assigns again; delete
 //! succeeds when the key, the assignment or the project is already gone; organization roles
 //! are a plan-time error instead of a perpetual diff; and create refuses to adopt an assignment
@@ -38,7 +41,7 @@ use crate::framework::{count, string, string_set, Applied, Cx, Diagnostic, Diagn
 use crate::provider::claims::Claim;
 use crate::provider::errors::{self, OrDiagnose};
 use crate::provider::validators::{self, MAX_ROLES};
-use crate::provider::{import_id, lookups, recover};
+use crate::provider::{import_id, listings, lookups, recover};
 use crate::value::{AttributePath, Quoted};
 
 /// The resource type.
@@ -117,7 +120,10 @@ impl Resource for ApiKeyProjectAssignment {
         }
         let roles = planned.roles.clone().unwrap_or_default();
         let request: Vec<String> = roles.iter().cloned().collect();
-        match cx.client.add_project_api_key(project_id, api_key_id, &request).await {
+        let added = cx.client.add_project_api_key(project_id, api_key_id, &request).await;
+        // Also after a failure: Atlas may have assigned the key before the answer was lost.
+        listings::org_key_changed(&cx.client, api_key_id);
+        match added {
             Ok(()) => {}
             Err(err) if err.error_code() == Some("API_KEY_ALREADY_IN_GROUP") => {
                 // Assigned by someone else between our read and our add.
@@ -148,15 +154,26 @@ impl Resource for ApiKeyProjectAssignment {
             Err(err) if err.is_not_found() => return Ok(None),
             Err(err) => return Err(errors::diagnose(&err, SUMMARY, ERROR_ATTRS).into()),
         };
-        let Some(key) = cx
-            .client
-            .get_api_key_opt(&org_id, &prior.api_key_id)
+        let Some(key) = listings::org_key(&cx.client, &org_id, &prior.api_key_id)
             .await
             .or_diagnose(SUMMARY, ERROR_ATTRS)?
         else {
             return Ok(None);
         };
-        let roles = project_roles(&key, &prior.project_id);
+        let mut roles = project_roles(&key, &prior.project_id);
+        if roles.is_empty() {
+            // The key may come from a listing: the assignment is declared gone only on the
+            // key's own GET, never on a listing alone.
+            let Some(key) = cx
+                .client
+                .get_api_key_opt(&org_id, &prior.api_key_id)
+                .await
+                .or_diagnose(SUMMARY, ERROR_ATTRS)?
+            else {
+                return Ok(None);
+            };
+            roles = project_roles(&key, &prior.project_id);
+        }
         if roles.is_empty() {
             // A key without roles in the project is not assigned to it.
             return Ok(None);
@@ -181,8 +198,9 @@ impl Resource for ApiKeyProjectAssignment {
         let key = cx
             .client
             .update_project_api_key_roles(&planned.project_id, &planned.api_key_id, &request)
-            .await
-            .or_diagnose("Could not change the roles of the API key in the project", ERROR_ATTRS)?;
+            .await;
+        listings::org_key_changed(&cx.client, &planned.api_key_id);
+        let key = key.or_diagnose("Could not change the roles of the API key in the project", ERROR_ATTRS)?;
         Ok(ApiKeyProjectAssignmentState {
             roles: Some(project_roles(&key, &planned.project_id)),
             ..planned
@@ -190,11 +208,12 @@ impl Resource for ApiKeyProjectAssignment {
     }
 
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: ApiKeyProjectAssignmentState) -> Result<(), Diagnostics> {
-        let result = match cx
+        let removed = cx
             .client
             .remove_project_api_key(&prior.project_id, &prior.api_key_id)
-            .await
-        {
+            .await;
+        listings::org_key_changed(&cx.client, &prior.api_key_id);
+        let result = match removed {
             // The key, the assignment or the project is gone already (API_KEY_NOT_FOUND,
             // GROUP_NOT_FOUND): what a delete wants. Every other failure is reported.
             Err(err) if err.is_not_found() => Ok(()),

@@ -1,11 +1,14 @@
 //! `mongodbatlas_project_api_key`: an organization API key created through a project and
 //! assigned, in order, to one or more projects.
 //!
-//! Atlas: `GET /groups/{id}` (the org), `POST /groups/{id}/apiKeys` (create and assign),
+//! Atlas: `GET /groups/{id}` (the org, once per project and process:
+//! [`lookups::project_org_id`]), `POST /groups/{id}/apiKeys` (create and assign),
 //! `POST|PATCH|DELETE /groups/{id}/apiKeys/{keyId}` (assign, set roles, unassign),
 //! `GET|PATCH|DELETE /orgs/{orgId}/apiKeys/{keyId}` (every role at once, org roles and
 //! description, delete everywhere).
 //! Import ID: `<org_id>-<api_key_id>` or `<project_id>-<api_key_id>` (also with `/`).
+//! Read and import take the key from the organization's listing shared by every read of the
+//! process ([`listings::org_key`]; it lists every role of each key), else from its own GET.
 //!
 //! Three configuration forms work: `project_id` + `role_names` (one project); blocks with a
 //! top-level `project_id` equal to the first block's; blocks alone (the official provider's
@@ -42,7 +45,7 @@ use crate::framework::{
 };
 use crate::provider::errors::{self, OrDiagnose};
 use crate::provider::validators::{self, MAX_ROLES};
-use crate::provider::{import_id, recover, secret};
+use crate::provider::{import_id, listings, lookups, recover, secret};
 use crate::value::{AttributePath, Quoted, Value};
 
 use super::upgrade;
@@ -172,9 +175,7 @@ impl Resource for ProjectApiKey {
         let Some(first) = desired.first() else {
             return Err(Diagnostic::bug("Could not create project API key", "no project to create it in").into());
         };
-        let group = cx
-            .client
-            .get_group(&first.project_id)
+        let org_id = lookups::project_org_id(&cx.client, &first.project_id)
             .await
             .or_diagnose("Could not create project API key", ERROR_ATTRS)?;
         // Plan-time rules give every block a project role; the organization roles of the
@@ -196,15 +197,16 @@ impl Resource for ProjectApiKey {
             |id| format!("{}-{id}", first.project_id),
         )
         .await?;
+        listings::org_key_changed(&cx.client, &created.id);
 
         // From here on the key exists: every failure keeps what Atlas holds so far.
         let key = KeyFacts {
-            org_id: group.org_id.clone(),
+            org_id: org_id.clone(),
             api_key_id: created.id.clone(),
             public_key: created.public_key.clone(),
             private_key: created.private_key.as_ref().map(secret::sensitive),
         };
-        let held = Held::from_key(&group.org_id, &created);
+        let held = Held::from_key(&org_id, &created);
         let description = created.desc.clone();
         let steps = changes(&held, &desired, None);
         apply_changes(cx, &planned, &key, held, description, steps).await
@@ -216,9 +218,7 @@ impl Resource for ProjectApiKey {
         prior: ProjectApiKeyState,
     ) -> Result<Option<ProjectApiKeyState>, Diagnostics> {
         let org_id = org_of(cx, &prior).await?;
-        let Some(key) = cx
-            .client
-            .get_api_key_opt(&org_id, prior.api_key_id())
+        let Some(key) = listings::org_key(&cx.client, &org_id, prior.api_key_id())
             .await
             .or_diagnose("Could not read project API key", ERROR_ATTRS)?
         else {
@@ -261,7 +261,9 @@ impl Resource for ProjectApiKey {
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: ProjectApiKeyState) -> Result<(), Diagnostics> {
         let org_id = org_of(cx, &prior).await?;
         // Deleting the organization key removes every project assignment with it.
-        match cx.client.delete_api_key(&org_id, prior.api_key_id()).await {
+        let deleted = cx.client.delete_api_key(&org_id, prior.api_key_id()).await;
+        listings::org_key_deleted(&cx.client, &org_id, prior.api_key_id());
+        match deleted {
             Err(err) if err.is_not_found() => Ok(()),
             result => Ok(result.or_diagnose("Could not delete project API key", ERROR_ATTRS)?),
         }
@@ -273,14 +275,12 @@ impl Resource for ProjectApiKey {
         const SUMMARY: &str = "Could not import project API key";
         let (first, api_key_id) = import_id::object_id_pair(id, FORMATS)?;
         // The first part is a project when Atlas knows it as one, otherwise an organization.
-        let (org_id, named_project) = match cx.client.get_group(&first).await {
-            Ok(group) => (group.org_id, Some(first)),
+        let (org_id, named_project) = match lookups::project_org_id(&cx.client, &first).await {
+            Ok(org_id) => (org_id, Some(first)),
             Err(err) if err.is_not_found() => (first, None),
             Err(err) => return Err(errors::diagnose(&err, SUMMARY, &[]).into()),
         };
-        let Some(key) = cx
-            .client
-            .get_api_key_opt(&org_id, &api_key_id)
+        let Some(key) = listings::org_key(&cx.client, &org_id, &api_key_id)
             .await
             .or_diagnose(SUMMARY, &[])?
         else {
@@ -642,7 +642,12 @@ async fn apply_changes(
     steps: Vec<Change>,
 ) -> Applied<ProjectApiKeyState> {
     let blocks_form = !planned.project_assignment.is_empty();
+    let changing = !steps.is_empty();
     let outcome = run(cx, key, &mut held, &mut description, blocks_form, steps).await;
+    if changing {
+        // Also after a failure: a step may have reached Atlas before its answer was lost.
+        listings::org_key_changed(&cx.client, &key.api_key_id);
+    }
     let state = state_from_held(planned, key, description, &held, false);
     match outcome {
         Ok(()) => Ok(state),
@@ -905,12 +910,9 @@ async fn org_of(cx: &Cx<atlas::Client>, state: &ProjectApiKeyState) -> Result<St
         .map(|first| first.project_id.clone())
         .or_else(|| state.project_id.clone())
         .unwrap_or_default();
-    let group = cx
-        .client
-        .get_group(&project_id)
+    Ok(lookups::project_org_id(&cx.client, &project_id)
         .await
-        .or_diagnose("Could not find the project's organization", ERROR_ATTRS)?;
-    Ok(group.org_id)
+        .or_diagnose("Could not find the project's organization", ERROR_ATTRS)?)
 }
 
 #[cfg(test)]
