@@ -716,6 +716,19 @@ mod tests {
             Ok(stored)
         }
 
+        const MOVES_FROM: &'static [MoveFrom] = &[MoveFrom {
+            provider: "example.com/test/other",
+            type_name: "other_thing",
+        }];
+
+        /// The source's `label` becomes the name; the private data says where it came from.
+        fn move_state(source: MoveSource<'_>) -> Result<Moved, Diagnostics> {
+            Ok(Moved {
+                state: Value::object([("name", source.state.get("label").clone())]),
+                private: source.from.type_name.as_bytes().to_vec(),
+            })
+        }
+
         async fn create(&self, _: &Cx<()>, _: FakeState) -> Applied<FakeState> {
             unused()
         }
@@ -773,5 +786,44 @@ mod tests {
         assert!(diagnostic.detail.contains("name"), "{}", diagnostic.detail);
         assert!(diagnostic.detail.contains("schema version 0"), "{}", diagnostic.detail);
         assert!(diags.has_errors());
+    }
+
+    fn source(state: Value) -> MoveSource<'static> {
+        MoveSource {
+            from: Fake::MOVES_FROM[0],
+            schema_version: 0,
+            state,
+            private: b"",
+        }
+    }
+
+    #[test]
+    fn move_state_fills_empty_blocks_and_keeps_the_private_data() {
+        let fake = resource(Fake);
+        assert_eq!(fake.moves_from(), Fake::MOVES_FROM);
+        let moved = fake
+            .move_state(source(Value::object([("label", Value::string("n"))])))
+            .unwrap();
+        assert_eq!(moved.state.get("name"), &Value::string("n"));
+        assert_eq!(moved.state.get("items"), &Value::List(Vec::new()));
+        assert_eq!(moved.private, b"other_thing".to_vec());
+    }
+
+    #[test]
+    fn move_state_fails_when_the_result_is_no_state() {
+        let fake = resource(Fake);
+        let diags = fake
+            .move_state(source(Value::object([("label", Value::Null)])))
+            .unwrap_err();
+        let diagnostic = diags.iter().next().expect("one diagnostic");
+        assert_eq!(diagnostic.summary, "Could not move the state");
+        assert!(diagnostic.detail.contains("other_thing"), "{}", diagnostic.detail);
+    }
+
+    #[test]
+    fn cx_hands_the_private_data_to_the_call() {
+        let cx = Cx::new(Arc::new(()), CancellationToken::new());
+        assert!(cx.private().is_empty());
+        assert_eq!(cx.with_private(b"p".to_vec()).private(), b"p");
     }
 }
