@@ -37,13 +37,14 @@ fn org_key_config(org: &str, org_roles: &[&str], assignments: &[(&str, &[&str])]
     config
 }
 
-/// The moved block and one import block per assignment of key `api_key_id`.
-fn moved_to_org_key(api_key_id: &str, assignments: &[(&str, &[&str])]) -> String {
+/// The moved block and one import block per assignment, whose ID takes the key's id from the
+/// moved resource (known at plan time: Terraform refreshes the moved state first).
+fn moved_to_org_key(assignments: &[(&str, &[&str])]) -> String {
     let mut config =
         "\nmoved {\n  from = mongodbatlas_project_api_key.k\n  to   = mongodbatlas_api_key.k\n}\n".to_string();
     for (index, (project, _)) in assignments.iter().enumerate() {
         config.push_str(&format!(
-            "\nimport {{\n  to = mongodbatlas_api_key_project_assignment.p{index}\n  id = \"{project}/{api_key_id}\"\n}}\n"
+            "\nimport {{\n  to = mongodbatlas_api_key_project_assignment.p{index}\n  id = \"{project}/${{mongodbatlas_api_key.k.api_key_id}}\"\n}}\n"
         ));
     }
     config
@@ -83,7 +84,7 @@ fn a_project_key_becomes_an_org_key_and_assignments_in_one_apply_keeping_its_sec
     let api_key_id = string_at(&before, "api_key_id");
     let private_key = string_at(&before, "private_key");
 
-    world.write(&(org_key_config(&org, &["ORG_MEMBER"], &blocks) + &moved_to_org_key(&api_key_id, &blocks)));
+    world.write(&(org_key_config(&org, &["ORG_MEMBER"], &blocks) + &moved_to_org_key(&blocks)));
     world.clear_requests();
     let run = world.terraform(&["plan", "-no-color", "-input=false"]);
     assert_eq!(run.code, 0, "{}", run.output());
