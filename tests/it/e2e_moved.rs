@@ -449,3 +449,44 @@ fn a_source_state_that_does_not_fit_its_type_is_a_diagnostic() {
     assert!(!stderr.contains("panic"), "{stderr}");
     assert_eq!(world.calls(), Vec::<String>::new());
 }
+
+#[test]
+fn a_moved_official_key_destroyed_without_refresh_is_refused_and_kept() {
+    let world = World::new();
+    let atlas = Atlas::new(&world);
+    let org = world.org_id();
+    let p0 = world.project_id(0);
+    let owner: &[&str] = &["GROUP_OWNER"];
+    let blocks = [(p0.as_str(), owner)];
+    let key = atlas.project_key("official", &blocks);
+    write_state(&world, vec![official_project_key("k", &key, "official", &blocks)]);
+    world.write(&format!(
+        "resource \"mongodbatlas_api_key\" \"k\" {{\n  org_id      = \"{org}\"\n  description = \"official\"\n  role_names  = [\"ORG_MEMBER\"]\n}}\n\n\
+         moved {{\n  from = mongodbatlas_project_api_key.k\n  to   = mongodbatlas_api_key.k\n}}\n"
+    ));
+    world.clear_requests();
+    let run = world.terraform(&[
+        "destroy",
+        "-refresh=false",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert!(
+        flat(&run.stderr).contains("Moved state not refreshed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(world.mutations(), Vec::<String>::new(), "nothing is deleted on a guess");
+    assert_eq!(world.key_ids_described("official"), vec![key.id.clone()]);
+
+    // With a refresh, the destroy learns the organization and deletes the key.
+    world.clear_requests();
+    let run = world.terraform(&["destroy", "-auto-approve", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 0, "{}", run.output());
+    assert_eq!(
+        world.mutations(),
+        vec![format!("DELETE /api/atlas/v2/orgs/{org}/apiKeys/{}", key.id)]
+    );
+}

@@ -167,6 +167,10 @@ impl Resource for ApiKey {
     }
 
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState) -> Result<(), Diagnostics> {
+        if prior.org_id.is_empty() {
+            // A moved state not read yet (`destroy -refresh=false`): never guess the key is gone.
+            return Err(moved::not_refreshed("mongodbatlas_api_key", "organization (org_id)").into());
+        }
         match cx.client.delete_api_key(&prior.org_id, prior.api_key_id()).await {
             // Already gone is what a delete wants.
             Err(err) if err.is_not_found() => Ok(()),
