@@ -167,9 +167,9 @@ pub struct MoveSource<'a> {
 /// What a move produces: the target type's state and the private data Terraform keeps with it.
 #[derive(Debug)]
 pub struct Moved {
-    /// The state, a value of the target type's schema with no unknowns. Terraform refreshes it
-    /// (UpgradeResourceState, then ReadResource) before planning, so attributes only Atlas
-    /// knows may be left for `read` to fill.
+    /// The state, a value of the target type's schema with no unknowns. Terraform refreshes
+    /// it (UpgradeResourceState, then ReadResource) before planning, so attributes only the
+    /// remote API knows may be left for `read` to fill.
     pub state: Value,
     /// Handed to the next `read` as [`Cx::private`] and kept by Terraform with the object;
     /// empty for none.
@@ -243,8 +243,8 @@ pub trait Resource: Send + Sync + 'static {
     ///
     /// Pure: Terraform asks a provider instance it never configured, before the plan, so no
     /// remote call is possible. Terraform then refreshes the result with `read` in the same
-    /// plan (unless `-refresh=false`), so what only Atlas knows may be left for `read`, with a
-    /// hint in [`Moved::private`]. The result must decode as [`Resource::State`], or the move
+    /// plan (unless `-refresh=false`), so what only the remote API knows may be left for
+    /// `read`, with a hint in [`Moved::private`]. The result must decode as [`Resource::State`], or the move
     /// fails with a diagnostic. Errors say what is missing and what to do instead.
     fn move_state(source: MoveSource<'_>) -> Result<Moved, Diagnostics> {
         Err(Diagnostic::bug(
