@@ -15,8 +15,8 @@ pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use ephemeral::{ephemeral_resource, DynEphemeralResource, EphemeralResource, Opened};
 pub use plan::Plan;
 pub use resource::{
-    data_source, resource, Applied, Configured, Cx, DataSource, DynDataSource, DynResource, Failed, Provider, Resource,
-    Sensitive,
+    data_source, resource, Applied, Configured, Cx, DataSource, DynDataSource, DynResource, Failed, MoveFrom,
+    MoveSource, Moved, Provider, Resource, Sensitive,
 };
 pub use schema::{
     at_least, attribute, count, length, nested, one_of, string, string_set, whole_number, Attribute, Block, Check,

@@ -3,9 +3,10 @@
 //! Resources work on typed state (serde structs, null and unknown as `None`); the
 //! adapters here turn them into the value-level [`DynResource`] and [`DynDataSource`]
 //! the protocol layer calls, adding schema validation, the generic plan rules and the
-//! "never lose what was created" rule for applies. Import and state upgrade are optional
-//! capabilities: the default `import` says the type cannot be imported, and the default
-//! `upgrade` keeps the stored state as it is.
+//! "never lose what was created" rule for applies. Import, state upgrade and moves between
+//! types are optional capabilities: the default `import` says the type cannot be imported, the
+//! default `upgrade` keeps the stored state as it is, and a type with no [`Resource::MOVES_FROM`]
+//! takes over no other type's state.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -27,6 +28,8 @@ pub struct Cx<C> {
     /// Cancelled when Terraform calls StopProvider (Ctrl-C).
     pub cancel: CancellationToken,
     warnings: Mutex<Diagnostics>,
+    /// The private data Terraform keeps with the object, as the call's request carried it.
+    private: Vec<u8>,
 }
 
 impl<C> Cx<C> {
@@ -36,7 +39,21 @@ impl<C> Cx<C> {
             client,
             cancel,
             warnings: Mutex::new(Diagnostics::new()),
+            private: Vec::new(),
         }
+    }
+
+    /// This context with the private data Terraform keeps with the object (the request's
+    /// `private`, as a read gets it; empty when none).
+    pub fn with_private(mut self, private: Vec<u8>) -> Self {
+        self.private = private;
+        self
+    }
+
+    /// The private data Terraform keeps with the object: what [`Resource::move_state`] left
+    /// there (see [`Moved::private`]), or another provider's bytes, or empty. Only reads get it.
+    pub fn private(&self) -> &[u8] {
+        &self.private
     }
 
     /// Adds a warning (or any diagnostic) to the call's answer, whatever the operation returns.
@@ -118,10 +135,52 @@ impl<S> From<Diagnostics> for Failed<S> {
 /// What a create or update returns: the new state, or why not (with what to keep).
 pub type Applied<S> = Result<S, Failed<S>>;
 
+/// A resource type whose state a type can take over through a `moved` block whose `from` is of
+/// that type (Terraform's `MoveResourceState`, protocol 6.5, Terraform 1.8 and later).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MoveFrom {
+    /// The provider that wrote the state, as Terraform records it:
+    /// `registry.terraform.io/mongodb/mongodbatlas`.
+    pub provider: &'static str,
+    /// The full type name, e.g. `mongodbatlas_project_api_key`. This provider must serve a
+    /// type of that name: its schema and upgrade read the stored state.
+    pub type_name: &'static str,
+}
+
+/// The state Terraform asks a type to take over, from a `moved` block whose `from` is another
+/// type, already brought into the source type's current shape.
+#[derive(Debug)]
+pub struct MoveSource<'a> {
+    /// What the state was written by and as; one of the target's [`Resource::MOVES_FROM`].
+    pub from: MoveFrom,
+    /// The schema version the state was written under (the official provider's or ours).
+    pub schema_version: i64,
+    /// The stored state as the source type's current schema has it: Terraform's JSON decoded
+    /// leniently as that type and upgraded by that type's own `upgrade`, so every historical
+    /// shape arrives in one.
+    pub state: Value,
+    /// The private data the source object kept (for the official provider's SDKv2 types,
+    /// `{"schema_version":"0"}`; for ours, empty unless a move left some).
+    pub private: &'a [u8],
+}
+
+/// What a move produces: the target type's state and the private data Terraform keeps with it.
+#[derive(Debug)]
+pub struct Moved {
+    /// The state, a value of the target type's schema with no unknowns. Terraform refreshes
+    /// it (UpgradeResourceState, then ReadResource) before planning, so attributes only the
+    /// remote API knows may be left for `read` to fill.
+    pub state: Value,
+    /// Handed to the next `read` as [`Cx::private`] and kept by Terraform with the object;
+    /// empty for none.
+    pub private: Vec<u8>,
+}
+
 /// A managed resource with typed state.
 ///
 /// Optional capabilities have defaults: `validate` and `modify_plan` do nothing more than the
-/// schema declares, `import` is unsupported, and `upgrade` keeps the stored state.
+/// schema declares, `import` is unsupported, `upgrade` keeps the stored state, and no other
+/// type's state can be moved in.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
     type Client: Send + Sync + 'static;
@@ -175,6 +234,29 @@ pub trait Resource: Send + Sync + 'static {
     fn upgrade(_version: i64, stored: Value) -> Result<Value, Diagnostics> {
         Ok(stored)
     }
+
+    /// The other types whose state [`Resource::move_state`] takes over; none by default.
+    const MOVES_FROM: &'static [MoveFrom] = &[];
+
+    /// Turns the state of another type (one of [`Resource::MOVES_FROM`]; the protocol layer
+    /// refuses the others) into this type's, for a `moved` block whose `from` is of that type.
+    ///
+    /// Pure: Terraform asks a provider instance it never configured, before the plan, so no
+    /// remote call is possible. Terraform then refreshes the result with `read` in the same
+    /// plan (unless `-refresh=false`), so what only the remote API knows may be left for
+    /// `read`, with a hint in [`Moved::private`]. The result must decode as [`Resource::State`], or the move
+    /// fails with a diagnostic. Errors say what is missing and what to do instead.
+    fn move_state(source: MoveSource<'_>) -> Result<Moved, Diagnostics> {
+        Err(Diagnostic::bug(
+            "Move not implemented",
+            format!(
+                "{} lists {} in MOVES_FROM but has no move_state",
+                Self::NAME,
+                source.from.type_name
+            ),
+        )
+        .into())
+    }
 }
 
 /// A data source with typed config and state.
@@ -209,6 +291,11 @@ pub trait DynResource<C>: Send + Sync {
     /// written under schema `version`) in the current schema; see [`Resource::upgrade`]. A null
     /// `stored` stays null. Errors when the upgraded state does not fit the state type.
     fn upgrade(&self, version: i64, stored: Value) -> Result<Value, Diagnostics>;
+    /// The types whose state this one takes over; see [`Resource::MOVES_FROM`].
+    fn moves_from(&self) -> &'static [MoveFrom];
+    /// Another type's state as this type's; see [`Resource::move_state`]. Errors when the
+    /// result does not fit the state type.
+    fn move_state(&self, source: MoveSource<'_>) -> Result<Moved, Diagnostics>;
 }
 
 /// The value-level view of a data source.
@@ -417,6 +504,24 @@ impl<R: Resource> DynResource<R::Client> for ResourceAdapter<R> {
         }
         Ok(upgraded)
     }
+
+    fn moves_from(&self) -> &'static [MoveFrom] {
+        R::MOVES_FROM
+    }
+
+    fn move_state(&self, source: MoveSource<'_>) -> Result<Moved, Diagnostics> {
+        let from = source.from.type_name;
+        let mut moved = R::move_state(source)?;
+        moved.state = with_empty_blocks(&self.schema, moved.state);
+        if let Err(err) = value::from_value::<R::State>(&moved.state) {
+            return Err(Diagnostic::bug(
+                "Could not move the state",
+                format!("the state moved from {from} does not fit {}: {err}", R::NAME),
+            )
+            .into());
+        }
+        Ok(moved)
+    }
 }
 
 impl<R: Resource> ResourceAdapter<R> {
@@ -616,6 +721,19 @@ mod tests {
             Ok(stored)
         }
 
+        const MOVES_FROM: &'static [MoveFrom] = &[MoveFrom {
+            provider: "example.com/test/other",
+            type_name: "other_thing",
+        }];
+
+        /// The source's `label` becomes the name; the private data says where it came from.
+        fn move_state(source: MoveSource<'_>) -> Result<Moved, Diagnostics> {
+            Ok(Moved {
+                state: Value::object([("name", source.state.get("label").clone())]),
+                private: source.from.type_name.as_bytes().to_vec(),
+            })
+        }
+
         async fn create(&self, _: &Cx<()>, _: FakeState) -> Applied<FakeState> {
             unused()
         }
@@ -673,5 +791,44 @@ mod tests {
         assert!(diagnostic.detail.contains("name"), "{}", diagnostic.detail);
         assert!(diagnostic.detail.contains("schema version 0"), "{}", diagnostic.detail);
         assert!(diags.has_errors());
+    }
+
+    fn source(state: Value) -> MoveSource<'static> {
+        MoveSource {
+            from: Fake::MOVES_FROM[0],
+            schema_version: 0,
+            state,
+            private: b"",
+        }
+    }
+
+    #[test]
+    fn move_state_fills_empty_blocks_and_keeps_the_private_data() {
+        let fake = resource(Fake);
+        assert_eq!(fake.moves_from(), Fake::MOVES_FROM);
+        let moved = fake
+            .move_state(source(Value::object([("label", Value::string("n"))])))
+            .unwrap();
+        assert_eq!(moved.state.get("name"), &Value::string("n"));
+        assert_eq!(moved.state.get("items"), &Value::List(Vec::new()));
+        assert_eq!(moved.private, b"other_thing".to_vec());
+    }
+
+    #[test]
+    fn move_state_fails_when_the_result_is_no_state() {
+        let fake = resource(Fake);
+        let diags = fake
+            .move_state(source(Value::object([("label", Value::Null)])))
+            .unwrap_err();
+        let diagnostic = diags.iter().next().expect("one diagnostic");
+        assert_eq!(diagnostic.summary, "Could not move the state");
+        assert!(diagnostic.detail.contains("other_thing"), "{}", diagnostic.detail);
+    }
+
+    #[test]
+    fn cx_hands_the_private_data_to_the_call() {
+        let cx = Cx::new(Arc::new(()), CancellationToken::new());
+        assert!(cx.private().is_empty());
+        assert_eq!(cx.with_private(b"p".to_vec()).private(), b"p");
     }
 }

@@ -23,13 +23,15 @@ fn settle<T>(answer: Answer<T>) -> (Option<T>, Vec<pb::Diagnostic>) {
     }
 }
 
-/// What the server can do beyond the base protocol: destroy plans, and no schema call needed
-/// before the others (Terraform then caches the schema), as terraform-plugin-go advertises.
+/// What the server can do beyond the base protocol: destroy plans, no schema call needed
+/// before the others (Terraform then caches the schema), as terraform-plugin-go advertises, and
+/// `moved` blocks across resource types (Terraform asks MoveResourceState only of a provider
+/// that says so; each type says which sources it takes, the others get a diagnostic).
 fn server_capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: true,
-        move_resource_state: false,
+        move_resource_state: true,
     }
 }
 
@@ -215,6 +217,22 @@ pub fn import_resource_state_response(
             .collect(),
         diagnostics,
         deferred: None,
+    }
+}
+
+/// `MoveResourceState`: the target type's state and the private data to keep with it, or only
+/// diagnostics (Terraform then stops before planning).
+pub fn move_resource_state_response(answer: Answer<(pb::DynamicValue, Vec<u8>)>) -> pb::move_resource_state::Response {
+    match settle(answer) {
+        (Some((target_state, target_private)), diagnostics) => pb::move_resource_state::Response {
+            target_state: Some(target_state),
+            diagnostics,
+            target_private,
+        },
+        (None, diagnostics) => pb::move_resource_state::Response {
+            diagnostics,
+            ..Default::default()
+        },
     }
 }
 

@@ -195,6 +195,15 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         reply(convert::import_resource_state_response(answer, &request))
     }
 
+    async fn move_resource_state(
+        &self,
+        request: Request<pb::move_resource_state::Request>,
+    ) -> RpcResult<pb::move_resource_state::Response> {
+        let request = Arc::new(request.into_inner());
+        let answer = self.move_state(Arc::clone(&request)).await;
+        reply(convert::move_resource_state_response(answer))
+    }
+
     async fn read_data_source(
         &self,
         request: Request<pb::read_data_source::Request>,
@@ -315,7 +324,8 @@ impl<P: Provider> ProviderService<P> {
         let ty = resource.value_type();
         let current = decode(&request, |r| r.current_state.as_ref(), ty, "current state").await?;
         let meta = self.provider_meta(&request, |r| r.provider_meta.as_ref()).await?;
-        let (state, diags) = resource.read(&self.cx(&meta)?, &current).await;
+        let cx = self.cx(&meta)?.with_private(request.private.clone());
+        let (state, diags) = resource.read(&cx, &current).await;
         Ok((encode(state, ty, "new state").await?, diags))
     }
 
@@ -376,6 +386,100 @@ impl<P: Provider> ProviderService<P> {
             return Err(diags);
         }
         Ok((encode(state, resource.value_type(), "imported state").await?, diags))
+    }
+
+    /// The state of another type, from a `moved` block, as `target_type_name`'s, with the
+    /// private data to keep. Only the sources the target lists in its `moves_from` are taken;
+    /// their stored JSON is decoded leniently as the source type of this provider and brought
+    /// into its current shape by that type's upgrade before the target converts it. Every
+    /// refusal names the moves this provider supports. Needs no configured client: Terraform
+    /// asks a provider instance it never configured.
+    async fn move_state(&self, request: Arc<pb::move_resource_state::Request>) -> Answer<(pb::DynamicValue, Vec<u8>)> {
+        let target = self.resource(&request.target_type_name)?;
+        let Some(from) = target
+            .moves_from()
+            .iter()
+            .find(|from| from.provider == request.source_provider_address && from.type_name == request.source_type_name)
+            .copied()
+        else {
+            return Err(self.unsupported_move(&request).into());
+        };
+        let source = self.resource(from.type_name)?;
+        if request.source_schema_version > source.schema().version {
+            return Err(Diagnostic::error(
+                "State from a newer provider",
+                format!(
+                    "The state of {} was written by a newer provider (schema version {}, this provider knows {}). \
+                     Upgrade the provider.",
+                    Quoted(from.type_name),
+                    request.source_schema_version,
+                    source.schema().version
+                ),
+            )
+            .into());
+        }
+        let started = std::time::Instant::now();
+        let answer: Answer<(pb::DynamicValue, Vec<u8>, String)> = off_runtime(move || {
+            let stored = convert::raw_state(request.source_state.as_ref(), source.value_type())?;
+            if stored.is_null() {
+                return Err(Diagnostic::error(
+                    "Could not move the state",
+                    format!("The stored state of the {} to move is empty.", Quoted(from.type_name)),
+                )
+                .into());
+            }
+            let current = source.upgrade(request.source_schema_version, stored)?;
+            let moved = target.move_state(crate::framework::MoveSource {
+                from,
+                schema_version: request.source_schema_version,
+                state: current,
+                private: &request.source_private,
+            })?;
+            let state = convert::to_dynamic_value(&moved.state, target.value_type(), "moved state")?;
+            let id = object_id(target.schema(), &moved.state);
+            Ok(((state, moved.private, id), Diagnostics::new()))
+        })
+        .await;
+        let (id, diags) = match &answer {
+            Ok(((_, _, id), diags)) => (id.clone(), diags.clone()),
+            Err(diags) => (String::new(), diags.clone()),
+        };
+        log_operation("move", from.type_name, &id, started, &diags);
+        answer.map(|((state, private, _), diags)| ((state, private), diags))
+    }
+
+    /// Why a move Terraform asks for is refused: what it asked, and every move this provider
+    /// supports.
+    fn unsupported_move(&self, request: &pb::move_resource_state::Request) -> Diagnostic {
+        let supported: Vec<String> = self
+            .resources
+            .iter()
+            .flat_map(|(name, resource)| {
+                resource
+                    .moves_from()
+                    .iter()
+                    .map(move |from| format!("from {} (written by {}) to {name}", from.type_name, from.provider))
+            })
+            .collect();
+        let offered = if supported.is_empty() {
+            "This provider supports no moves between resource types.".to_string()
+        } else {
+            format!(
+                "This provider supports only these moves between resource types: {}.",
+                supported.join("; ")
+            )
+        };
+        Diagnostic::error(
+            "Unsupported move between resource types",
+            format!(
+                "A moved block asks to move a {} of provider {} to {}. {offered} To manage another object \
+                 with a different resource type, remove it from state (a removed block with destroy = false) and \
+                 import it.",
+                Quoted(&request.source_type_name),
+                Quoted(&request.source_provider_address),
+                Quoted(&request.target_type_name),
+            ),
+        )
     }
 
     /// The data source's state; no result when reading it failed.

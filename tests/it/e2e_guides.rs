@@ -1,7 +1,9 @@
 //! What a newcomer runs first and what the guides promise, through the real `terraform`: the
 //! rotation guide's example rotates a key creating the new one before deleting the old one,
-//! `scripts/dev-override.sh` (behind `make dev-override`) prints a CLI configuration Terraform
-//! parses and uses, and `scripts/demo.sh` (behind `make demo`) prints plain text that hides
+//! the migration guide's `moved` path turns a project key into an organization key and
+//! assignments in one apply that writes nothing and keeps the private key (and its import-only
+//! path works, without the private key), `scripts/dev-override.sh` (behind `make dev-override`)
+//! prints a CLI configuration Terraform parses and uses, and `scripts/demo.sh` (behind `make demo`) prints plain text that hides
 //! secrets unless asked.
 
 use std::path::{Path, PathBuf};
@@ -95,6 +97,101 @@ fn rotation_guide_example_creates_the_new_key_before_deleting_the_old_one() {
         "rotation=2",
     ]);
     assert_eq!(run.code, 0, "no convergence after the rotation:\n{}", run.output());
+}
+
+/// The ```terraform code blocks of the section of a Markdown file whose heading starts with
+/// `heading`, up to the next heading of the same level.
+fn terraform_blocks_in_section(path: &Path, heading: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading:?} in {}", path.display()));
+    let level = heading.split(' ').next().unwrap_or("##").to_string() + " ";
+    let body = &text[start + heading.len()..];
+    let end = body.find(&format!("\n{level}")).unwrap_or(body.len());
+    body[..end]
+        .split("```terraform\n")
+        .skip(1)
+        .map(|block| {
+            block
+                .split("\n```")
+                .next()
+                .expect("a closed terraform block")
+                .to_string()
+        })
+        .collect()
+}
+
+/// The variables the migration guide's snippets use.
+const GUIDE_VARIABLES: &str = "\nvariable \"org_id\" {}\nvariable \"project_a\" {}\nvariable \"project_b\" {}\n";
+
+#[test]
+fn migration_guide_moves_a_project_key_to_an_org_key_keeping_its_secret_or_imports_it() {
+    let guide = root().join("docs/guides/migrate-from-official-provider.md");
+    let blocks = terraform_blocks_in_section(&guide, "## From `mongodbatlas_project_api_key`");
+    assert_eq!(
+        blocks.len(),
+        3,
+        "before, after with moved, and the import-only path: {blocks:#?}"
+    );
+    let world_with_key = || {
+        let mut world = World::new();
+        world.set_env("TF_VAR_org_id", &world.org_id());
+        world.set_env("TF_VAR_project_a", &world.project_id(0));
+        world.set_env("TF_VAR_project_b", &world.project_id(1));
+        world.write(&(blocks[0].clone() + GUIDE_VARIABLES));
+        world.apply();
+        let key = world.resource_values("mongodbatlas_project_api_key.ci");
+        (world, key)
+    };
+
+    // With moved: one apply, nothing written to Atlas, the private key kept.
+    let (world, before) = world_with_key();
+    world.write(&(blocks[1].clone() + GUIDE_VARIABLES));
+    world.clear_requests();
+    let run = world.apply();
+    assert!(
+        run.stdout
+            .contains("Resources: 2 imported, 0 added, 0 changed, 0 destroyed."),
+        "{}",
+        run.output()
+    );
+    assert_eq!(world.mutations(), Vec::<String>::new());
+    let after = world.resource_values("mongodbatlas_api_key.ci");
+    assert_eq!(after["private_key"], before["private_key"]);
+    assert!(after["private_key"].is_string());
+    assert_eq!(after["api_key_id"], before["api_key_id"]);
+    let run = world.plan();
+    assert_eq!(
+        run.code,
+        0,
+        "the migrated configuration does not converge:\n{}",
+        run.output()
+    );
+
+    // Without moved: removed and import blocks, nothing written either, the private key gone.
+    let (world, before) = world_with_key();
+    let moved_block = "moved {\n  from = mongodbatlas_project_api_key.ci\n  to   = mongodbatlas_api_key.ci\n}\n";
+    assert!(blocks[1].contains(moved_block), "{}", blocks[1]);
+    let api_key_id = before["api_key_id"].as_str().expect("api_key_id");
+    let import_only = blocks[1].replace(moved_block, "")
+        + "\n"
+        + &blocks[2].replace("6576974933969669aaaaaaaa", api_key_id)
+        + GUIDE_VARIABLES;
+    world.write(&import_only);
+    world.clear_requests();
+    let run = world.apply();
+    assert!(
+        run.stdout
+            .contains("Resources: 3 imported, 0 added, 0 changed, 0 destroyed."),
+        "{}",
+        run.output()
+    );
+    assert_eq!(world.mutations(), Vec::<String>::new());
+    let after = world.resource_values("mongodbatlas_api_key.ci");
+    assert_eq!(after["api_key_id"], before["api_key_id"]);
+    assert!(after["private_key"].is_null(), "an imported key has no private key");
+    assert_eq!(world.plan().code, 0);
 }
 
 #[test]

@@ -39,10 +39,10 @@ fn encoded_id(pairs: &[(&str, &str)]) -> String {
 }
 
 /// A key as the Atlas API answered its creation: what the official provider put in state.
-struct Created {
-    id: String,
-    public_key: String,
-    private_key: String,
+pub(crate) struct Created {
+    pub(crate) id: String,
+    pub(crate) public_key: String,
+    pub(crate) private_key: String,
 }
 
 /// An AI model key as the create answer gave it.
@@ -51,13 +51,13 @@ struct CreatedAi {
 }
 
 /// Talks to the emulator's Atlas API as the official provider did when it created the keys.
-struct Atlas {
+pub(crate) struct Atlas {
     client: Client,
     runtime: tokio::runtime::Runtime,
 }
 
 impl Atlas {
-    fn new(world: &World) -> Atlas {
+    pub(crate) fn new(world: &World) -> Atlas {
         let seed = &world.emulator.seed;
         let credentials = Credentials::Digest {
             public_key: seed.public_key.clone(),
@@ -75,7 +75,7 @@ impl Atlas {
         }
     }
 
-    fn org_key(&self, org_id: &str, desc: &str, roles: &[&str]) -> Created {
+    pub(crate) fn org_key(&self, org_id: &str, desc: &str, roles: &[&str]) -> Created {
         let request = CreateApiKey {
             desc: desc.to_string(),
             roles: roles.iter().map(|r| r.to_string()).collect(),
@@ -89,7 +89,7 @@ impl Atlas {
 
     /// A key created through the first project and assigned to the others, as the official
     /// provider's create does.
-    fn project_key(&self, desc: &str, assignments: &[(&str, &[&str])]) -> Created {
+    pub(crate) fn project_key(&self, desc: &str, assignments: &[(&str, &[&str])]) -> Created {
         let (first_project, first_roles) = assignments[0];
         let request = CreateProjectApiKey {
             desc: desc.to_string(),
@@ -169,7 +169,7 @@ fn resource(kind: &str, name: &str, attributes: Json, sensitive: &str, private: 
 }
 
 /// Writes `terraform.tfstate` (format 4) holding `resources`.
-fn write_state(world: &World, resources: Vec<Json>) {
+pub(crate) fn write_state(world: &World, resources: Vec<Json>) {
     let state = json!({
         "version": 4,
         "terraform_version": "1.11.0",
@@ -187,7 +187,7 @@ fn write_state(world: &World, resources: Vec<Json>) {
 }
 
 /// The official provider's `mongodbatlas_api_key` state.
-fn official_api_key(org_id: &str, key: &Created, description: &str, roles: &[&str]) -> Json {
+pub(crate) fn official_api_key(org_id: &str, key: &Created, description: &str, roles: &[&str]) -> Json {
     resource(
         "mongodbatlas_api_key",
         "test",
@@ -207,7 +207,7 @@ fn official_api_key(org_id: &str, key: &Created, description: &str, roles: &[&st
 
 /// The project blocks of a state, in the order given, each block's roles sorted as
 /// `terraform show -json` lists a set of strings.
-fn blocks_json(assignments: &[(&str, &[&str])]) -> Json {
+pub(crate) fn blocks_json(assignments: &[(&str, &[&str])]) -> Json {
     Json::Array(
         assignments
             .iter()
@@ -222,7 +222,12 @@ fn blocks_json(assignments: &[(&str, &[&str])]) -> Json {
 
 /// The official provider's `mongodbatlas_project_api_key` state since v1.16.0: blocks, no
 /// top-level `project_id`, `id` encoding only the key id.
-fn official_project_key(name: &str, key: &Created, description: &str, state_blocks: &[(&str, &[&str])]) -> Json {
+pub(crate) fn official_project_key(
+    name: &str,
+    key: &Created,
+    description: &str,
+    state_blocks: &[(&str, &[&str])],
+) -> Json {
     resource(
         "mongodbatlas_project_api_key",
         name,
@@ -242,7 +247,7 @@ fn official_project_key(name: &str, key: &Created, description: &str, state_bloc
 /// The official provider's `mongodbatlas_project_api_key` state of v1.14 and v1.15: a
 /// top-level `project_id` (deprecated, optional and computed) that the `id` encodes too, and
 /// the unset `role_names` of v1.11 as an empty list (plus an attribute no schema has).
-fn older_official_project_key(
+pub(crate) fn older_official_project_key(
     name: &str,
     key: &Created,
     description: &str,
@@ -280,7 +285,7 @@ fn official_ai_key(key: &CreatedAi) -> Json {
     )
 }
 
-fn hcl_blocks(assignments: &[(&str, &[&str])]) -> String {
+pub(crate) fn hcl_blocks(assignments: &[(&str, &[&str])]) -> String {
     assignments
         .iter()
         .map(|(project, roles)| {

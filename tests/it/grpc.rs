@@ -331,6 +331,153 @@ async fn upgrade_resource_state_reads_json_and_ignores_removed_attributes() {
     assert_eq!(upgraded.get("private_key"), &Value::Null);
 }
 
+/// A MoveResourceState request as Terraform sends it, with the source state's JSON.
+fn move_request(
+    provider: &str,
+    source_type: &str,
+    version: i64,
+    json: &[u8],
+    target: &str,
+) -> pb::move_resource_state::Request {
+    pb::move_resource_state::Request {
+        source_provider_address: provider.into(),
+        source_type_name: source_type.into(),
+        source_schema_version: version,
+        source_state: Some(pb::RawState {
+            json: json.to_vec(),
+            flatmap: Default::default(),
+        }),
+        target_type_name: target.into(),
+        source_private: br#"{"schema_version":"0"}"#.to_vec(),
+    }
+}
+
+const ATLAS: &str = "registry.terraform.io/mongodb/mongodbatlas";
+
+#[tokio::test]
+async fn move_resource_state_is_advertised_and_works_without_configure() {
+    let service = service(vec![]);
+    let metadata = service
+        .get_metadata(Request::new(pb::get_metadata::Request {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(metadata.server_capabilities.unwrap().move_resource_state);
+
+    // The official provider's project key (encoded id, blocks, no org_id), never configured.
+    let official = br#"{"api_key_id":"6576974933969669aaaaaaaa","description":"d","id":"YXBpX2tleV9pZA==:NjU3Njk3NDkzMzk2OTY2OWFhYWFhYWFh","private_key":"secret","public_key":"abcdefgh","project_assignment":[{"project_id":"5d09d6a59ccf6445652a4441","role_names":["GROUP_OWNER","ORG_BILLING_ADMIN"]}]}"#;
+    let response = service
+        .move_resource_state(Request::new(move_request(
+            ATLAS,
+            "mongodbatlas_project_api_key",
+            0,
+            official,
+            API_KEY,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    let moved = decode(&response.target_state, &resource_type(API_KEY));
+    assert_eq!(moved.get("private_key"), &Value::string("secret"));
+    assert_eq!(moved.get("api_key_id"), &Value::string("6576974933969669aaaaaaaa"));
+    assert_eq!(moved.get("org_id"), &Value::string(""), "left for the read");
+    assert_eq!(moved.get("role_names"), &roles(&["ORG_BILLING_ADMIN"]));
+    assert_eq!(
+        response.target_private,
+        br#"{"moved_from_project_id":"5d09d6a59ccf6445652a4441"}"#.to_vec()
+    );
+
+    let org_key = br#"{"api_key_id":"6576974933969669aaaaaaaa","org_id":"5d09d6a59ccf6445652a444a","description":"d","role_names":["ORG_MEMBER"],"private_key":"secret","public_key":"abcdefgh"}"#;
+    let response = service
+        .move_resource_state(Request::new(move_request(
+            ATLAS,
+            API_KEY,
+            0,
+            org_key,
+            "mongodbatlas_project_api_key",
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(response.diagnostics.is_empty(), "{:?}", response.diagnostics);
+    let moved = decode(&response.target_state, &resource_type("mongodbatlas_project_api_key"));
+    assert_eq!(moved.get("private_key"), &Value::string("secret"));
+    assert_eq!(
+        moved.get("id"),
+        &Value::string("5d09d6a59ccf6445652a444a-6576974933969669aaaaaaaa")
+    );
+    assert!(response.target_private.is_empty());
+}
+
+#[tokio::test]
+async fn move_resource_state_refuses_other_sources_with_diagnostics() {
+    let service = service(vec![]);
+    let org_key = br#"{"api_key_id":"6576974933969669aaaaaaaa","org_id":"5d09d6a59ccf6445652a444a","description":"d","role_names":["ORG_MEMBER"]}"#;
+    let cases: Vec<(pb::move_resource_state::Request, &str)> = vec![
+        (
+            move_request(
+                "registry.terraform.io/acme/mongodbatlas",
+                API_KEY,
+                0,
+                org_key,
+                "mongodbatlas_project_api_key",
+            ),
+            "Unsupported move between resource types",
+        ),
+        (
+            move_request(ATLAS, "mongodbatlas_access_list_api_key", 0, b"{}", API_KEY),
+            "Unsupported move between resource types",
+        ),
+        (
+            move_request(ATLAS, API_KEY, 0, org_key, "mongodbatlas_ai_model_api_key"),
+            "Unsupported move between resource types",
+        ),
+        (
+            move_request(ATLAS, API_KEY, 7, org_key, "mongodbatlas_project_api_key"),
+            "State from a newer provider",
+        ),
+        (
+            move_request(ATLAS, API_KEY, 0, b"{not json", "mongodbatlas_project_api_key"),
+            "Could not read the stored state",
+        ),
+        (
+            move_request(ATLAS, API_KEY, 0, b"null", "mongodbatlas_project_api_key"),
+            "Could not move the state",
+        ),
+        (
+            move_request(
+                ATLAS,
+                API_KEY,
+                0,
+                b"{\"org_id\":\"5d09d6a59ccf6445652a444a\"}",
+                "mongodbatlas_project_api_key",
+            ),
+            "Could not upgrade the stored state",
+        ),
+    ];
+    for (request, summary) in cases {
+        let what = format!("{} -> {}", request.source_type_name, request.target_type_name);
+        let response = service
+            .move_resource_state(Request::new(request))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(response.target_state.is_none(), "{what}");
+        assert_eq!(response.diagnostics.len(), 1, "{what}: {:?}", response.diagnostics);
+        let diagnostic = &response.diagnostics[0];
+        assert_eq!(diagnostic.severity, pb::diagnostic::Severity::Error as i32, "{what}");
+        assert_eq!(diagnostic.summary, summary, "{what}: {}", diagnostic.detail);
+        if summary.starts_with("Unsupported") {
+            assert!(
+                diagnostic.detail.contains("from mongodbatlas_project_api_key (written by registry.terraform.io/mongodb/mongodbatlas) to mongodbatlas_api_key"),
+                "{what}: {}",
+                diagnostic.detail
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn stop_provider_cancels_calls_in_flight_and_keeps_serving() {
     let options = atlas_emulator::Options {

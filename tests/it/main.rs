@@ -18,6 +18,7 @@ mod e2e_guides;
 mod e2e_limits;
 mod e2e_listing;
 mod e2e_logs;
+mod e2e_moved;
 mod e2e_network;
 mod e2e_project;
 mod e2e_rate_limit;

@@ -12,6 +12,11 @@
 //! `id` in its encoded form) upgrades in place: [`upgraded`] replaces that `id` with ours,
 //! `{org_id}-{api_key_id}`, taking either part from the encoded one when the attribute is
 //! missing. Our own states from before the `id` attribute get it the same way.
+//!
+//! A `moved` block from `mongodbatlas_project_api_key` turns that key into this type without
+//! recreating it ([`moved`]); when the source state lacks the organization (the official
+//! provider's), `org_id` stays empty until the first read learns it from the project the move
+//! left in the private data.
 
 use std::collections::BTreeSet;
 
@@ -19,13 +24,16 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::atlas;
-use crate::framework::{count, length, string, string_set, Applied, Cx, Diagnostics, Resource, Schema, Sensitive};
+use crate::framework::{
+    count, length, string, string_set, Applied, Cx, Diagnostic, Diagnostics, MoveFrom, MoveSource, Moved, Plan,
+    Resource, Schema, Sensitive,
+};
 use crate::provider::errors::OrDiagnose;
 use crate::provider::validators::{self, MAX_ROLES};
-use crate::provider::{import_id, listings, recover, secret};
+use crate::provider::{import_id, listings, lookups, recover, secret};
 use crate::value::Value;
 
-use super::upgrade;
+use super::{moved, upgrade};
 
 /// The resource type.
 pub struct ApiKey;
@@ -93,13 +101,25 @@ impl Resource for ApiKey {
         ])
     }
 
+    fn modify_plan(prior: &Value, _config: &Value, _plan: &mut Plan, diags: &mut Diagnostics) {
+        // Only a state moved from a project key and not yet read lacks the organization; a plan
+        // from it would replace the key.
+        if prior.get("org_id").as_str() == Some("") {
+            diags.push(moved::not_refreshed("mongodbatlas_api_key", "organization (org_id)"));
+        }
+    }
+
+    /// The organization is not required here: a state moved from the official provider's
+    /// project key gets it at the first read (see [`moved`]), which also reports a state that
+    /// lacks it for any other reason.
     fn upgrade(_version: i64, stored: Value) -> Result<Value, Diagnostics> {
-        upgrade::require(
-            upgraded(stored),
-            "API key",
-            &["api_key_id", "org_id"],
-            "{org_id}-{api_key_id}",
-        )
+        upgrade::require(upgraded(stored), "API key", &["api_key_id"], "{org_id}-{api_key_id}")
+    }
+
+    const MOVES_FROM: &'static [MoveFrom] = moved::FROM_PROJECT_KEY;
+
+    fn move_state(source: MoveSource<'_>) -> Result<Moved, Diagnostics> {
+        moved::org_key_from_project_key(&source.state)
     }
 
     async fn create(&self, cx: &Cx<atlas::Client>, planned: ApiKeyState) -> Applied<ApiKeyState> {
@@ -122,13 +142,14 @@ impl Resource for ApiKey {
     }
 
     async fn read(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState) -> Result<Option<ApiKeyState>, Diagnostics> {
-        let found = listings::org_key(&cx.client, &prior.org_id, prior.api_key_id())
+        let org_id = org_of(cx, &prior).await?;
+        let found = listings::org_key(&cx.client, &org_id, prior.api_key_id())
             .await
             .or_diagnose("Could not read API key", ERROR_ATTRS)?;
         // Only a genuine not-found removes the key from state; every other error is reported.
         Ok(found.map(|key| {
             recover::claim(&key.id);
-            state_from_atlas(&prior.org_id, key, prior.private_key)
+            state_from_atlas(&org_id, key, prior.private_key)
         }))
     }
 
@@ -149,6 +170,10 @@ impl Resource for ApiKey {
     }
 
     async fn delete(&self, cx: &Cx<atlas::Client>, prior: ApiKeyState) -> Result<(), Diagnostics> {
+        if prior.org_id.is_empty() {
+            // A moved state not read yet (`destroy -refresh=false`): never guess the key is gone.
+            return Err(moved::not_refreshed("mongodbatlas_api_key", "organization (org_id)").into());
+        }
         let deleted = cx.client.delete_api_key(&prior.org_id, prior.api_key_id()).await;
         listings::org_key_deleted(&cx.client, &prior.org_id, prior.api_key_id());
         match deleted {
@@ -181,6 +206,27 @@ impl ApiKeyState {
     fn api_key_id(&self) -> &str {
         self.api_key_id.as_deref().unwrap_or_default()
     }
+}
+
+/// The key's organization: `org_id` from state, or for a state just moved from the official
+/// provider's project key, the organization of the project the move left in the private data
+/// (`getGroup`, once per project and process). Errors when neither is there.
+async fn org_of(cx: &Cx<atlas::Client>, prior: &ApiKeyState) -> Result<String, Diagnostics> {
+    if !prior.org_id.is_empty() {
+        return Ok(prior.org_id.clone());
+    }
+    let Some(hint) = moved::Hint::read(cx.private()) else {
+        return Err(Diagnostic::error(
+            "Could not read API key",
+            "The stored state of this API key has no org_id (nor an `id` it can be read from), so the organization \
+             of the key is unknown. Remove it from state with `terraform state rm <address>` and import it again with \
+             `terraform import <address> {org_id}-{api_key_id}`.",
+        )
+        .into());
+    };
+    Ok(lookups::project_org_id(&cx.client, &hint.moved_from_project_id)
+        .await
+        .or_diagnose("Could not find the organization of the moved key's project", &[])?)
 }
 
 /// Atlas error codes that blame one attribute, so Terraform underlines the right line.

@@ -31,6 +31,11 @@
 //! configuration's, without an Atlas call when only the order differs), `project_id` becomes
 //! the first block's, and `org_id` and `id` are left for `read` when the state does not hold
 //! the organization.
+//!
+//! A `moved` block from `mongodbatlas_api_key` turns that key into this type without recreating
+//! it ([`moved`]): the moved state has no assignments, and the first read lists every project
+//! Atlas has the key assigned to (sorted; the next plan puts them in the configuration's order
+//! without an Atlas call), refusing a key assigned to none.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,14 +46,15 @@ use crate::atlas;
 use crate::framework::plan::Plan;
 use crate::framework::schema::{Block, NestedBlock};
 use crate::framework::{
-    count, length, string, string_set, Applied, Cx, Diagnostic, Diagnostics, Failed, Resource, Schema, Sensitive,
+    count, length, string, string_set, Applied, Cx, Diagnostic, Diagnostics, Failed, MoveFrom, MoveSource, Moved,
+    Resource, Schema, Sensitive,
 };
 use crate::provider::errors::{self, OrDiagnose};
 use crate::provider::validators::{self, MAX_ROLES};
 use crate::provider::{import_id, listings, lookups, recover, secret};
 use crate::value::{AttributePath, Quoted, Value};
 
-use super::upgrade;
+use super::{moved, upgrade};
 
 /// The resource type.
 pub struct ProjectApiKey;
@@ -146,7 +152,14 @@ impl Resource for ProjectApiKey {
         validate_rules(config, diags);
     }
 
-    fn modify_plan(prior: &Value, config: &Value, plan: &mut Plan, _diags: &mut Diagnostics) {
+    fn modify_plan(prior: &Value, config: &Value, plan: &mut Plan, diags: &mut Diagnostics) {
+        if is_moved_unread(prior) {
+            diags.push(moved::not_refreshed(
+                "mongodbatlas_project_api_key",
+                "project assignments",
+            ));
+            return;
+        }
         // Without a top-level project_id, the key's project is the first block's.
         if config.get("project_id").is_null() {
             let first_block_project = config
@@ -161,13 +174,22 @@ impl Resource for ProjectApiKey {
         unknown_until_learnt(prior, plan);
     }
 
+    /// A state needs its key and where to read it: a project, or (a state moved from
+    /// `mongodbatlas_api_key`, whose projects the first read lists) the organization.
     fn upgrade(_version: i64, stored: Value) -> Result<Value, Diagnostics> {
-        upgrade::require(
-            upgraded(stored),
-            "project API key",
-            &["api_key_id", "project_id"],
-            "{project_id}-{api_key_id}",
-        )
+        let upgraded = upgraded(stored);
+        let required: &[&str] = if upgrade::text(&upgraded, "org_id").is_some() {
+            &["api_key_id"]
+        } else {
+            &["api_key_id", "project_id"]
+        };
+        upgrade::require(upgraded, "project API key", required, "{project_id}-{api_key_id}")
+    }
+
+    const MOVES_FROM: &'static [MoveFrom] = moved::FROM_ORG_KEY;
+
+    fn move_state(source: MoveSource<'_>) -> Result<Moved, Diagnostics> {
+        moved::project_key_from_org_key(&source.state)
     }
 
     async fn create(&self, cx: &Cx<atlas::Client>, planned: ProjectApiKeyState) -> Applied<ProjectApiKeyState> {
@@ -225,6 +247,10 @@ impl Resource for ProjectApiKey {
             return Ok(None);
         };
         recover::claim(&key.id);
+        if desired_assignments(&prior).is_empty() && Held::from_key(&org_id, &key).projects.is_empty() {
+            // Only a state moved from mongodbatlas_api_key has no project to start from.
+            return Err(moved::no_project(&key.id).into());
+        }
         Ok(Some(state_from_atlas(
             &prior,
             &org_id,
@@ -859,6 +885,18 @@ fn upgraded(mut stored: Value) -> Value {
     let id = upgrade::key_id(org_id.as_deref(), api_key_id.as_deref());
     upgrade::set(&mut stored, "id", id);
     stored
+}
+
+/// True for a state moved from `mongodbatlas_api_key` and not read since: no assignment and no
+/// project, which only the read fills (every other state names a project).
+fn is_moved_unread(prior: &Value) -> bool {
+    !prior.is_null()
+        && prior.get("project_id").is_null()
+        && prior.get("role_names").is_null()
+        && prior
+            .get("project_assignment")
+            .as_elements()
+            .is_none_or(<[Value]>::is_empty)
 }
 
 /// In an update planned from a state that lacks `org_id` or `id` (one upgraded from the
