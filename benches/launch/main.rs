@@ -45,10 +45,17 @@ fn main() -> ExitCode {
     };
     let mut to_handshake = Vec::with_capacity(runs);
     let mut to_first_rpc = Vec::with_capacity(runs);
+    let mut network = String::new();
     for run in 0..=runs {
         match measure::launch_once(&runtime, &binary) {
+            Ok(launch) if launch.resource_types.is_empty() => {
+                eprintln!("launch: {}: the schema names no resource type", binary.display());
+                return ExitCode::FAILURE;
+            }
             // Run 0 warms the page cache and is not counted.
-            Ok(_) if run == 0 => {}
+            Ok(launch) if run == 0 => {
+                network = launch.handshake_line.split('|').nth(2).unwrap_or_default().to_owned();
+            }
             Ok(launch) => {
                 to_handshake.push(launch.to_handshake);
                 to_first_rpc.push(launch.to_first_rpc);
@@ -76,12 +83,13 @@ fn main() -> ExitCode {
             serde_json::json!({
                 "binary": binary.display().to_string(),
                 "runs": runs,
+                "network": network,
                 "to_handshake_ms": {"median": hs_median, "min": hs_min, "max": hs_max},
                 "to_first_rpc_ms": {"median": rpc_median, "min": rpc_min, "max": rpc_max},
             })
         );
     } else {
-        println!("{} ({runs} launches)", binary.display());
+        println!("{} ({runs} launches, {network} socket)", binary.display());
         println!("start to handshake line:         median {hs_median:.1} ms (min {hs_min:.1}, max {hs_max:.1})");
         println!("handshake to first answered RPC: median {rpc_median:.1} ms (min {rpc_min:.1}, max {rpc_max:.1})");
     }
