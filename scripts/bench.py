@@ -246,8 +246,10 @@ class ProviderMemory:
         while not self.stopped.is_set():
             for pid in self.children():
                 try:
+                    # The kernel keeps 15 bytes of the name. A child that has not exec'd yet
+                    # is still "terraform" (sharing terraform's memory), which must not count.
                     with open(f"/proc/{pid}/comm") as f:
-                        if not PROVIDER.startswith(f.read().strip()):
+                        if f.read().rstrip("\n") != PROVIDER[:15]:
                             continue
                     with open(f"/proc/{pid}/status") as f:
                         for line in f:
