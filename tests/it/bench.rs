@@ -165,13 +165,12 @@ fn bench_quick_mode_counts_every_request_and_prints_what_it_counted() {
             by_operation(measured).values().sum::<u64>(),
             "the total is the sum by operation: {measured}"
         );
-        assert_eq!(
+        assert!(
             measured["statuses"]
                 .as_array()
                 .expect("statuses")
                 .iter()
                 .all(|s| s.as_u64().is_some_and(|s| s < 300)),
-            true,
             "apart from the challenges every request succeeded: {measured}"
         );
         let row = table_row(&stdout, title);
