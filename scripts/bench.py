@@ -24,10 +24,10 @@ Environment:
                           profile (cargo build --release) into the target directory
   BENCH_JSON=PATH         also write every measurement, with each phase's requests by method
                           and path, as JSON to PATH
-  BENCH_PARALLELISM       not set: terraform's default parallelism (10) is what is measured
 
-Needs python3 (standard library only), terraform 1.11+ on PATH, cargo (unless BENCH_BIN_DIR
-and BENCH_LAUNCH_RUNS=0), and Linux's /proc for the resident set (elsewhere it is left blank).
+Terraform runs with its default parallelism (10). Needs python3 (standard library only),
+terraform 1.11+ on PATH, cargo (unless BENCH_BIN_DIR and BENCH_LAUNCH_RUNS=0), and Linux's
+/proc for the resident set (elsewhere it is left blank).
 Nothing here asserts a timing; tests/it/bench.rs checks the request counts.
 """
 
