@@ -21,7 +21,7 @@ test:
 
 ## bench: release builds, then N = 10, 50, 200 mongodbatlas_api_key against terraform_data through
 ## terraform and the emulator at 0 and 100 ms, and the provider's launch (scripts/bench.py; about
-## 15 minutes; BENCH_QUICK=1 for a smoke run; docs/benchmarks.md has the numbers and the knobs)
+## 5 minutes after the builds; BENCH_QUICK=1 for a smoke run; docs/benchmarks.md has the numbers)
 bench:
 	@command -v terraform >/dev/null || { echo "terraform 1.11+ is required on PATH: install it from https://developer.hashicorp.com/terraform/install"; exit 1; }
 	@command -v python3 >/dev/null || { echo "python3 (standard library only) is required for make bench"; exit 1; }
