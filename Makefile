@@ -4,7 +4,7 @@ CARGO ?= cargo
 BIN := target/debug/terraform-provider-mongodbatlas
 EMULATOR := target/debug/atlas-emulator
 
-.PHONY: demo test build emulator dev-override docs fmt lint clean release release-binary
+.PHONY: demo test bench build emulator dev-override docs fmt lint clean release release-binary
 
 ## demo: build, start the emulator, apply / show / import / destroy an organization key, a project
 ## key and an AI model key through terraform (scripts/demo.sh; SHOW_SECRETS=1 prints the secrets)
@@ -18,6 +18,14 @@ test:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(MAKE) --no-print-directory release-binary
 	$(CARGO) test --workspace
+
+## bench: release builds, then N = 10, 50, 200 mongodbatlas_api_key against terraform_data through
+## terraform and the emulator at 0 and 100 ms, and the provider's launch (scripts/bench.py; about
+## 5 minutes after the builds; BENCH_QUICK=1 for a smoke run; docs/benchmarks.md has the numbers)
+bench:
+	@command -v terraform >/dev/null || { echo "terraform 1.11+ is required on PATH: install it from https://developer.hashicorp.com/terraform/install"; exit 1; }
+	@command -v python3 >/dev/null || { echo "python3 (standard library only) is required for make bench"; exit 1; }
+	python3 scripts/bench.py
 
 ## release: the registry's files for this platform in dist/ (zip, SHA256SUMS, manifest; TAG=v<version>
 ## must match Cargo.toml; GPG_FINGERPRINT=<key> signs SHA256SUMS; see scripts/release.sh for the rest)

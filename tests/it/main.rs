@@ -1,5 +1,6 @@
 //! The one integration-test binary: in-process tests and end-to-end tests through the real `terraform`.
 
+mod bench;
 mod binary;
 mod bounds;
 mod client;
