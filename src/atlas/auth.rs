@@ -232,7 +232,11 @@ impl Auth {
 
 impl RequestAuth<'_> {
     /// The `Authorization` value for the next exchange, marked sensitive; `None` only for the
-    /// first Digest request of a client, which goes out bare to fetch a challenge.
+    /// Digest request that leads the fetch of a challenge (it goes out bare).
+    ///
+    /// May wait: for the Digest request leading a challenge fetch or renewal (see `digest.rs`),
+    /// or for a service-account token. Nothing has been sent while it waits, so callers may
+    /// drop it on cancellation.
     ///
     /// Errors are never sent: `Auth(MalformedChallenge)` when a Digest challenge cannot be
     /// answered, the token endpoint's error when a service-account token cannot be fetched.
@@ -241,6 +245,7 @@ impl RequestAuth<'_> {
         match &mut self.state {
             State::Digest(digest) => digest
                 .header(request.method, request.target, request.body)
+                .await
                 .map_err(|problem| malformed(request, problem)),
             State::Bearer(token) => bearer_header(token.expose_secret())
                 .map(Some)

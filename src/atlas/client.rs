@@ -372,7 +372,13 @@ impl Client {
             body: request.body.as_deref().unwrap_or_default(),
         });
         loop {
-            let authorization = auth.header().await.map_err(Failure::unsent)?;
+            // The header may wait (for the Digest challenge another request is fetching, or a
+            // token); nothing is sent meanwhile, so even a create honours cancellation here.
+            let authorization = tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => return Err(Failure::unsent(Error::Cancelled)),
+                header = auth.header() => header.map_err(Failure::unsent)?,
+            };
             let response = self.exchange(request, &url, authorization, attempt).await?;
             if response.status().as_u16() != 401 {
                 auth.accepted();
