@@ -16,6 +16,7 @@
 //! values are marked sensitive so that HTTP-level debug output hides them.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
@@ -23,6 +24,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::digest::{Digest, DigestRequest};
 use super::error::{AuthError, Error, RequestError};
+use super::network::LazyHttp;
 use super::oauth::{bearer_header, TokenEndpoint, TokenRequest, TokenSource};
 
 /// How the client proves its identity to Atlas.
@@ -170,7 +172,7 @@ impl Auth {
     /// header value.
     pub(crate) fn from_credentials(
         credentials: Credentials,
-        http: &reqwest::Client,
+        http: &Arc<LazyHttp>,
         base_url: &str,
         timeout: Duration,
         proxy: Option<&str>,
@@ -207,7 +209,7 @@ impl Auth {
                         RequestError::new("the service account needs both a client id and a client secret").into(),
                     );
                 }
-                let endpoint = TokenEndpoint::new(http.clone(), base_url, client_id, client_secret, timeout)
+                let endpoint = TokenEndpoint::new(Arc::clone(http), base_url, client_id, client_secret, timeout)
                     .through_proxy(proxy.map(str::to_owned));
                 Scheme::ServiceAccount(TokenSource::new(endpoint))
             }
@@ -345,7 +347,7 @@ mod tests {
     fn auth(credentials: Credentials) -> Result<Auth, Error> {
         Auth::from_credentials(
             credentials,
-            &reqwest::Client::new(),
+            &LazyHttp::plain(),
             "http://127.0.0.1:9",
             Duration::from_secs(1),
             None,

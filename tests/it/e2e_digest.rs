@@ -57,40 +57,60 @@ fn run_ok(world: &World, args: &[&str]) {
     assert_eq!(run.code, 0, "terraform {args:?} failed:\n{}", run.output());
 }
 
+/// What the `TF_LOG=debug` log at `path` says about provider processes since the last call:
+/// (processes started, HTTP clients built, Digest challenges answered); then empties the log.
+fn processes(path: &std::path::Path) -> (usize, usize, usize) {
+    let log = std::fs::read_to_string(path).unwrap_or_default();
+    std::fs::write(path, "").expect("empty the log");
+    let count = |needle: &str| log.lines().filter(|line| line.contains(needle)).count();
+    (
+        count("provider: plugin started: path="),
+        count("provider.terraform-provider-mongodbatlas: atlas http client built"),
+        count("provider.terraform-provider-mongodbatlas: digest challenge:"),
+    )
+}
+
 #[test]
-fn twenty_keys_at_parallelism_ten_cost_one_challenge_per_provider_process() {
-    let world = World::new();
+fn twenty_keys_at_parallelism_ten_cost_one_challenge_and_one_http_client_per_process_that_calls_atlas() {
+    let mut world = World::new();
+    let log = world.dir.path().join("debug.log");
+    world.set_env("TF_LOG", "debug");
+    world.set_env("TF_LOG_PATH", log.to_str().expect("utf-8 path"));
     world.write(&org_keys(&world, KEYS));
     world.clear_requests();
 
-    run_ok(
-        &world,
-        &["apply", "-auto-approve", "-no-color", "-input=false", "-parallelism=10"],
+    let parallel = ["-no-color", "-input=false", "-parallelism=10"];
+    run_ok(&world, &["validate", "-no-color"]);
+    let validate = (counts(&world), processes(&log));
+    run_ok(&world, &[&["apply", "-auto-approve"][..], &parallel].concat());
+    let apply = (counts(&world), processes(&log));
+    run_ok(&world, &[&["plan", "-detailed-exitcode"][..], &parallel].concat());
+    let plan = (counts(&world), processes(&log));
+    run_ok(&world, &[&["destroy", "-auto-approve"][..], &parallel].concat());
+    let destroy = (counts(&world), processes(&log));
+    eprintln!(
+        "{KEYS} keys at -parallelism=10, (requests, (processes, http clients built, challenges)): \
+         validate {validate:?}, apply {apply:?}, plan {plan:?}, destroy {destroy:?}"
     );
-    let apply = counts(&world);
-    run_ok(
-        &world,
-        &[
-            "plan",
-            "-detailed-exitcode",
-            "-no-color",
-            "-input=false",
-            "-parallelism=10",
-        ],
-    );
-    let plan = counts(&world);
-    run_ok(
-        &world,
-        &[
-            "destroy",
-            "-auto-approve",
-            "-no-color",
-            "-input=false",
-            "-parallelism=10",
-        ],
-    );
-    let destroy = counts(&world);
-    eprintln!("{KEYS} keys at -parallelism=10: apply {apply:?}, plan {plan:?}, destroy {destroy:?}");
+    // Processes that never call Atlas never build an HTTP client (nor load the trust store);
+    // each one that does builds one and answers one challenge.
+    assert_eq!(validate.0.total, 0, "validate calls nothing");
+    assert_eq!((validate.1 .1, validate.1 .2), (0, 0), "validate: {validate:?}");
+    assert!(validate.1 .0 >= 1, "{validate:?}");
+    for (command, (requests, (started, built, challenged))) in
+        [("apply", &apply), ("plan", &plan), ("destroy", &destroy)]
+    {
+        assert_eq!(
+            *built, requests.challenges,
+            "{command}: one client per process that calls Atlas"
+        );
+        assert_eq!(
+            *challenged, requests.challenges,
+            "{command}: one challenge per process that calls Atlas"
+        );
+        assert!(*started > *built, "{command}: more processes start than call Atlas");
+    }
+    let (apply, plan, destroy) = (apply.0, plan.0, destroy.0);
 
     // Apply: one process (the apply walk) creates every key.
     let expected = Counts {
