@@ -33,6 +33,19 @@ pub fn init() {
     let _ = tracing_subscriber::registry()
         .with(HclogLayer.with_filter(filter))
         .try_init();
+    if let Some(problem) = std::env::var(FILTER_ENV).ok().and_then(|text| filter_problem(&text)) {
+        tracing::warn!("{FILTER_ENV} is ignored: {problem}");
+    }
+}
+
+/// Why [`FILTER_ENV`]'s value cannot be used, if it cannot (tracing's `Targets` syntax:
+/// `target=level` or `level`, comma separated); the message quotes the value, cut short.
+pub fn filter_problem(text: &str) -> Option<String> {
+    let error = text.parse::<Targets>().err()?;
+    Some(format!(
+        "{:?} is not a list of target=level directives (such as hyper=debug,rustls=trace): {error}",
+        truncate(text, 200)
+    ))
 }
 
 /// The variable naming extra `target=level` directives (tracing's `Targets` syntax, comma
@@ -48,7 +61,7 @@ const OWN_TARGET: &str = "terraform_provider_mongodbatlas";
 ///   level but no more verbose than warnings, except that `TF_LOG_PROVIDER=trace` (this
 ///   provider's trace, not Terraform-wide `TF_LOG=trace`) lets them all through;
 /// - then each directive of [`FILTER_ENV`], which wins for the targets it names (an
-///   unparsable value is ignored: logging never stops the provider).
+///   unparsable value is ignored, with a warning from [`init`]: logging never stops the provider).
 pub fn filter_from_env(tf_log_provider: Option<String>, tf_log: Option<String>, directives: Option<String>) -> Targets {
     let provider_trace = tf_log_provider
         .as_deref()
@@ -260,6 +273,15 @@ mod tests {
         assert!(on(&asked, own, L::DEBUG));
         let bad = filter_from_env(None, Some("debug".into()), Some("=,=nonsense=".into()));
         assert!(on(&bad, own, L::DEBUG) && !on(&bad, "hyper::proto", L::DEBUG));
+        // ... and named, so a reader learns why the asked-for lines are missing.
+        let problem = filter_problem("hyper=loud").expect("an unknown level is a problem");
+        assert!(
+            problem.starts_with("\"hyper=loud\" is not a list of target=level directives"),
+            "{problem}"
+        );
+        assert_eq!(filter_problem("hyper=debug,rustls=trace"), None);
+        let long = filter_problem(&"=".repeat(100_000)).expect("garbage is a problem");
+        assert!(long.len() < 600, "{} bytes", long.len());
         // Unset means warnings only, for everyone; off means nothing.
         let unset = filter_from_env(None, None, None);
         assert!(on(&unset, own, L::WARN) && !on(&unset, own, L::INFO));

@@ -471,7 +471,7 @@ mod tests {
         assert!(matches!(err, Error::Auth(_)), "{err:?}");
         assert!(
             err.to_string()
-                .starts_with("atlas sent a digest challenge this client cannot answer for GET /api/atlas/v2/orgs:"),
+                .starts_with("Atlas sent a digest challenge this client cannot answer for GET /api/atlas/v2/orgs:"),
             "{err}"
         );
     }

@@ -39,7 +39,7 @@ pub enum Error {
     #[error(transparent)]
     Auth(AuthError),
     /// The call was abandoned before it finished.
-    #[error("the atlas request was cancelled")]
+    #[error("the Atlas request was cancelled")]
     Cancelled,
 }
 
@@ -451,7 +451,7 @@ impl fmt::Display for TransportError {
         };
         write!(
             f,
-            "could not reach atlas{at} for {} {}: {}",
+            "could not reach Atlas{at} for {} {}: {}",
             self.method, self.path, self.cause
         )
     }
@@ -468,7 +468,7 @@ impl std::error::Error for TransportError {
 /// Only the position and a value-free description of the problem are kept: serde's own messages
 /// can quote body values, and a create response body holds a private key or secret.
 #[derive(Debug, thiserror::Error)]
-#[error("could not decode the atlas response to {method} {path} (status {status}): {problem} at line {line} column {column}")]
+#[error("could not decode the Atlas response to {method} {path} (status {status}): {problem} at line {line} column {column}")]
 pub struct DecodeError {
     /// HTTP method of the request.
     pub method: String,
@@ -533,7 +533,7 @@ fn value_free_problem(err: &serde_json::Error) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// Atlas's `WWW-Authenticate` Digest challenge could not be parsed or answered.
-    #[error("atlas sent a digest challenge this client cannot answer for {method} {path}: {problem}")]
+    #[error("Atlas sent a digest challenge this client cannot answer for {method} {path}: {problem}")]
     MalformedChallenge {
         /// HTTP method of the request that was challenged.
         method: String,
@@ -543,7 +543,7 @@ pub enum AuthError {
         problem: String,
     },
     /// The OAuth token endpoint answered 2xx with something that is not a usable token.
-    #[error("the atlas token endpoint returned an unusable token: {problem}")]
+    #[error("the Atlas token endpoint returned an unusable token: {problem}")]
     InvalidToken {
         /// What was wrong, without the token itself.
         problem: String,
@@ -687,13 +687,13 @@ impl fmt::Display for ApiError {
         if self.status == 401 {
             write!(
                 f,
-                "atlas rejected the credentials with {}{code} for {} {}",
+                "Atlas rejected the credentials with {}{code} for {} {}",
                 self.status, self.method, self.path
             )?;
         } else {
             write!(
                 f,
-                "atlas returned {}{code} for {} {}",
+                "Atlas returned {}{code} for {} {}",
                 self.status, self.method, self.path
             )?;
         }
@@ -701,7 +701,7 @@ impl fmt::Display for ApiError {
             Some(detail) if !detail.is_empty() => {
                 write!(f, ": {}", detail.trim_end_matches('.'))
             }
-            _ if self.raw_body.is_some() => write!(f, " with a body that is not atlas error json"),
+            _ if self.raw_body.is_some() => write!(f, " with a body that is not Atlas error JSON"),
             _ => Ok(()),
         }
     }
@@ -795,7 +795,7 @@ mod tests {
         assert_eq!(error.parameters, vec![serde_json::json!("5d1113b25a115342acc2d1aa")]);
         assert_eq!(
             error.to_string(),
-            "atlas returned 404 API_KEY_NOT_FOUND for GET /api/atlas/v2/orgs/x: No API key with ID 5d1113b25a115342acc2d1aa exists"
+            "Atlas returned 404 API_KEY_NOT_FOUND for GET /api/atlas/v2/orgs/x: No API key with ID 5d1113b25a115342acc2d1aa exists"
         );
     }
 
@@ -840,7 +840,7 @@ mod tests {
         assert!(raw.len() <= RAW_BODY_LIMIT + '…'.len_utf8());
         assert_eq!(
             error.to_string(),
-            "atlas returned 502 for DELETE /api/atlas/v2/groups/g with a body that is not atlas error json"
+            "Atlas returned 502 for DELETE /api/atlas/v2/groups/g with a body that is not Atlas error JSON"
         );
         assert!(!error.is_not_found());
     }
@@ -850,7 +850,7 @@ mod tests {
         let error = decode(401, "error-unauthorized.json");
         assert_eq!(
             error.to_string(),
-            "atlas rejected the credentials with 401 NOT_ORG_GROUP_CREATOR for GET /api/atlas/v2/orgs/x: (This is just an example, the exception may not be related to this endpoint)"
+            "Atlas rejected the credentials with 401 NOT_ORG_GROUP_CREATOR for GET /api/atlas/v2/orgs/x: (This is just an example, the exception may not be related to this endpoint)"
         );
     }
 
@@ -862,7 +862,7 @@ mod tests {
         assert_eq!(error.detail.as_deref(), Some("Invalid credentials provided."));
         assert_eq!(
             error.to_string(),
-            "atlas rejected the credentials with 401 invalid_client for POST /api/oauth/token: Invalid credentials provided"
+            "Atlas rejected the credentials with 401 invalid_client for POST /api/oauth/token: Invalid credentials provided"
         );
     }
 
@@ -927,7 +927,7 @@ mod tests {
         assert!(!transport.may_have_been_processed());
         assert_eq!(
             transport.to_string(),
-            "could not reach atlas for POST /p: connection refused (nothing accepts connections on that port)"
+            "could not reach Atlas for POST /p: connection refused (nothing accepts connections on that port)"
         );
         let reset = Error::Transport(TransportError::new(
             "POST",

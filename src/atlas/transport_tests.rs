@@ -85,7 +85,7 @@ async fn a_certificate_from_an_unknown_ca_is_not_trusted_and_tried_once() {
     let port = running.addr.port();
     assert!(
         text.starts_with(&format!(
-            "could not reach atlas at 127.0.0.1:{port} for GET /api/atlas/v2: the TLS certificate is not trusted"
+            "could not reach Atlas at 127.0.0.1:{port} for GET /api/atlas/v2: the TLS certificate is not trusted"
         )),
         "{text}"
     );
@@ -153,7 +153,7 @@ async fn a_closed_port_is_connection_refused() {
     assert_eq!(
         err.to_string(),
         format!(
-            "could not reach atlas at 127.0.0.1:{port} for GET /api/atlas/v2/orgs: connection refused (nothing \
+            "could not reach Atlas at 127.0.0.1:{port} for GET /api/atlas/v2/orgs: connection refused (nothing \
              accepts connections on that port)"
         )
     );
@@ -167,7 +167,7 @@ async fn an_unresolvable_name_is_named_so_and_looked_up_once() {
     assert_eq!(*err.cause(), TransportCause::NameNotResolved);
     assert_eq!(
         err.to_string(),
-        "could not reach atlas at atlas.invalid:443 for GET /api/atlas/v2: the host name could not be resolved (DNS)"
+        "could not reach Atlas at atlas.invalid:443 for GET /api/atlas/v2: the host name could not be resolved (DNS)"
     );
     assert_eq!(client.name_lookups(), 1, "not retried");
 }
@@ -219,7 +219,7 @@ async fn a_proxy_at_a_closed_port_is_named_as_the_proxy() {
     );
     assert!(
         err.to_string().starts_with(&format!(
-            "could not reach atlas at cloud.mongodb.com:443 for GET /api/atlas/v2: the proxy 127.0.0.1:{proxy_port} \
+            "could not reach Atlas at cloud.mongodb.com:443 for GET /api/atlas/v2: the proxy 127.0.0.1:{proxy_port} \
              is unreachable: connection refused"
         )),
         "{err}"

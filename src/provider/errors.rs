@@ -274,7 +274,7 @@ mod tests {
         let err = atlas::Error::Cancelled;
         let short = diagnose(&err, "Could not read API key", &[]);
         assert!(
-            short.detail.starts_with("The atlas request was cancelled."),
+            short.detail.starts_with("The Atlas request was cancelled."),
             "{}",
             short.detail
         );

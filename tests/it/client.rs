@@ -187,7 +187,7 @@ async fn org_key_lifecycle_create_get_update_delete() {
     let message = err.to_string();
     assert!(
         message.starts_with(&format!(
-            "atlas returned 404 API_KEY_NOT_FOUND for DELETE /api/atlas/v2/orgs/{org_id}/apiKeys/{}",
+            "Atlas returned 404 API_KEY_NOT_FOUND for DELETE /api/atlas/v2/orgs/{org_id}/apiKeys/{}",
             created.id
         )),
         "{message}"
@@ -282,7 +282,7 @@ async fn wrong_private_key_is_an_api_error_saying_credentials_were_rejected() {
     assert!(!err.may_have_been_processed());
     let message = err.to_string();
     assert!(
-        message.starts_with("atlas rejected the credentials with 401"),
+        message.starts_with("Atlas rejected the credentials with 401"),
         "{message}"
     );
     assert!(!message.contains(wrong_secret) && !format!("{err:?}").contains(wrong_secret));
@@ -602,7 +602,7 @@ async fn connection_refused_is_a_transport_error_that_was_not_processed() {
     assert_eq!(
         err.to_string(),
         format!(
-            "could not reach atlas at 127.0.0.1:{port} for POST /api/atlas/v2/orgs/0123456789abcdef01234567/apiKeys: \
+            "could not reach Atlas at 127.0.0.1:{port} for POST /api/atlas/v2/orgs/0123456789abcdef01234567/apiKeys: \
              connection refused (nothing accepts connections on that port)"
         )
     );
@@ -846,7 +846,7 @@ async fn html_502_is_retried_until_attempts_run_out_and_keeps_status_and_body() 
     assert_eq!(api.raw_body.as_deref(), Some(html));
     assert_eq!(
         err.to_string(),
-        "atlas returned 502 for DELETE /api/atlas/v2/orgs/32b6e34b3d91647abb20e7b9/apiKeys/32b6e34b3d91647abb20e7b8 with a body that is not atlas error json"
+        "Atlas returned 502 for DELETE /api/atlas/v2/orgs/32b6e34b3d91647abb20e7b9/apiKeys/32b6e34b3d91647abb20e7b8 with a body that is not Atlas error JSON"
     );
 }
 
@@ -884,7 +884,7 @@ async fn a_silent_server_is_a_timeout() {
     assert_eq!(
         err.to_string(),
         format!(
-            "could not reach atlas at {} for GET /api/atlas/v2/groups/{GROUP_ID}: timed out waiting for the answer",
+            "could not reach Atlas at {} for GET /api/atlas/v2/groups/{GROUP_ID}: timed out waiting for the answer",
             server.base_url.trim_start_matches("http://")
         )
     );
@@ -1011,7 +1011,7 @@ async fn malformed_digest_challenge_is_an_auth_error() {
     assert!(matches!(err, Error::Auth(_)), "{err:?}");
     assert!(
         err.to_string()
-            .starts_with("atlas sent a digest challenge this client cannot answer for GET"),
+            .starts_with("Atlas sent a digest challenge this client cannot answer for GET"),
         "{err}"
     );
     assert_eq!(server.seen().len(), 1);
@@ -1033,7 +1033,7 @@ async fn a_401_without_challenge_is_not_retried() {
     assert_eq!(err.error_code(), Some("NOT_IN_GROUP"));
     assert_eq!(
         err.to_string(),
-        format!("atlas rejected the credentials with 401 NOT_IN_GROUP for GET /api/atlas/v2/groups/{GROUP_ID}: Not in group")
+        format!("Atlas rejected the credentials with 401 NOT_IN_GROUP for GET /api/atlas/v2/groups/{GROUP_ID}: Not in group")
     );
     assert_eq!(server.seen().len(), 1);
 }
@@ -1202,7 +1202,7 @@ async fn wrong_client_secret_is_rejected_without_leaking_it() {
     assert_eq!(err.error_code(), Some("invalid_client"));
     assert!(err
         .to_string()
-        .starts_with("atlas rejected the credentials with 401 invalid_client for POST /api/oauth/token"));
+        .starts_with("Atlas rejected the credentials with 401 invalid_client for POST /api/oauth/token"));
     assert!(!err.to_string().contains(wrong) && !format!("{err:?}").contains(wrong));
 }
 

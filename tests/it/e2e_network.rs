@@ -80,7 +80,7 @@ fn without_the_ca_the_error_says_the_certificate_is_not_trusted_after_one_attemp
     let output = run.output().split_whitespace().collect::<Vec<_>>().join(" ");
     let host_port = seed.base_url.trim_start_matches("https://");
     let expected = format!(
-        "Could not reach atlas at {host_port} for POST /api/atlas/v2/orgs/{}/apiKeys: the TLS certificate is not \
+        "Could not reach Atlas at {host_port} for POST /api/atlas/v2/orgs/{}/apiKeys: the TLS certificate is not \
          trusted",
         seed.org_id
     );
@@ -123,7 +123,7 @@ fn a_closed_port_says_connection_refused_with_host_and_port() {
     let output = run.output().split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         output.contains(&format!(
-            "Could not reach atlas at 127.0.0.1:{port} for POST /api/atlas/v2/orgs/{}/apiKeys: connection refused \
+            "Could not reach Atlas at 127.0.0.1:{port} for POST /api/atlas/v2/orgs/{}/apiKeys: connection refused \
              (nothing accepts connections on that port)",
             world.org_id()
         )),
@@ -172,7 +172,7 @@ fn a_proxy_at_a_closed_port_is_named_as_the_proxy() {
     let host_port = base_url.trim_start_matches("https://");
     assert!(
         output.contains(&format!(
-            "Could not reach atlas at {host_port} for POST /api/atlas/v2/orgs/{}/apiKeys: the proxy \
+            "Could not reach Atlas at {host_port} for POST /api/atlas/v2/orgs/{}/apiKeys: the proxy \
              127.0.0.1:{proxy_port} is unreachable: connection refused",
             seed.org_id
         )),
