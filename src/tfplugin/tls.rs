@@ -97,7 +97,7 @@ pub fn aws_lc_rs_provider() -> CryptoProvider {
 /// Only verification comes from aws-lc-rs because it needs no randomness: aws-lc seeds its
 /// random generator on first use with CPU jitter entropy, about 100 ms of CPU that every
 /// provider process (Terraform starts several per command) would otherwise spend in its first
-/// TLS handshake, measured as most of a launch. ring (already in the binary for the Atlas
+/// TLS handshake, measured as most of a launch. ring (already in the binary for the HTTP
 /// client) draws from the operating system's generator instead.
 pub fn plugin_tls_provider() -> CryptoProvider {
     CryptoProvider {
