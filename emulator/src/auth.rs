@@ -82,10 +82,19 @@ impl Default for NonceBook {
     }
 }
 
+/// How far below the highest `nc` seen a count may still arrive: concurrent requests sharing a
+/// nonce travel on several connections, so their counts may arrive out of order.
+pub const NC_WINDOW: u32 = 128;
+
 #[derive(Debug)]
 struct NonceEntry {
     issued: Instant,
-    last_nc: u32,
+    // The highest `nc` accepted, 0 before the first.
+    highest_nc: u32,
+    // Bit `i` set: `highest_nc - i` was accepted (a sliding window of NC_WINDOW counts).
+    seen: u128,
+    // Set by `expire_all`: the next use gets `stale=true`, as after its lifetime.
+    expired: bool,
 }
 
 /// Why a nonce was refused.
@@ -106,6 +115,14 @@ impl NonceBook {
             capacity: capacity.max(1),
             entries: HashMap::new(),
             order: VecDeque::new(),
+        }
+    }
+
+    /// Marks every remembered nonce expired, as if its lifetime had passed (Atlas rotating its
+    /// nonces): the next answer to any of them gets `stale=true`.
+    pub fn expire_all(&mut self) {
+        for entry in self.entries.values_mut() {
+            entry.expired = true;
         }
     }
 
@@ -133,21 +150,42 @@ impl NonceBook {
         }
         let nonce = ids::nonce();
         let issued = Instant::now();
-        self.entries.insert(nonce.clone(), NonceEntry { issued, last_nc: 0 });
+        let entry = NonceEntry {
+            issued,
+            highest_nc: 0,
+            seen: 0,
+            expired: false,
+        };
+        self.entries.insert(nonce.clone(), entry);
         self.order.push_back((issued, nonce.clone()));
         nonce
     }
 
-    /// Accepts `nc` for `nonce` if the nonce is live and `nc` is above the last one accepted.
+    /// Accepts `nc` for `nonce` if the nonce is live and `nc` was never accepted for it.
+    ///
+    /// RFC 7616 §3.4: a server detects replays by the same `nc` seen twice. Counts may arrive
+    /// out of order (concurrent requests on several connections) within [`NC_WINDOW`] of the
+    /// highest one; older counts cannot be told from replays and are refused too.
     pub fn consume(&mut self, nonce: &str, nc: u32, ttl: Duration) -> Result<(), NonceProblem> {
         let entry = self.entries.get_mut(nonce).ok_or(NonceProblem::Unknown)?;
-        if entry.issued.elapsed() >= ttl {
+        if entry.expired || entry.issued.elapsed() >= ttl {
             return Err(NonceProblem::Expired);
         }
-        if nc <= entry.last_nc {
+        if nc == 0 {
             return Err(NonceProblem::Replayed);
         }
-        entry.last_nc = nc;
+        if nc > entry.highest_nc {
+            let shift = nc - entry.highest_nc;
+            entry.seen = if shift >= NC_WINDOW { 0 } else { entry.seen << shift };
+            entry.seen |= 1;
+            entry.highest_nc = nc;
+            return Ok(());
+        }
+        let behind = entry.highest_nc - nc;
+        if behind >= NC_WINDOW || entry.seen & (1u128 << behind) != 0 {
+            return Err(NonceProblem::Replayed);
+        }
+        entry.seen |= 1u128 << behind;
         Ok(())
     }
 }
@@ -395,7 +433,7 @@ mod tests {
     }
 
     #[test]
-    fn nonce_counts_must_increase() {
+    fn nonce_counts_are_used_once() {
         let mut book = NonceBook::default();
         let ttl = Duration::from_secs(300);
         let nonce = book.issue(ttl);
@@ -403,8 +441,49 @@ mod tests {
         assert_eq!(book.consume(&nonce, 2, ttl), Ok(()));
         assert_eq!(book.consume(&nonce, 2, ttl), Err(NonceProblem::Replayed));
         assert_eq!(book.consume(&nonce, 1, ttl), Err(NonceProblem::Replayed));
+        assert_eq!(book.consume(&nonce, 0, ttl), Err(NonceProblem::Replayed));
         assert_eq!(book.consume("other", 1, ttl), Err(NonceProblem::Unknown));
         assert_eq!(book.consume(&nonce, 3, Duration::ZERO), Err(NonceProblem::Expired));
+    }
+
+    #[test]
+    fn counts_may_arrive_out_of_order_within_the_window() {
+        let mut book = NonceBook::default();
+        let ttl = Duration::from_secs(300);
+        let nonce = book.issue(ttl);
+        for nc in [3, 1, 2, 5, 4] {
+            assert_eq!(book.consume(&nonce, nc, ttl), Ok(()), "nc={nc}");
+        }
+        for nc in 1..=5 {
+            assert_eq!(book.consume(&nonce, nc, ttl), Err(NonceProblem::Replayed), "nc={nc}");
+        }
+        let far = 5 + NC_WINDOW;
+        assert_eq!(book.consume(&nonce, far, ttl), Ok(()));
+        assert_eq!(
+            book.consume(&nonce, far - NC_WINDOW, ttl),
+            Err(NonceProblem::Replayed),
+            "below the window"
+        );
+        assert_eq!(
+            book.consume(&nonce, far - NC_WINDOW + 1, ttl),
+            Ok(()),
+            "at the window's edge"
+        );
+        assert_eq!(book.consume(&nonce, far - 1, ttl), Ok(()), "inside the window");
+        assert_eq!(book.consume(&nonce, u32::MAX, ttl), Ok(()));
+        assert_eq!(book.consume(&nonce, u32::MAX, ttl), Err(NonceProblem::Replayed));
+    }
+
+    #[test]
+    fn expire_all_makes_every_nonce_stale() {
+        let mut book = NonceBook::default();
+        let ttl = Duration::from_secs(300);
+        let nonce = book.issue(ttl);
+        assert_eq!(book.consume(&nonce, 1, ttl), Ok(()));
+        book.expire_all();
+        assert_eq!(book.consume(&nonce, 2, ttl), Err(NonceProblem::Expired));
+        let fresh = book.issue(ttl);
+        assert_eq!(book.consume(&fresh, 1, ttl), Ok(()), "later nonces are not affected");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! values are marked sensitive so that HTTP-level debug output hides them.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, WWW_AUTHENTICATE};
@@ -23,6 +24,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::digest::{Digest, DigestRequest};
 use super::error::{AuthError, Error, RequestError};
+use super::network::LazyHttp;
 use super::oauth::{bearer_header, TokenEndpoint, TokenRequest, TokenSource};
 
 /// How the client proves its identity to Atlas.
@@ -170,7 +172,7 @@ impl Auth {
     /// header value.
     pub(crate) fn from_credentials(
         credentials: Credentials,
-        http: &reqwest::Client,
+        http: &Arc<LazyHttp>,
         base_url: &str,
         timeout: Duration,
         proxy: Option<&str>,
@@ -207,7 +209,7 @@ impl Auth {
                         RequestError::new("the service account needs both a client id and a client secret").into(),
                     );
                 }
-                let endpoint = TokenEndpoint::new(http.clone(), base_url, client_id, client_secret, timeout)
+                let endpoint = TokenEndpoint::new(Arc::clone(http), base_url, client_id, client_secret, timeout)
                     .through_proxy(proxy.map(str::to_owned));
                 Scheme::ServiceAccount(TokenSource::new(endpoint))
             }
@@ -232,7 +234,11 @@ impl Auth {
 
 impl RequestAuth<'_> {
     /// The `Authorization` value for the next exchange, marked sensitive; `None` only for the
-    /// first Digest request of a client, which goes out bare to fetch a challenge.
+    /// Digest request that leads the fetch of a challenge (it goes out bare).
+    ///
+    /// May wait: for the Digest request leading a challenge fetch or renewal (see `digest.rs`),
+    /// or for a service-account token. Nothing has been sent while it waits, so callers may
+    /// drop it on cancellation.
     ///
     /// Errors are never sent: `Auth(MalformedChallenge)` when a Digest challenge cannot be
     /// answered, the token endpoint's error when a service-account token cannot be fetched.
@@ -241,6 +247,7 @@ impl RequestAuth<'_> {
         match &mut self.state {
             State::Digest(digest) => digest
                 .header(request.method, request.target, request.body)
+                .await
                 .map_err(|problem| malformed(request, problem)),
             State::Bearer(token) => bearer_header(token.expose_secret())
                 .map(Some)
@@ -340,7 +347,7 @@ mod tests {
     fn auth(credentials: Credentials) -> Result<Auth, Error> {
         Auth::from_credentials(
             credentials,
-            &reqwest::Client::new(),
+            &LazyHttp::plain(),
             "http://127.0.0.1:9",
             Duration::from_secs(1),
             None,

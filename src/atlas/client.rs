@@ -118,7 +118,8 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    // Built by the first request (see `network::LazyHttp`).
+    http: Arc<network::LazyHttp>,
     // `Config::user_agent`, which every request carries unless a clone extends it.
     user_agent: String,
     // `base_url` without its trailing slash; API paths are appended to it.
@@ -145,6 +146,10 @@ impl Client {
     /// Builds a client. Sends nothing; errors (`Error::Request`) on an unusable base URL,
     /// user agent, empty credentials or proxy URL.
     ///
+    /// The connection pool itself (and with it the platform's certificate store) is built by
+    /// the first request, so a process that never calls Atlas never loads it; should building
+    /// it fail, that request (and each later one) fails with `Error::Request`.
+    ///
     /// TLS trusts the platform's certificate store, or the PEM file `SSL_CERT_FILE` and the
     /// directories `SSL_CERT_DIR` instead when set (as Go programs such as Terraform do), plus
     /// the Mozilla roots built in. The proxy comes from `HTTPS_PROXY` (`HTTP_PROXY` for an
@@ -162,24 +167,19 @@ impl Client {
             .map_err(|err| RequestError::with_source("the atlas base url is not a valid url", err))?;
         let proxy = network::proxy_for(&parsed_base, env);
         let resolver = Arc::new(network::Resolver::default());
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .user_agent(user_agent)
-            .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .dns_resolver(resolver.clone())
-            .no_proxy();
-        for root in config.extra_roots {
-            builder = builder.add_root_certificate(root);
-        }
-        if let Some(proxy) = &proxy {
-            builder = builder.proxy(reqwest::Proxy::all(proxy.clone()).map_err(|_| {
+        let proxy_setting = match &proxy {
+            Some(proxy) => Some(reqwest::Proxy::all(proxy.clone()).map_err(|_| {
                 RequestError::new("the proxy url (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) is not usable")
-            })?);
-        }
-        let http = builder
-            .build()
-            .map_err(|err| RequestError::with_source("could not build the http client", err.without_url()))?;
+            })?),
+            None => None,
+        };
+        let http = Arc::new(network::LazyHttp::new(network::HttpSettings {
+            user_agent,
+            connect_timeout: config.connect_timeout,
+            resolver: resolver.clone(),
+            extra_roots: config.extra_roots,
+            proxy: proxy_setting,
+        }));
         let proxy = proxy.as_ref().map(super::error::host_port);
         let request_timeout = config.request_timeout;
         let auth = Auth::from_credentials(config.credentials, &http, &base_url, request_timeout, proxy.as_deref())?;
@@ -254,6 +254,11 @@ impl Client {
     /// The base URL requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// True once the first request built the connection pool (and loaded the trust store).
+    pub fn http_built(&self) -> bool {
+        self.inner.http.is_built()
     }
 
     /// Host names looked up in DNS so far (IP addresses need none), across all clones.
@@ -372,7 +377,13 @@ impl Client {
             body: request.body.as_deref().unwrap_or_default(),
         });
         loop {
-            let authorization = auth.header().await.map_err(Failure::unsent)?;
+            // The header may wait (for the Digest challenge another request is fetching, or a
+            // token); nothing is sent meanwhile, so even a create honours cancellation here.
+            let authorization = tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => return Err(Failure::unsent(Error::Cancelled)),
+                header = auth.header() => header.map_err(Failure::unsent)?,
+            };
             let response = self.exchange(request, &url, authorization, attempt).await?;
             if response.status().as_u16() != 401 {
                 auth.accepted();
@@ -394,9 +405,8 @@ impl Client {
         attempt: u32,
     ) -> Result<reqwest::Response, Failure> {
         let method = request.method.as_str();
-        let mut builder = self
-            .inner
-            .http
+        let http = self.inner.http.get().await.map_err(Failure::unsent)?;
+        let mut builder = http
             .request(request.method.clone(), url.clone())
             .timeout(self.inner.request_timeout)
             .header(ACCEPT, HeaderValue::from_static(request.media_type));

@@ -13,26 +13,52 @@
 //! requests therefore cannot use its nonce with a higher count and overtake us, which servers
 //! that require strictly increasing counts (as RFC 7616 allows) would punish.
 //!
+//! One challenge per client, whatever the concurrency (single flight): when nothing is cached,
+//! exactly one request (the leader) goes out bare, answers the `401` challenge and publishes it
+//! once Atlas accepted the answer; concurrent requests wait meanwhile and then answer the
+//! published challenge with increasing counts. A cached nonce that Atlas refuses (a `401` with a
+//! fresh challenge, `stale=true` or not) is renewed the same way, once: the first request to see
+//! the refusal leads with the challenge it received, later requests wait instead of spending
+//! another `401` on the refused nonce. Waiters go only once the leader's answer was *accepted*,
+//! not as soon as the challenge arrived: this costs them one round trip once per client, but
+//! keeps the no-overtaking property above, and a challenge whose answer is refused (wrong key)
+//! is never used by anyone else. A leader that ends without publishing (transport error,
+//! cancellation, a `401` without a challenge, a refused answer) hands over: one waiter leads
+//! next. Nothing about a failure is cached.
+//!
 //! This file knows nothing of the client or of the other schemes; problems are plain text that
 //! `auth.rs` turns into an error naming the request.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use digest_auth::{AuthContext, HttpMethod, WwwAuthenticateHeader};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Notify;
 
 /// Digest credentials plus the shared cached challenge; one per client, shared by its clones.
 pub(crate) struct Digest {
     username: String,
     password: SecretString,
-    // The last challenge that worked; `nc` inside counts the answers given to its nonce.
-    // A std Mutex is enough: it is held only to compute one MD5 response, never across `.await`.
-    challenge: Mutex<Option<WwwAuthenticateHeader>>,
+    // A std Mutex is enough: it is held only to compute one MD5 response or switch state,
+    // never across `.await`.
+    cache: Mutex<Cache>,
+    // Woken whenever the cache leaves `Cache::Renewing` (published, or handed over).
+    settled: Notify,
+}
+
+/// What the shared cache holds.
+enum Cache {
+    /// No challenge and nobody fetching one: the next request leads.
+    Empty,
+    /// A leader is getting a challenge accepted; other requests wait for it.
+    Renewing,
+    /// The last challenge that worked; `nc` inside counts the answers given to its nonce.
+    Ready(WwwAuthenticateHeader),
 }
 
 /// One request's side of the Digest exchange: at most one private challenge and the cached
-/// nonce it replaces.
+/// nonce it replaces. Dropping a leader that has not published hands the lead over.
 pub(crate) struct DigestRequest<'a> {
     digest: &'a Digest,
     // The challenge that came with this request's own 401, answered privately.
@@ -41,6 +67,18 @@ pub(crate) struct DigestRequest<'a> {
     answered_nonce: Option<String>,
     // The cached nonce Atlas rejected, so a working private challenge may replace it.
     failed_nonce: Option<String>,
+    // True while this request is the one fetching or renewing the challenge for everyone.
+    leading: bool,
+}
+
+/// What a request does when it needs the cached challenge.
+enum Step {
+    /// Send this preemptive answer to the cached nonce (the second field).
+    Answer(HeaderValue, String),
+    /// Nothing is cached and this request now leads: go out bare for a challenge.
+    Lead,
+    /// Another request leads: wait until it publishes or hands over.
+    Wait,
 }
 
 impl Digest {
@@ -50,7 +88,8 @@ impl Digest {
         Digest {
             username,
             password,
-            challenge: Mutex::new(None),
+            cache: Mutex::new(Cache::Empty),
+            settled: Notify::new(),
         }
     }
 
@@ -61,23 +100,30 @@ impl Digest {
             private: None,
             answered_nonce: None,
             failed_nonce: None,
+            leading: false,
         }
     }
 
-    /// The preemptive answer to the cached challenge, with the nonce it answers; `None` when
-    /// nothing is cached (or the nonce count would wrap, which empties the cache).
-    fn answer_cached(&self, method: &str, uri: &str, body: &[u8]) -> Result<Option<(HeaderValue, String)>, String> {
-        let mut cached = self.challenge.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Some(challenge) = cached.as_mut() else {
-            return Ok(None);
-        };
-        if challenge.nc == u32::MAX {
-            // The nonce count would wrap; start over with a fresh challenge.
-            *cached = None;
-            return Ok(None);
+    fn cache(&self) -> MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The preemptive answer to the cached challenge; or the lead when nothing is cached (or
+    /// the nonce count would wrap, which drops the challenge); or wait while another leads.
+    fn next_step(&self, method: &str, uri: &str, body: &[u8]) -> Result<Step, String> {
+        let mut cache = self.cache();
+        match &mut *cache {
+            Cache::Renewing => Ok(Step::Wait),
+            Cache::Ready(challenge) if challenge.nc < u32::MAX => {
+                let value = self.answer(challenge, method, uri, body)?;
+                Ok(Step::Answer(value, challenge.nonce.clone()))
+            }
+            // Empty, or the nonce count would wrap: start over with a fresh challenge.
+            Cache::Ready(_) | Cache::Empty => {
+                *cache = Cache::Renewing;
+                Ok(Step::Lead)
+            }
         }
-        let value = self.answer(challenge, method, uri, body)?;
-        Ok(Some((value, challenge.nonce.clone())))
     }
 
     /// Computes the `Authorization: Digest …` value for one request and advances `nc`.
@@ -105,49 +151,101 @@ impl Digest {
         Ok(value)
     }
 
-    /// Shares a challenge that just worked, so later requests can answer it preemptively.
+    /// Turns the cached `nonce` into a renewal led by the caller, when it is still the cached
+    /// one; false when the cache moved on (another request renews or already renewed it).
+    fn start_renewal(&self, nonce: &str) -> bool {
+        let mut cache = self.cache();
+        let still_cached = matches!(&*cache, Cache::Ready(current) if current.nonce == nonce);
+        if still_cached {
+            *cache = Cache::Renewing;
+        }
+        still_cached
+    }
+
+    /// Shares a challenge that just worked, so later requests can answer it preemptively, and
+    /// wakes the requests waiting for one.
     ///
-    /// It replaces the cache only when the cache is empty or still holds `replaced_nonce`
-    /// (the nonce this request failed with), so a challenge another request published
-    /// meanwhile is kept.
+    /// It replaces the cache only when no challenge is cached or the cache still holds
+    /// `replaced_nonce` (the nonce this request failed with), so a challenge another request
+    /// published meanwhile is kept.
     fn publish(&self, challenge: WwwAuthenticateHeader, replaced_nonce: Option<&str>) {
-        let mut cached = self.challenge.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let replace = match cached.as_ref() {
-            None => true,
-            Some(current) => replaced_nonce == Some(current.nonce.as_str()),
+        let mut cache = self.cache();
+        let replace = match &*cache {
+            Cache::Empty | Cache::Renewing => true,
+            Cache::Ready(current) => replaced_nonce == Some(current.nonce.as_str()),
         };
         if replace {
-            *cached = Some(challenge);
+            *cache = Cache::Ready(challenge);
+            drop(cache);
+            self.settled.notify_waiters();
         }
+    }
+
+    /// A leader ends: if it published nothing, the cache is empty again and one waiter leads.
+    fn hand_over(&self) {
+        let mut cache = self.cache();
+        if matches!(*cache, Cache::Renewing) {
+            *cache = Cache::Empty;
+        }
+        drop(cache);
+        self.settled.notify_waiters();
     }
 
     #[cfg(test)]
     fn cached(&self) -> Option<(String, u32)> {
-        let cached = self.challenge.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        cached.as_ref().map(|challenge| (challenge.nonce.clone(), challenge.nc))
+        match &*self.cache() {
+            Cache::Ready(challenge) => Some((challenge.nonce.clone(), challenge.nc)),
+            Cache::Empty | Cache::Renewing => None,
+        }
     }
 }
 
 impl DigestRequest<'_> {
     /// The `Authorization` value for the next exchange: the answer to this request's private
     /// challenge if it has one, else the preemptive answer to the cached challenge, else `None`
-    /// (the first request of a client goes out bare to fetch a challenge).
+    /// (the request leads: it goes out bare to fetch a challenge).
+    ///
+    /// Waits while another request leads, until it published its challenge or handed over; the
+    /// wait ends when the future is dropped, so callers race it against their cancellation.
     ///
     /// `target` is the request target (path and query) exactly as sent, since Digest signs it.
     /// Errors with a description when the challenge cannot be answered.
-    pub(crate) fn header(&mut self, method: &str, target: &str, body: &[u8]) -> Result<Option<HeaderValue>, String> {
+    pub(crate) async fn header(
+        &mut self,
+        method: &str,
+        target: &str,
+        body: &[u8],
+    ) -> Result<Option<HeaderValue>, String> {
         if let Some(challenge) = self.private.as_mut() {
             self.answered_nonce = None;
             return self.digest.answer(challenge, method, target, body).map(Some);
         }
-        let cached = self.digest.answer_cached(method, target, body)?;
-        let (value, nonce) = cached.unzip();
-        self.answered_nonce = nonce;
-        Ok(value)
+        self.answered_nonce = None;
+        if self.leading {
+            // Only after a 401 without a challenge; never wait for ourselves.
+            return Ok(None);
+        }
+        loop {
+            // Registered before looking, so a publish in between still wakes us.
+            let settled = self.digest.settled.notified();
+            match self.digest.next_step(method, target, body)? {
+                Step::Answer(value, nonce) => {
+                    self.answered_nonce = Some(nonce);
+                    return Ok(Some(value));
+                }
+                Step::Lead => {
+                    self.leading = true;
+                    return Ok(None);
+                }
+                Step::Wait => settled.await,
+            }
+        }
     }
 
     /// Atlas answered `401` with these `WWW-Authenticate` values: keeps their Digest challenge
     /// privately for the next [`header`](Self::header) and says whether there is one to answer.
+    /// When the refused answer was to the cached nonce, this request leads its renewal (unless
+    /// another request already does), so later requests wait instead of repeating the refusal.
     ///
     /// `Ok(false)` when there is no Digest challenge at all (Atlas rejected the request for
     /// another reason, so answering again would not help). Errors when the challenge is
@@ -158,14 +256,31 @@ impl DigestRequest<'_> {
         };
         self.private = Some(challenge?);
         self.failed_nonce = self.answered_nonce.take();
+        if let Some(failed) = &self.failed_nonce {
+            if !self.leading && self.digest.start_renewal(failed) {
+                self.leading = true;
+            }
+        }
         Ok(true)
     }
 
     /// Atlas answered with anything but `401`: the private challenge, if any, worked, so it
-    /// becomes the shared cache in place of the nonce this request failed with.
+    /// becomes the shared cache in place of the nonce this request failed with, and the
+    /// waiting requests go on.
     pub(crate) fn accepted(&mut self) {
         if let Some(challenge) = self.private.take() {
             self.digest.publish(challenge, self.failed_nonce.as_deref());
+        }
+        if std::mem::take(&mut self.leading) {
+            self.digest.hand_over();
+        }
+    }
+}
+
+impl Drop for DigestRequest<'_> {
+    fn drop(&mut self) {
+        if self.leading {
+            self.digest.hand_over();
         }
     }
 }
@@ -215,6 +330,8 @@ fn find_challenge<'a>(values: impl Iterator<Item = &'a HeaderValue>) -> Option<R
 
 #[cfg(test)]
 mod tests {
+    use futures::FutureExt as _;
+
     use super::*;
 
     const ATLAS_CHALLENGE: &str = r#"Digest realm="MMS Public API", domain="", nonce="OTc0ZDQ2YzMtNmE1Yy00", algorithm=MD5, qop="auth", stale=false"#;
@@ -233,9 +350,12 @@ mod tests {
         HeaderValue::from_str(&text).unwrap_or_else(|err| panic!("{err}"))
     }
 
-    /// The next header of `request` as text, `""` for none.
+    /// The next header of `request` as text, `""` for none; panics when it would wait.
     fn next_header(request: &mut DigestRequest<'_>) -> String {
-        match request.header("GET", PATH, b"") {
+        let Some(header) = request.header("GET", PATH, b"").now_or_never() else {
+            panic!("the request waits for another one");
+        };
+        match header {
             Ok(Some(value)) => {
                 assert!(value.is_sensitive());
                 value.to_str().unwrap_or_else(|err| panic!("{err}")).to_owned()
@@ -398,15 +518,122 @@ mod tests {
             slow.challenged([&www_authenticate("nonceB", true)].into_iter()),
             Ok(true)
         );
-        // Another request meanwhile still answers the cached nonce ...
-        assert_eq!(exchange(&digest, &[]), [pair("nonceA", "00000003")]);
+        // nonceA was refused, so another request meanwhile waits for the renewal instead of
+        // answering nonceA or taking nonceB ...
+        let mut other = digest.request();
+        assert!(other.header("GET", PATH, b"").now_or_never().is_none(), "waits");
+        assert_eq!(digest.cached(), None);
         // ... so the private answer is the first use of nonceB, with nc 1.
         let private = next_header(&mut slow);
         assert_eq!(field(&private, "nonce"), Some("nonceB"));
         assert_eq!(field(&private, "nc"), Some("00000001"));
-        assert_eq!(digest.cached(), Some(("nonceA".to_owned(), 3)));
         slow.accepted();
         assert_eq!(digest.cached(), Some(("nonceB".to_owned(), 1)));
+        assert_eq!(exchange(&digest, &[]), [pair("nonceB", "00000002")]);
+    }
+
+    #[test]
+    fn a_request_refused_while_another_renews_answers_its_own_challenge() {
+        let digest = digest();
+        exchange(&digest, &[www_authenticate("nonceA", false)]);
+        let mut first = digest.request();
+        let mut second = digest.request();
+        next_header(&mut first);
+        next_header(&mut second);
+        // Both were in flight with nonceA; the first refusal leads the renewal ...
+        assert_eq!(
+            first.challenged([&www_authenticate("nonceB", true)].into_iter()),
+            Ok(true)
+        );
+        assert_eq!(
+            second.challenged([&www_authenticate("nonceC", true)].into_iter()),
+            Ok(true)
+        );
+        // ... the second answers its own challenge without waiting, and whoever is accepted
+        // first is published; the other keeps it.
+        let answer = next_header(&mut second);
+        assert_eq!(field(&answer, "nonce"), Some("nonceC"));
+        second.accepted();
+        assert_eq!(digest.cached(), Some(("nonceC".to_owned(), 1)));
+        next_header(&mut first);
+        first.accepted();
+        assert_eq!(digest.cached(), Some(("nonceC".to_owned(), 1)));
+    }
+
+    #[test]
+    fn only_one_request_leads_and_the_others_wait_for_its_accepted_answer() {
+        let digest = digest();
+        let mut leader = digest.request();
+        assert_eq!(next_header(&mut leader), "", "the leader goes out bare");
+        let mut waiters: Vec<_> = (0..3).map(|_| digest.request()).collect();
+        for waiter in &mut waiters {
+            assert!(waiter.header("GET", PATH, b"").now_or_never().is_none());
+        }
+        assert_eq!(
+            leader.challenged([&www_authenticate("nonceA", false)].into_iter()),
+            Ok(true)
+        );
+        next_header(&mut leader);
+        for waiter in &mut waiters {
+            assert!(
+                waiter.header("GET", PATH, b"").now_or_never().is_none(),
+                "still waiting: the answer is not accepted yet"
+            );
+        }
+        leader.accepted();
+        let counts: Vec<_> = waiters
+            .iter_mut()
+            .map(|waiter| field(&next_header(waiter), "nc").map(str::to_owned))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                Some("00000002".to_owned()),
+                Some("00000003".to_owned()),
+                Some("00000004".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_leader_that_ends_without_publishing_hands_over_to_one_waiter() {
+        let digest = digest();
+        let mut leader = digest.request();
+        next_header(&mut leader);
+        assert_eq!(
+            leader.challenged([&www_authenticate("nonceA", false)].into_iter()),
+            Ok(true)
+        );
+        next_header(&mut leader);
+        // Its answer was refused (or it failed, or was cancelled): nothing is cached.
+        drop(leader);
+        assert_eq!(digest.cached(), None);
+        let mut next = digest.request();
+        assert_eq!(next_header(&mut next), "", "the next request leads");
+        let mut waiter = digest.request();
+        assert!(waiter.header("GET", PATH, b"").now_or_never().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_waiter_wakes_when_the_leader_publishes_or_hands_over() {
+        let digest = std::sync::Arc::new(digest());
+        let mut leader = digest.request();
+        next_header(&mut leader);
+        let waiting = {
+            let digest = std::sync::Arc::clone(&digest);
+            tokio::spawn(async move {
+                let mut request = digest.request();
+                let header = request.header("GET", PATH, b"").await;
+                header.map(|value| value.is_none())
+            })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "waits while the leader leads");
+        drop(leader);
+        // The waiter takes over the lead: it goes out bare.
+        let led = tokio::time::timeout(std::time::Duration::from_secs(5), waiting).await;
+        assert!(matches!(led, Ok(Ok(Ok(true)))), "{led:?}");
+        assert_eq!(digest.cached(), None);
     }
 
     #[test]

@@ -1,18 +1,111 @@
-//! How the client reaches Atlas: name resolution and the proxy.
+//! How the client reaches Atlas: name resolution, the proxy and the connection pool.
 //!
-//! Both are ours rather than reqwest's defaults so that a failure can name its cause:
+//! The first two are ours rather than reqwest's defaults so that a failure can name its cause:
 //! - [`Resolver`] looks names up with the system resolver (`getaddrinfo`, like reqwest's
 //!   default) and fails with [`NameNotResolved`], a type the error mapping recognizes.
 //! - [`proxy_for`] picks the proxy from the environment the way curl and Go do, so the client
 //!   knows which `host:port` a failure to connect belongs to.
+//!
+//! [`LazyHttp`] builds the reqwest connection pool on first use: building it loads the
+//! platform's certificate store, which most of the provider processes Terraform starts (for
+//! the schema, validation, a plan without resources) never need.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::HeaderValue;
+use tokio::sync::OnceCell;
 use url::Url;
 
-use super::error::NameNotResolved;
+use super::error::{Error, NameNotResolved, RequestError};
+
+/// Everything the connection pool is built from; checked by the client before it is stored.
+pub(crate) struct HttpSettings {
+    /// The default `User-Agent`.
+    pub(crate) user_agent: HeaderValue,
+    /// Limit for establishing a connection (TCP and TLS).
+    pub(crate) connect_timeout: Duration,
+    /// The resolver connections look names up with.
+    pub(crate) resolver: Arc<Resolver>,
+    /// Certificate authorities trusted besides the platform's.
+    pub(crate) extra_roots: Vec<reqwest::Certificate>,
+    /// The proxy every request goes through, if any.
+    pub(crate) proxy: Option<reqwest::Proxy>,
+}
+
+/// The reqwest connection pool, built from [`HttpSettings`] by the first request that needs it
+/// (concurrent first requests wait for that one build). Shared by the client's clones and the
+/// OAuth token endpoint.
+pub(crate) struct LazyHttp {
+    settings: HttpSettings,
+    built: OnceCell<reqwest::Client>,
+}
+
+impl LazyHttp {
+    /// A pool that is not built yet; builds nothing.
+    pub(crate) fn new(settings: HttpSettings) -> LazyHttp {
+        LazyHttp {
+            settings,
+            built: OnceCell::new(),
+        }
+    }
+
+    /// The pool, built now if this is the first use: TLS with rustls, trusting the platform's
+    /// store (or `SSL_CERT_FILE`/`SSL_CERT_DIR`), the Mozilla roots and the extra roots.
+    ///
+    /// Errors (`Error::Request`, "could not build the http client", never cached: the next
+    /// call tries again) when reqwest refuses the settings, such as a trust store without any
+    /// usable certificate.
+    pub(crate) async fn get(&self) -> Result<&reqwest::Client, Error> {
+        self.built.get_or_try_init(|| async { self.build() }).await
+    }
+
+    /// True once the pool was built (tests check that nothing was).
+    pub(crate) fn is_built(&self) -> bool {
+        self.built.initialized()
+    }
+
+    /// A pool with default settings and no proxy, for tests.
+    #[cfg(test)]
+    pub(crate) fn plain() -> Arc<LazyHttp> {
+        Arc::new(LazyHttp::new(HttpSettings {
+            user_agent: HeaderValue::from_static("test"),
+            connect_timeout: Duration::from_secs(1),
+            resolver: Arc::default(),
+            extra_roots: Vec::new(),
+            proxy: None,
+        }))
+    }
+
+    fn build(&self) -> Result<reqwest::Client, Error> {
+        let settings = &self.settings;
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .dns_resolver(settings.resolver.clone())
+            .no_proxy();
+        for root in &settings.extra_roots {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        if let Some(proxy) = &settings.proxy {
+            builder = builder.proxy(proxy.clone());
+        }
+        let started = std::time::Instant::now();
+        let built = builder
+            .build()
+            .map_err(|err| RequestError::with_source("could not build the http client", err.without_url()))?;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "atlas http client built (trust store loaded)"
+        );
+        Ok(built)
+    }
+}
 
 /// The system resolver, counting lookups (tests count attempts with it).
 #[derive(Debug, Default)]

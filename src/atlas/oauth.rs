@@ -10,6 +10,7 @@
 //!
 //! This file knows nothing of the client or of the other schemes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -21,6 +22,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::error::{retry_after_header, ApiError, AuthError, Error};
+use super::network::LazyHttp;
 
 /// A usable access token: its ready `Authorization` value and how long it lives.
 pub(crate) struct Token {
@@ -123,7 +125,8 @@ impl TokenRequest<'_> {
 
 /// Atlas's token endpoint with a service account's client credentials.
 pub(crate) struct TokenEndpoint {
-    http: reqwest::Client,
+    // The client's connection pool, built on first use.
+    http: Arc<LazyHttp>,
     url: String,
     client_id: String,
     client_secret: SecretString,
@@ -142,7 +145,7 @@ impl TokenEndpoint {
     /// The endpoint below `base_url` (no trailing slash), fetched through `http` with a
     /// `timeout` for the whole exchange.
     pub(crate) fn new(
-        http: reqwest::Client,
+        http: Arc<LazyHttp>,
         base_url: &str,
         client_id: String,
         client_secret: SecretString,
@@ -173,6 +176,8 @@ impl TokenEndpoint {
         let fetched_at = Instant::now();
         let response = self
             .http
+            .get()
+            .await?
             .post(&self.url)
             .timeout(self.timeout)
             .header(AUTHORIZATION, basic_authorization(&self.client_id, &self.client_secret))

@@ -102,8 +102,13 @@ async fn the_emulator_ca_when_trusted_serves_https() {
         private_key: running.seed.private_key.clone().into(),
     };
     let client = client(config);
+    assert!(
+        !client.http_built(),
+        "no connection pool (nor trust store) before the first call"
+    );
     let status = client.get_system_status().await;
     assert!(status.is_ok(), "{status:?}");
+    assert!(client.http_built());
     assert_eq!(handshakes(&running), 1);
 }
 
@@ -298,4 +303,25 @@ async fn a_proxy_that_wants_credentials_is_named_and_tried_once() {
     );
     assert!(!message.contains("wrong-password"), "{message}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1, "not retried");
+}
+
+#[tokio::test]
+async fn a_connection_pool_that_cannot_be_built_fails_each_call_and_sends_nothing() {
+    let (running, _dir) = tls_emulator(TlsOptions::default()).await;
+    let mut config = config(running.base_url());
+    config
+        .extra_roots
+        .push(reqwest::Certificate::from_der(b"not a certificate").expect("der"));
+    // The settings are checked when the client is made; the pool is built by the first call.
+    let client = client(config);
+    for _ in 0..2 {
+        let err = match client.get_system_status().await {
+            Ok(status) => panic!("a pool with a broken root was built: {status:?}"),
+            Err(err) => err,
+        };
+        assert!(matches!(err, Error::Request(_)), "{err:?}");
+        assert!(err.to_string().starts_with("could not build the http client"), "{err}");
+        assert!(!client.http_built());
+    }
+    assert_eq!(handshakes(&running), 0, "nothing was sent");
 }

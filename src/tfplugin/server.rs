@@ -17,7 +17,7 @@
 //! `Arc` so that work can read it without copying large values.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
@@ -46,6 +46,8 @@ pub struct ProviderService<P: Provider> {
     /// needs the client reports while the configuration is not yet known.
     client: RwLock<Option<Result<Arc<P::Client>, Diagnostic>>>,
     stop: Mutex<CancellationToken>,
+    /// The `GetProviderSchema` answer, converted on the first call and reused afterwards.
+    schema: OnceLock<pb::get_provider_schema::Response>,
 }
 
 impl<P: Provider> ProviderService<P> {
@@ -82,6 +84,7 @@ impl<P: Provider> ProviderService<P> {
             ephemeral_resources,
             client: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),
+            schema: OnceLock::new(),
         }
     }
 
@@ -111,7 +114,8 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         _: Request<pb::get_provider_schema::Request>,
     ) -> RpcResult<pb::get_provider_schema::Response> {
-        reply(self.schema_response())
+        // Schemas never change within a process; Terraform may ask more than once.
+        reply(self.schema.get_or_init(|| self.schema_response()).clone())
     }
 
     async fn validate_provider_config(

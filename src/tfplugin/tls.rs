@@ -6,9 +6,9 @@
 //! leaf, which rules out two defaults:
 //! - webpki refuses a CA certificate as an end entity (`CaUsedAsEndEntity`), so the verifier
 //!   here pins the exact DER instead of building a chain;
-//! - ring cannot verify P-521 signatures, so every TLS object here is built from the aws-lc-rs
-//!   provider explicitly. The process-wide default provider is never used, because reqwest in
-//!   the same binary brings ring.
+//! - ring cannot verify P-521 signatures, so signatures are verified with aws-lc-rs's
+//!   algorithms; everything else in the handshake (key exchange, our signature, randomness)
+//!   uses ring, see [`plugin_tls_provider`]. The process-wide default provider is never used.
 
 use std::sync::Arc;
 
@@ -59,7 +59,7 @@ impl ServerTls {
         let client_certificate =
             CertificateDer::from_pem_slice(client_cert_pem.as_bytes()).map_err(TlsError::ClientCertificate)?;
         let (certificate, private_key) = generate_server_certificate()?;
-        let provider = Arc::new(aws_lc_rs_provider());
+        let provider = Arc::new(plugin_tls_provider());
         let verifier = PinnedClientCert::new(client_certificate, &provider);
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -89,6 +89,21 @@ impl ServerTls {
 /// The aws-lc-rs crypto provider, the one provider here that can verify P-521 signatures.
 pub fn aws_lc_rs_provider() -> CryptoProvider {
     rustls::crypto::aws_lc_rs::default_provider()
+}
+
+/// The provider of the plugin's TLS server: ring's, with aws-lc-rs's signature verification
+/// algorithms (P-521 included, for Terraform's client certificate).
+///
+/// Only verification comes from aws-lc-rs because it needs no randomness: aws-lc seeds its
+/// random generator on first use with CPU jitter entropy, about 100 ms of CPU that every
+/// provider process (Terraform starts several per command) would otherwise spend in its first
+/// TLS handshake, measured as most of a launch. ring (already in the binary for the HTTP
+/// client) draws from the operating system's generator instead.
+pub fn plugin_tls_provider() -> CryptoProvider {
+    CryptoProvider {
+        signature_verification_algorithms: aws_lc_rs_provider().signature_verification_algorithms,
+        ..rustls::crypto::ring::default_provider()
+    }
 }
 
 /// Accepts exactly one client certificate, compared byte for byte.
@@ -219,9 +234,11 @@ mod tests {
 
     #[test]
     fn verifier_offers_p521_for_gos_client_certificate() {
-        let verifier = PinnedClientCert::new(CertificateDer::from(vec![]), &aws_lc_rs_provider());
-        assert!(verifier
-            .supported_verify_schemes()
-            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+        for provider in [aws_lc_rs_provider(), plugin_tls_provider()] {
+            let verifier = PinnedClientCert::new(CertificateDer::from(vec![]), &provider);
+            assert!(verifier
+                .supported_verify_schemes()
+                .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+        }
     }
 }

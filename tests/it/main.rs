@@ -11,6 +11,7 @@ mod e2e_access_list;
 mod e2e_ai;
 mod e2e_assignment;
 mod e2e_config;
+mod e2e_digest;
 mod e2e_dropin;
 mod e2e_ephemeral;
 mod e2e_examples;

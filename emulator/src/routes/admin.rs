@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/__emulator/requests", get(list_requests).delete(clear_requests))
         .route("/__emulator/orgs", post(create_org))
         .route("/__emulator/config", get(get_config).post(set_config))
+        .route("/__emulator/nonces/expire", post(expire_nonces))
         .route(
             "/__emulator/faults",
             get(get_faults).post(set_faults).delete(clear_faults),
@@ -105,6 +106,13 @@ async fn set_config(State(state): State<AppState>, body: JsonBody) -> Result<Jso
     }
     state.set_config(config);
     Ok(Json(config_json(config)))
+}
+
+// Every digest nonce issued so far expires now, as when Atlas rotates its nonces: the next
+// answer to one gets a 401 with `stale=true` and a fresh challenge.
+async fn expire_nonces(State(state): State<AppState>) -> StatusCode {
+    state.nonces().expire_all();
+    StatusCode::NO_CONTENT
 }
 
 fn config_json(config: Config) -> Value {

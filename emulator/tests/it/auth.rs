@@ -235,6 +235,29 @@ fn background_emulator_serves_and_shuts_down() {
 }
 
 #[tokio::test]
+async fn counts_out_of_order_are_accepted_and_expire_makes_every_nonce_stale() {
+    let api = Api::new();
+    let uri = api.org_path("");
+    let accept = [("accept", V2023)];
+    let challenge = api.send(Method::GET, &uri, &accept, None, None).await;
+    let nonce = challenge_nonce(&challenge.headers);
+    for nc in [2, 1, 3] {
+        let auth = digest_header(&api.creds, "GET", &uri, &nonce, nc);
+        let response = api.send(Method::GET, &uri, &accept, Some(&auth), None).await;
+        assert_eq!(response.status, StatusCode::OK, "nc={nc}: {response:?}");
+    }
+    let expired = api.admin(Method::POST, "/__emulator/nonces/expire", None).await;
+    assert_eq!(expired.status, StatusCode::NO_CONTENT);
+    let auth = digest_header(&api.creds, "GET", &uri, &nonce, 4);
+    let stale = api.send(Method::GET, &uri, &accept, Some(&auth), None).await;
+    assert_eq!(stale.status, StatusCode::UNAUTHORIZED);
+    assert!(stale.header("www-authenticate").ends_with("stale=true"), "{stale:?}");
+    let fresh = digest_header(&api.creds, "GET", &uri, &challenge_nonce(&stale.headers), 1);
+    let response = api.send(Method::GET, &uri, &accept, Some(&fresh), None).await;
+    assert_eq!(response.status, StatusCode::OK, "the fresh nonce works");
+}
+
+#[tokio::test]
 async fn a_correct_response_on_a_forgotten_nonce_is_stale() {
     let api = Api::new();
     let uri = api.org_path("");
