@@ -24,7 +24,7 @@ pub use handshake::{
 };
 #[cfg(unix)]
 pub use serve::SocketFile;
-pub use serve::{serve, serve_on, PluginListener, ServeConfig, ServeError};
+pub use serve::{serve, serve_on, OnShutdown, PluginListener, ServeConfig, ServeError, ON_SHUTDOWN_DEADLINE};
 pub use tls::{ServerTls, TlsError};
 
 /// Code generated from `proto/` by `build.rs`; not part of the crate's supported API.

@@ -45,6 +45,19 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// would otherwise keep a connection open forever.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
+/// How long the [`OnShutdown`] work may take: go-plugin kills the process 2 s after Shutdown,
+/// and draining connections may already have taken [`SHUTDOWN_GRACE`].
+pub const ON_SHUTDOWN_DEADLINE: Duration = Duration::from_millis(1200);
+
+/// What a served provider does when Terraform shuts the plugin down (go-plugin's
+/// `plugin.GRPCController/Shutdown`, or Ctrl-C in debug mode), after the server stopped and
+/// before the process exits, within [`ON_SHUTDOWN_DEADLINE`]. The default does nothing.
+#[async_trait::async_trait]
+pub trait OnShutdown: Send + Sync + 'static {
+    /// The work; it must end by `deadline`.
+    async fn on_shutdown(&self, _deadline: Duration) {}
+}
+
 /// How [`serve`] runs.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -111,7 +124,7 @@ pub enum ServeError {
 /// checked the magic cookie ([`check_magic_cookie`](crate::tfplugin::check_magic_cookie)) and must never write to stdout itself.
 pub async fn serve<P>(provider: P, config: ServeConfig) -> Result<(), ServeError>
 where
-    P: Provider,
+    P: Provider + OnShutdown,
 {
     if config.debug {
         return serve_debug(provider, &config.provider_address).await;
@@ -263,12 +276,13 @@ pub async fn serve_on<P, F>(
     shutdown: F,
 ) -> Result<(), ServeError>
 where
-    P: Provider,
+    P: Provider + OnShutdown,
     F: Future<Output = ()> + Send,
 {
     let stop = CancellationToken::new();
 
-    let provider_service = ProviderServer::new(provider)
+    let provider = std::sync::Arc::new(provider);
+    let provider_service = ProviderServer::from_arc(std::sync::Arc::clone(&provider))
         .max_decoding_message_size(MAX_MESSAGE_SIZE)
         .max_encoding_message_size(MAX_MESSAGE_SIZE);
     let router = goplugin::router(&stop).await.add_service(provider_service);
@@ -302,13 +316,16 @@ where
         }
         () = accepting => Ok(()),
     };
+    if stop.is_cancelled() {
+        provider.on_shutdown(ON_SHUTDOWN_DEADLINE).await;
+    }
     // Dropping the listener here removes a unix socket file before we return.
     drop(listener);
     result
 }
 
 /// Debug mode: plain gRPC, reattach instructions on stdout, serve until Ctrl-C or Shutdown.
-async fn serve_debug<P: Provider>(provider: P, provider_address: &str) -> Result<(), ServeError> {
+async fn serve_debug<P: Provider + OnShutdown>(provider: P, provider_address: &str) -> Result<(), ServeError> {
     // Listening before the instructions are printed means an early Ctrl-C still shuts down
     // cleanly (removing the socket) instead of killing the process.
     let mut interrupts = listen_for_interrupts().map_err(ServeError::Signal)?;

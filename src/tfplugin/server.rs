@@ -48,6 +48,10 @@ pub struct ProviderService<P: Provider> {
     stop: Mutex<CancellationToken>,
     /// The `GetProviderSchema` answer, converted on the first call and reused afterwards.
     schema: OnceLock<pb::get_provider_schema::Response>,
+    /// Ephemeral objects opened and not yet closed, as (type name, private data). Terraform
+    /// skips CloseEphemeralResource when anything downstream of the object failed or was
+    /// interrupted; [`ProviderService::close_unclosed`] closes these at Shutdown.
+    unclosed: Mutex<Vec<(String, Vec<u8>)>>,
 }
 
 impl<P: Provider> ProviderService<P> {
@@ -85,6 +89,7 @@ impl<P: Provider> ProviderService<P> {
             client: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),
             schema: OnceLock::new(),
+            unclosed: Mutex::new(Vec::new()),
         }
     }
 
@@ -526,16 +531,72 @@ impl<P: Provider> ProviderService<P> {
         let Some((result, private)) = opened else {
             return Err(diags);
         };
+        if let Ok(mut unclosed) = self.unclosed.lock() {
+            unclosed.push((request.type_name.clone(), private.clone()));
+        }
         Ok(((encode(result, ty, "ephemeral result").await?, private), diags))
     }
 
+    /// Closes what an open returned. StopProvider does not cancel a close: after Ctrl-C
+    /// Terraform still closes what it opened, and an interrupted delete would leave the object.
     async fn close_ephemeral(&self, request: Arc<pb::close_ephemeral_resource::Request>) -> Answer<()> {
         let ephemeral = self.ephemeral_resource(&request.type_name)?;
         let started = std::time::Instant::now();
         let private = request.private.as_deref().unwrap_or_default();
-        let diags = ephemeral.close(&self.cx(&Value::Null)?, private).await;
+        if let Ok(mut unclosed) = self.unclosed.lock() {
+            if let Some(at) = unclosed
+                .iter()
+                .position(|(type_name, p)| *type_name == request.type_name && p.as_slice() == private)
+            {
+                unclosed.remove(at);
+            }
+        }
+        let diags = ephemeral.close(&self.uncancelled_cx()?, private).await;
         log_operation("close", &request.type_name, "", started, &diags);
         Ok(((), diags))
+    }
+
+    /// Closes every ephemeral object opened in this process that Terraform did not close, all
+    /// at once and within `deadline`; called at go-plugin's Shutdown, which Terraform sends
+    /// (and then kills the process 2 s later) also when it skipped a close because something
+    /// that used the object failed or was interrupted. Each outcome is logged (at warn when the
+    /// object is closed, at error naming it when not); nothing else can reach the user then.
+    pub async fn close_unclosed(&self, deadline: std::time::Duration) {
+        let unclosed = self
+            .unclosed
+            .lock()
+            .map(|mut u| std::mem::take(&mut *u))
+            .unwrap_or_default();
+        if unclosed.is_empty() {
+            return;
+        }
+        let Ok(cx) = self.uncancelled_cx() else {
+            tracing::error!(
+                count = unclosed.len(),
+                "ephemeral objects left open, and the provider is not configured to close them"
+            );
+            return;
+        };
+        let closes = unclosed.iter().map(|(type_name, private)| {
+            let cx = &cx;
+            async move {
+                let Ok(ephemeral) = self.ephemeral_resource(type_name) else {
+                    return;
+                };
+                let diags = ephemeral.close(cx, private).await;
+                let error = diags.iter().find(|d| d.severity == crate::framework::diag::Severity::Error);
+                match error {
+                    None => tracing::warn!(type_name = %type_name, "closed an ephemeral object Terraform did not close (something that used it failed or was interrupted)"),
+                    Some(error) => tracing::error!(type_name = %type_name, summary = %error.summary, detail = %error.detail, "could not close an ephemeral object Terraform did not close"),
+                }
+            }
+        });
+        if tokio::time::timeout(deadline, futures::future::join_all(closes))
+            .await
+            .is_err()
+        {
+            tracing::error!(count = unclosed.len(), "closing the ephemeral objects Terraform did not close took longer than {} ms; their marked descriptions or names find any left", deadline.as_millis());
+        }
     }
 
     /// Cancels the calls in flight; later calls get a fresh token, and the server keeps serving.
@@ -601,6 +662,12 @@ impl<P: Provider> ProviderService<P> {
     /// An error before ConfigureProvider succeeded, and the provider's own diagnostic while its
     /// configuration is not yet known.
     fn cx(&self, meta: &Value) -> Result<Cx<P::Client>, Diagnostic> {
+        let cancel = self.stop.lock().map(|token| token.child_token()).unwrap_or_default();
+        self.cx_cancelled_by(meta, cancel)
+    }
+
+    /// A call context whose client and operation stop when `cancel` is cancelled.
+    fn cx_cancelled_by(&self, meta: &Value, cancel: CancellationToken) -> Result<Cx<P::Client>, Diagnostic> {
         let client = self.client.read().map_err(|_| poisoned())?;
         let client = match client.as_ref() {
             Some(Ok(client)) => client,
@@ -612,8 +679,20 @@ impl<P: Provider> ProviderService<P> {
                 ))
             }
         };
-        let cancel = self.stop.lock().map(|token| token.child_token()).unwrap_or_default();
         Ok(Cx::new(P::client_for_call(client, &cancel, meta), cancel))
+    }
+
+    /// A context like [`Self::cx`] (without `provider_meta`) that StopProvider does not cancel.
+    fn uncancelled_cx(&self) -> Result<Cx<P::Client>, Diagnostic> {
+        self.cx_cancelled_by(&Value::Null, CancellationToken::new())
+    }
+}
+
+/// At Shutdown, closes the ephemeral objects Terraform opened and never closed.
+#[async_trait::async_trait]
+impl<P: Provider> crate::tfplugin::OnShutdown for ProviderService<P> {
+    async fn on_shutdown(&self, deadline: std::time::Duration) {
+        self.close_unclosed(deadline).await;
     }
 }
 

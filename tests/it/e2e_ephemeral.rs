@@ -641,3 +641,90 @@ resource "terraform_data" "job" {{
     }
     assert!(ephemeral_org_keys(&world).is_empty() && ephemeral_ai_keys(&world).is_empty());
 }
+
+#[test]
+fn a_key_terraform_never_closes_because_its_user_failed_is_deleted_at_shutdown() {
+    // Terraform skips CloseEphemeralResource when anything downstream of the ephemeral
+    // resource errored ("upstream of ... (close) errored, so skipping"); the provider closes
+    // what is left when Terraform shuts it down.
+    let world = World::new();
+    let p0 = world.project_id(0);
+    world.write(&format!(
+        r#"
+ephemeral "mongodbatlas_ai_model_api_key" "job" {{
+  project_id = "{p0}"
+  name       = "failing-job"
+}}
+
+resource "terraform_data" "job" {{
+  provisioner "local-exec" {{
+    command     = "test -z \"$VOYAGE_API_KEY\""
+    environment = {{ VOYAGE_API_KEY = ephemeral.mongodbatlas_ai_model_api_key.job.secret }}
+  }}
+}}
+"#
+    ));
+    world.clear_requests();
+    let apply = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    assert_ne!(apply.code, 0, "the job fails: {}", apply.output());
+    assert!(
+        flat(&apply.output()).contains("local-exec provisioner error"),
+        "{}",
+        apply.output()
+    );
+    let keys = format!("/api/atlas/v2/groups/{p0}/aiModelApiKeys");
+    let ids = deleted_ids(&world, "aiModelApiKeys");
+    assert_eq!(ids.len(), 2, "the plan's key and the apply's key: {:?}", world.calls());
+    assert_eq!(
+        world.calls(),
+        [
+            format!("POST {keys}"),
+            format!("DELETE {keys}/{}", ids[0]),
+            format!("POST {keys}"),
+            format!("DELETE {keys}/{}", ids[1]),
+        ]
+    );
+    assert!(ephemeral_ai_keys(&world).is_empty(), "no key is left behind");
+
+    // The same when the user is a data source read through a provider alias that fails.
+    world.write(&alias_config(&world, ""));
+    world.set_faults(json!({"rules": [
+        {"kind": "fail", "status": 403, "method": "GET", "path_contains": "/api/atlas/v2", "times": 100},
+    ]}));
+    world.clear_requests();
+    let plan = world.plan();
+    world.set_faults(json!({"rules": []}));
+    assert_ne!(plan.code, 0, "{}", plan.output());
+    assert_eq!(deleted_ids(&world, "apiKeys").len(), 1, "{:?}", world.calls());
+    assert!(ephemeral_org_keys(&world).is_empty(), "no key is left behind");
+}
+
+#[test]
+fn ctrl_c_while_a_key_is_being_closed_does_not_stop_its_delete() {
+    let world = World::new();
+    world.write(&alias_config(&world, ""));
+    world.set_faults(json!({"rules": [
+        {"kind": "delay", "delay_ms": 3000, "method": "DELETE", "path_contains": "/apiKeys/"},
+    ]}));
+    world.clear_requests();
+    let child = world.spawn_terraform(&["plan", "-no-color", "-input=false"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // The emulator logs a request once answered: the alias's read is logged, then the close
+    // sends its DELETE, which is held for 3 s; Ctrl-C arrives while it is held.
+    while !world.requests().iter().any(|r| r["path"] == "/api/atlas/v2") {
+        assert!(Instant::now() < deadline, "the alias never read through the key");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(
+        !world.requests().iter().any(|r| r["method"] == "DELETE"),
+        "the DELETE is still held when Ctrl-C arrives"
+    );
+    interrupt(&child);
+    let run = finish(child);
+    world.set_faults(json!({"rules": []}));
+    let output = flat(&run.output());
+    assert!(output.contains("Interrupt received"), "terraform saw Ctrl-C:\n{output}");
+    assert!(!output.contains("left in Atlas"), "{output}");
+    assert!(ephemeral_org_keys(&world).is_empty(), "the key was deleted:\n{output}");
+}

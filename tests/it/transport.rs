@@ -222,6 +222,8 @@ async fn plaintext_tcp_serves_without_tls() {
 /// A provider with an empty schema that echoes the size of ValidateProviderConfig's config.
 struct TestProvider;
 
+impl tfplugin::OnShutdown for TestProvider {}
+
 #[tonic::async_trait]
 impl Provider for TestProvider {
     async fn get_provider_schema(
