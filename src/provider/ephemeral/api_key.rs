@@ -31,7 +31,7 @@ use crate::provider::errors::{self, OrDiagnose};
 use crate::provider::network::Network;
 use crate::provider::secret;
 use crate::provider::validators::{self, MAX_ROLES};
-use crate::value::{AttributePath, Value};
+use crate::value::{AttributePath, Quoted, Value};
 
 use super::{after_cleanup, cleanup_client, interrupted, left_behind, lost_create, within_deadline, Made, Marker};
 
@@ -124,8 +124,25 @@ impl EphemeralResource for EphemeralApiKey {
             return;
         };
         let entry = validators::access_list_entry();
+        // An address and its /32 (/128) are one entry to Atlas, which refuses the pair.
+        let mut seen = std::collections::BTreeMap::new();
         for element in entries.iter().filter(|element| element.is_known()) {
             entry.check(element, &AttributePath::attr("access_list"), diags);
+            let Some(text) = element.as_str() else { continue };
+            let Some(network) = Network::entry(text) else { continue };
+            if let Some(first) = seen.insert(network.to_cidr(), text) {
+                diags.push(
+                    Diagnostic::error(
+                        "Duplicate access list entry",
+                        format!(
+                            "{} and {} are the same entry of the key's access list; list it once.",
+                            Quoted(first),
+                            Quoted(text)
+                        ),
+                    )
+                    .at(AttributePath::attr("access_list")),
+                );
+            }
         }
     }
 
@@ -354,6 +371,16 @@ mod tests {
                 1,
             ),
             ("not an address", Value::Set(vec![Value::string("example.com")]), 1),
+            (
+                "an address and its /32",
+                Value::Set(vec![Value::string("10.0.0.1"), Value::string("10.0.0.1/32")]),
+                1,
+            ),
+            (
+                "an IPv6 address and its /128",
+                Value::Set(vec![Value::string("2001:db8::1"), Value::string("2001:db8::1/128")]),
+                1,
+            ),
         ];
         for (name, access_list, errors) in cases {
             let mut diags = Diagnostics::new();
