@@ -16,9 +16,12 @@
 //!   whose flight began before that record never serves that object again (its read does its
 //!   own GET), and never serves a whole-list read again (that read lists anew). A listing that
 //!   was in flight while the change happened counts as begun before it.
-//! - **A failed listing is not worse than none.** When a listing fails (after the client's
-//!   retries), each read waiting on it does its own GET, as if there were no listing, and that
-//!   GET reports its own error; the listing is not retried for item reads of the same flight.
+//! - **A refused listing is every waiting read's answer.** When Atlas answers a listing with an
+//!   error status other than a not-found (a 429 after the client's retries, a 401, 403 or 5xx),
+//!   each read waiting on it gets that answer: its own GET would meet the same refusal, and N
+//!   more requests are what a rate limit or a wrong key must not get. Any other failure (no
+//!   answer, a not-found of the parent, an unreadable body) leaves each waiting read to its own
+//!   GET, as if there were no listing. Reads that arrive after a failed listing list anew.
 //! - **Scope.** Entries are keyed by the client's base URL as well, like [`super::lookups`].
 //!
 //! The listings' items carry every field the single GETs do (the contract gives each list and
@@ -41,11 +44,37 @@ struct Listed<T> {
     by_id: HashMap<String, usize>,
 }
 
-/// One listing of one parent: the parent's generation when it was made, and its outcome
-/// (`None` when the listing failed).
+/// How one listing ended.
+enum Outcome<T> {
+    /// The parent's objects.
+    Listed(Arc<Listed<T>>),
+    /// Atlas answered with an error status other than a not-found; a GET would get the same.
+    Refused(atlas::ApiError),
+    /// No usable answer (transport, timeout, decode, cancellation, a not-found of the parent).
+    Failed,
+}
+
+impl<T> Clone for Outcome<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Outcome::Listed(listed) => Outcome::Listed(Arc::clone(listed)),
+            Outcome::Refused(api) => Outcome::Refused(api.clone()),
+            Outcome::Failed => Outcome::Failed,
+        }
+    }
+}
+
+/// One listing of one parent: the parent's generation when it was made, and its outcome.
 struct Flight<T> {
     generation: u64,
-    outcome: OnceCell<Option<Arc<Listed<T>>>>,
+    outcome: OnceCell<Outcome<T>>,
+}
+
+impl<T> Flight<T> {
+    /// Whether the listing ended without the parent's objects.
+    fn failed(&self) -> bool {
+        !matches!(self.outcome.get(), None | Some(Outcome::Listed(_)))
+    }
 }
 
 /// What one parent's listings know: a counter of changes the provider made under it, the
@@ -111,25 +140,43 @@ impl<T: Clone> Listings<T> {
             .or_default())
     }
 
-    /// Object `id` of `parent` from the newest listing, made with `list` when there is none:
-    /// `None` when the listing does not hold it, failed, or began before the provider's last
-    /// change of `id` (the caller then does its own GET).
-    pub async fn item<F, Fut>(&self, client: &atlas::Client, parent: &str, id: &str, list: F) -> Option<T>
+    /// Object `id` of `parent` from the newest listing, made with `list` when there is none or
+    /// the newest failed: `Ok(None)` when the listing does not hold it, failed without an
+    /// answer, or began before the provider's last change of `id` (the caller then does its own
+    /// GET); Atlas's refusal of the listing when it refused it (see the module docs).
+    pub async fn item<F, Fut>(
+        &self,
+        client: &atlas::Client,
+        parent: &str,
+        id: &str,
+        list: F,
+    ) -> Result<Option<T>, atlas::Error>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Vec<T>, atlas::Error>>,
     {
         let flight = self.with_parent(client, parent, |state| match &state.current {
+            Some(flight) if flight.failed() => Some(state.new_flight()),
             Some(flight) if state.fresh_for(flight, id) => Some(Arc::clone(flight)),
             // Only our own change makes the newest listing too old for `id`: one GET is
             // cheaper than listing the whole parent again.
             Some(_) => None,
             None => Some(state.new_flight()),
-        })?;
-        let listed = self.fly(&flight, list, &mut None).await?;
+        });
+        let Some(flight) = flight else {
+            return Ok(None);
+        };
+        let listed = match self.fly(&flight, list, &mut None).await {
+            Outcome::Listed(listed) => listed,
+            Outcome::Refused(api) => return Err(atlas::Error::Api(Box::new(api))),
+            Outcome::Failed => return Ok(None),
+        };
         let fresh = self.with_parent(client, parent, |state| state.fresh_for(&flight, id));
-        let index = listed.by_id.get(id).filter(|_| fresh)?;
-        listed.items.get(*index).cloned()
+        Ok(listed
+            .by_id
+            .get(id)
+            .filter(|_| fresh)
+            .and_then(|index| listed.items.get(*index).cloned()))
     }
 
     /// Every object of `parent`, from a listing that began after the provider's last change
@@ -142,20 +189,19 @@ impl<T: Clone> Listings<T> {
         // A change during the flight makes it too old; after a few such races list directly.
         for _ in 0..3 {
             let flight = self.with_parent(client, parent, |state| match &state.current {
-                Some(flight)
-                    if flight.generation == state.generation && !matches!(flight.outcome.get(), Some(None)) =>
-                {
-                    Arc::clone(flight)
-                }
+                Some(flight) if flight.generation == state.generation && !flight.failed() => Arc::clone(flight),
                 _ => state.new_flight(),
             });
             let mut own_error = None;
-            let Some(listed) = self.fly(&flight, &list, &mut own_error).await else {
-                return match own_error {
-                    Some(err) => Err(err),
-                    // Another reader's listing failed; this one asks for itself.
-                    None => list().await,
-                };
+            let listed = match self.fly(&flight, &list, &mut own_error).await {
+                Outcome::Listed(listed) => listed,
+                _ => {
+                    return match own_error {
+                        Some(err) => Err(err),
+                        // Another reader's listing failed; this one asks for itself.
+                        None => list().await,
+                    };
+                }
             };
             if self.with_parent(client, parent, |state| state.generation == flight.generation) {
                 return Ok(listed.items.clone());
@@ -195,12 +241,7 @@ impl<T: Clone> Listings<T> {
 
     /// The outcome of `flight`, listing with `list` when nobody has yet; a failure of this
     /// caller's own listing is left in `own_error`.
-    async fn fly<F, Fut>(
-        &self,
-        flight: &Flight<T>,
-        list: F,
-        own_error: &mut Option<atlas::Error>,
-    ) -> Option<Arc<Listed<T>>>
+    async fn fly<F, Fut>(&self, flight: &Flight<T>, list: F, own_error: &mut Option<atlas::Error>) -> Outcome<T>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Vec<T>, atlas::Error>>,
@@ -216,12 +257,21 @@ impl<T: Clone> Listings<T> {
                             .enumerate()
                             .filter_map(|(index, item)| id_of(item).map(|id| (id, index)))
                             .collect();
-                        Some(Arc::new(Listed { items, by_id }))
+                        Outcome::Listed(Arc::new(Listed { items, by_id }))
                     }
                     Err(err) => {
-                        tracing::debug!("listing failed ({err}); each read asks for its own object");
+                        let outcome = match &err {
+                            atlas::Error::Api(api) if !err.is_not_found() => {
+                                tracing::debug!("listing refused ({err}); the waiting reads get the same answer");
+                                Outcome::Refused(api.as_ref().clone())
+                            }
+                            _ => {
+                                tracing::debug!("listing failed ({err}); each read asks for its own object");
+                                Outcome::Failed
+                            }
+                        };
                         *own_error = Some(err);
-                        None
+                        outcome
                     }
                 }
             })
@@ -282,7 +332,7 @@ pub async fn org_key(
 ) -> Result<Option<atlas::ApiKey>, atlas::Error> {
     let listed = ORG_KEYS
         .item(client, org_id, api_key_id, || client.list_api_keys(org_id))
-        .await;
+        .await?;
     match listed {
         Some(key) => Ok(Some(key)),
         None => client.get_api_key_opt(org_id, api_key_id).await,
@@ -311,7 +361,7 @@ pub async fn access_list_entry(
     network: &Network,
 ) -> Result<Option<atlas::AccessListEntry>, atlas::Error> {
     Ok(
-        match listed_access_list_entry(client, org_id, api_key_id, network).await {
+        match listed_access_list_entry(client, org_id, api_key_id, network).await? {
             Some(entry) => Some(entry),
             None => {
                 client
@@ -322,13 +372,14 @@ pub async fn access_list_entry(
     )
 }
 
-/// Entry `network` from the key's listing only (`None` when the listing does not serve it).
+/// Entry `network` from the key's listing only (`Ok(None)` when the listing does not serve it;
+/// Atlas's refusal of the listing as an error).
 pub async fn listed_access_list_entry(
     client: &atlas::Client,
     org_id: &str,
     api_key_id: &str,
     network: &Network,
-) -> Option<atlas::AccessListEntry> {
+) -> Result<Option<atlas::AccessListEntry>, atlas::Error> {
     ACCESS_LISTS
         .item(
             client,
@@ -355,20 +406,21 @@ pub async fn ai_model_api_key(
         .item(client, project_id, api_key_id, || {
             client.list_ai_model_api_keys(project_id)
         })
-        .await;
+        .await?;
     match listed {
         Some(key) => Ok(Some(key)),
         None => client.get_ai_model_api_key_opt(project_id, api_key_id).await,
     }
 }
 
-/// The project's rate limit of one model group from the project's listing only (`None` when
-/// the listing does not serve it; the caller does its own GET, whose errors it maps itself).
+/// The project's rate limit of one model group from the project's listing only (`Ok(None)`
+/// when the listing does not serve it; the caller does its own GET, whose errors it maps
+/// itself; Atlas's refusal of the listing as an error).
 pub async fn listed_ai_model_rate_limit(
     client: &atlas::Client,
     project_id: &str,
     scope: atlas::ModelGroupScope<'_>,
-) -> Option<atlas::AiModelRateLimit> {
+) -> Result<Option<atlas::AiModelRateLimit>, atlas::Error> {
     AI_MODEL_RATE_LIMITS
         .item(client, project_id, &limit_id(&scope), || {
             client.list_ai_model_rate_limits(project_id)
@@ -384,7 +436,7 @@ pub async fn ai_model_rate_limit(
     project_id: &str,
     scope: atlas::ModelGroupScope<'_>,
 ) -> Result<Option<atlas::AiModelRateLimit>, atlas::Error> {
-    match listed_ai_model_rate_limit(client, project_id, scope).await {
+    match listed_ai_model_rate_limit(client, project_id, scope).await? {
         Some(limit) => Ok(Some(limit)),
         None => client.get_ai_model_rate_limit_opt(project_id, scope).await,
     }
@@ -476,7 +528,10 @@ mod tests {
             cache.item(&client, "org", "b", &list),
             cache.item(&client, "org", "gone", &list),
         );
-        assert_eq!((a.as_deref(), b.as_deref(), c), (Some("a"), Some("b"), None));
+        assert_eq!(
+            (a.unwrap().as_deref(), b.unwrap().as_deref(), c.unwrap()),
+            (Some("a"), Some("b"), None)
+        );
         assert_eq!(calls.load(Ordering::SeqCst), 1, "one listing for three reads");
         assert_eq!(
             cache.all(&client, "org", &list).await.ok(),
@@ -484,10 +539,11 @@ mod tests {
         );
         assert_eq!(calls.load(Ordering::SeqCst), 1, "the whole-list read shares it too");
         // Another parent, or another Atlas, lists on its own.
-        cache.item(&client, "other", "a", &list).await;
+        cache.item(&client, "other", "a", &list).await.unwrap();
         cache
             .item(&self::client("http://127.0.0.1:10"), "org", "a", &list)
-            .await;
+            .await
+            .unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 3);
     }
 
@@ -495,14 +551,17 @@ mod tests {
     async fn a_change_makes_older_listings_unusable_for_that_item_and_for_whole_lists() {
         let (cache, client, calls) = (listings(), client("http://127.0.0.1:9"), AtomicUsize::new(0));
         let list = listing(&calls, &["a", "b"]);
-        assert!(cache.item(&client, "org", "a", &list).await.is_some());
+        assert!(cache.item(&client, "org", "a", &list).await.unwrap().is_some());
         cache.changed(&client, "org", "a");
         assert_eq!(
-            cache.item(&client, "org", "a", &list).await,
+            cache.item(&client, "org", "a", &list).await.unwrap(),
             None,
             "a changed: its own GET"
         );
-        assert_eq!(cache.item(&client, "org", "b", &list).await.as_deref(), Some("b"));
+        assert_eq!(
+            cache.item(&client, "org", "b", &list).await.unwrap().as_deref(),
+            Some("b")
+        );
         assert_eq!(calls.load(Ordering::SeqCst), 1, "item reads do not list again");
         cache
             .all(&client, "org", &list)
@@ -513,11 +572,14 @@ mod tests {
             2,
             "a whole-list read lists after the change"
         );
-        assert_eq!(cache.item(&client, "org", "a", &list).await.as_deref(), Some("a"));
+        assert_eq!(
+            cache.item(&client, "org", "a", &list).await.unwrap().as_deref(),
+            Some("a")
+        );
         cache.changed_everywhere(&client, "b");
-        assert_eq!(cache.item(&client, "org", "b", &list).await, None);
+        assert_eq!(cache.item(&client, "org", "b", &list).await.unwrap(), None);
         cache.changed_all(&client, "org");
-        assert_eq!(cache.item(&client, "org", "a", &list).await, None);
+        assert_eq!(cache.item(&client, "org", "a", &list).await.unwrap(), None);
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
@@ -538,11 +600,12 @@ mod tests {
             let _ = release_tx.send(());
         };
         let (found, ()) = tokio::join!(read, change);
-        assert_eq!(found, None, "the listing began before the change");
+        assert_eq!(found.unwrap(), None, "the listing began before the change");
         assert_eq!(
             cache
                 .item(&client, "org", "b", || async { Ok(Vec::new()) })
                 .await
+                .unwrap()
                 .as_deref(),
             Some("b"),
             "the other item is still served"
@@ -552,17 +615,56 @@ mod tests {
     #[tokio::test]
     async fn a_failed_listing_leaves_item_reads_to_their_own_gets_and_whole_lists_get_the_error() {
         let (cache, client, calls) = (listings(), client("http://127.0.0.1:9"), AtomicUsize::new(0));
-        assert_eq!(cache.item(&client, "org", "a", failing).await, None);
+        assert_eq!(cache.item(&client, "org", "a", failing).await.unwrap(), None);
         let list = listing(&calls, &["a"]);
         assert_eq!(
-            cache.item(&client, "org", "a", &list).await,
-            None,
-            "the failed flight is kept"
+            cache.item(&client, "org", "a", &list).await.unwrap().as_deref(),
+            Some("a"),
+            "a read after the failed listing lists anew"
         );
-        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert!(cache.all(&client, "org2", failing).await.is_err(), "the error itself");
         assert_eq!(cache.all(&client, "org", &list).await.ok(), Some(vec!["a".to_string()]));
-        assert_eq!(calls.load(Ordering::SeqCst), 1, "a whole-list read lists again");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "a whole-list read shares the good listing"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_listing_is_the_answer_of_every_read_waiting_on_it() {
+        let (cache, client, calls) = (listings(), client("http://127.0.0.1:9"), AtomicUsize::new(0));
+        let refused = |status: u16, code: &str| {
+            atlas::ApiError::from_response(
+                "GET",
+                "/api/atlas/v2/orgs/org/apiKeys",
+                status,
+                format!(r#"{{"error":{status},"errorCode":"{code}","detail":"no"}}"#).as_bytes(),
+                None,
+            )
+        };
+        let rate_limited = || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let api = refused(429, "RATE_LIMITED");
+            async move {
+                tokio::task::yield_now().await;
+                Err::<Vec<String>, _>(atlas::Error::Api(Box::new(api)))
+            }
+        };
+        let (a, b) = tokio::join!(
+            cache.item(&client, "org", "a", rate_limited),
+            cache.item(&client, "org", "b", rate_limited),
+        );
+        for read in [a, b] {
+            let err = read.expect_err("the refusal is the read's answer");
+            assert_eq!(err.api().map(|api| api.status), Some(429), "{err}");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "one listing, and no GET after it");
+        // A not-found of the parent is no answer about the object: its own GET decides.
+        let not_found =
+            || async { Err::<Vec<String>, _>(atlas::Error::Api(Box::new(refused(404, "API_KEY_NOT_FOUND")))) };
+        assert_eq!(cache.item(&client, "gone", "a", not_found).await.unwrap(), None);
     }
 
     #[test]

@@ -324,38 +324,39 @@ fn data_sources_share_the_resources_listing_and_one_page_stays_one_page() {
 }
 
 #[test]
-fn a_failed_listing_leaves_each_read_to_its_own_get() {
+fn a_refused_listing_is_each_reads_error_and_sends_no_get_per_key() {
     let world = World::new();
     let org = world.org_id();
-    let keys = org_keys(&world, 5, "fallback", None);
-    world.write(&imported_org_keys(&org, &keys, "fallback"));
+    let keys = org_keys(&world, 5, "refused", None);
+    world.write(&imported_org_keys(&org, &keys, "refused"));
     world.apply();
-    // The first request under /apiKeys is the listing (every read waits for it): refused, not retried.
+    let before = world.state_key_ids();
+    // The first request under /apiKeys is the listing (every read waits for it): refused, not
+    // retried. A GET per key would meet the same refusal (a 429 or a wrong key: N times more
+    // of what Atlas refused), so every waiting read reports the listing's answer instead.
     world.set_faults(json!({"rules": [
         {"kind": "fail", "status": 403, "method": "GET", "path_contains": "/apiKeys", "times": 1},
     ]}));
     world.clear_requests();
     let run = world.plan();
-    assert_eq!(run.code, 0, "the reads do not fail with the listing:\n{}", run.output());
-    let mut expected = vec![format!("GET /api/atlas/v2/orgs/{org}/apiKeys")];
-    expected.extend(
-        keys.iter()
-            .map(|key| format!("GET /api/atlas/v2/orgs/{org}/apiKeys/{key}")),
+    assert_eq!(run.code, 1, "{}", run.output());
+    assert_eq!(
+        world.calls(),
+        [format!("GET /api/atlas/v2/orgs/{org}/apiKeys")],
+        "one refused listing and nothing else"
     );
     assert_eq!(
-        sorted(world.calls()),
-        sorted(expected),
-        "one failed listing, then one GET per key"
+        crate::support::flat(&run.output())
+            .matches("Error: Could not read API key")
+            .count(),
+        keys.len(),
+        "each resource reports the refusal:\n{}",
+        run.output()
     );
-    let statuses: Vec<Json> = world
-        .requests()
-        .iter()
-        .filter(|r| r["status"] != 401)
-        .map(|r| r["status"].clone())
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|status| **status == 403).count(),
-        1,
-        "{statuses:?}"
-    );
+    assert_eq!(world.state_key_ids(), before, "a refused listing drops no state");
+    // Once Atlas answers again, one listing refreshes them all.
+    world.clear_requests();
+    let again = world.plan();
+    assert_eq!(again.code, 0, "{}", again.output());
+    assert_eq!(world.calls(), [format!("GET /api/atlas/v2/orgs/{org}/apiKeys")]);
 }

@@ -154,12 +154,13 @@ impl DataSource for AccessListApiKeyData {
         })?;
         let listed = listings::listed_access_list_entry(&cx.client, &config.org_id, &config.api_key_id, &network).await;
         let fetched = match listed {
-            Some(entry) => Ok(entry),
-            None => {
+            Ok(Some(entry)) => Ok(entry),
+            Ok(None) => {
                 cx.client
                     .get_access_list_entry(&config.org_id, &config.api_key_id, &network.to_entry())
                     .await
             }
+            Err(refused) => Err(refused),
         };
         let found = match fetched {
             Ok(entry) => Some(entry),

@@ -225,8 +225,9 @@ impl DataSource for AiModelRateLimitData {
         };
         let listed = listings::listed_ai_model_rate_limit(&cx.client, &config.project_id, scope).await;
         let fetched = match listed {
-            Some(limit) => Ok(limit),
-            None => cx.client.get_ai_model_rate_limit(&config.project_id, scope).await,
+            Ok(Some(limit)) => Ok(limit),
+            Ok(None) => cx.client.get_ai_model_rate_limit(&config.project_id, scope).await,
+            Err(refused) => Err(refused),
         };
         let limit = fetched.map_err(|err| match err.error_code() {
             Some("RESOURCE_NOT_FOUND") => unknown_group(
