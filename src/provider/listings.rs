@@ -49,7 +49,7 @@ enum Outcome<T> {
     /// The parent's objects.
     Listed(Arc<Listed<T>>),
     /// Atlas answered with an error status other than a not-found; a GET would get the same.
-    Refused(atlas::ApiError),
+    Refused(Box<atlas::ApiError>),
     /// No usable answer (transport, timeout, decode, cancellation, a not-found of the parent).
     Failed,
 }
@@ -168,7 +168,7 @@ impl<T: Clone> Listings<T> {
         };
         let listed = match self.fly(&flight, list, &mut None).await {
             Outcome::Listed(listed) => listed,
-            Outcome::Refused(api) => return Err(atlas::Error::Api(Box::new(api))),
+            Outcome::Refused(api) => return Err(atlas::Error::Api(api)),
             Outcome::Failed => return Ok(None),
         };
         let fresh = self.with_parent(client, parent, |state| state.fresh_for(&flight, id));
@@ -263,7 +263,7 @@ impl<T: Clone> Listings<T> {
                         let outcome = match &err {
                             atlas::Error::Api(api) if !err.is_not_found() => {
                                 tracing::debug!("listing refused ({err}); the waiting reads get the same answer");
-                                Outcome::Refused(api.as_ref().clone())
+                                Outcome::Refused(api.clone())
                             }
                             _ => {
                                 tracing::debug!("listing failed ({err}); each read asks for its own object");
