@@ -660,3 +660,36 @@ fn a_move_to_an_org_key_planned_without_refresh_is_refused() {
         run.stdout
     );
 }
+
+#[test]
+fn a_reverse_move_in_another_block_order_only_reorders_the_state() {
+    let world = World::new();
+    let org = world.org_id();
+    let (p0, p1) = (world.project_id(0), world.project_id(1));
+    let owner: &[&str] = &["GROUP_OWNER"];
+    let org_roles: &[&str] = &["ORG_MEMBER", "ORG_BILLING_READ_ONLY"];
+    world.write(&org_key_config(
+        &org,
+        org_roles,
+        &[(p0.as_str(), owner), (p1.as_str(), owner)],
+    ));
+    world.apply();
+    // The read lists the projects sorted; configure them the other way round, the organization
+    // roles in the configuration's first block.
+    let mut sorted = [p0.clone(), p1.clone()];
+    sorted.sort();
+    let first_roles: &[&str] = &["GROUP_OWNER", "ORG_BILLING_READ_ONLY", "ORG_MEMBER"];
+    let blocks = [(sorted[1].as_str(), first_roles), (sorted[0].as_str(), owner)];
+    world.write(&moved_to_project_key(&blocks, 2));
+    world.clear_requests();
+    let run = world.apply();
+    assert_eq!(
+        world.mutations(),
+        Vec::<String>::new(),
+        "reordering the blocks writes nothing:\n{}",
+        run.output()
+    );
+    let after = world.resource_values("mongodbatlas_project_api_key.k");
+    assert_eq!(after["project_assignment"], blocks_json(&blocks));
+    world.assert_converged();
+}
