@@ -14,9 +14,9 @@
 //! missing. Our own states from before the `id` attribute get it the same way.
 //!
 //! A `moved` block from `mongodbatlas_project_api_key` turns that key into this type without
-//! recreating it ([`moved`]); when the source state lacks the organization (the official
-//! provider's), `org_id` stays empty until the first read learns it from the project the move
-//! left in the private data.
+//! recreating it ([`moved`]); `org_id` stays empty until the first read learns it from the
+//! private data the move left: the source state's organization, or (the official provider's
+//! state has none) the organization of the first of its projects Atlas still has.
 
 use std::collections::BTreeSet;
 
