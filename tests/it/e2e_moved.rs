@@ -488,3 +488,208 @@ fn a_moved_official_key_destroyed_without_refresh_is_refused_and_kept() {
         vec![format!("DELETE /api/atlas/v2/orgs/{org}/apiKeys/{}", key.id)]
     );
 }
+
+/// The configuration of a reverse move: the project key with `blocks`, the moved block, and a
+/// removed block (destroy = false) for each of `assignments` (`p<index>`).
+fn moved_to_project_key(blocks: &[(&str, &[&str])], assignments: usize) -> String {
+    let mut config = format!(
+        "{}\nmoved {{\n  from = mongodbatlas_api_key.k\n  to   = mongodbatlas_project_api_key.k\n}}\n",
+        project_key_config(blocks)
+    );
+    for index in 0..assignments {
+        config.push_str(&format!(
+            "\nremoved {{\n  from = mongodbatlas_api_key_project_assignment.p{index}\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"
+        ));
+    }
+    config
+}
+
+#[test]
+fn a_reverse_move_shows_org_member_beside_other_org_roles_as_a_normal_read_does() {
+    let world = World::new();
+    let org = world.org_id();
+    let p0 = world.project_id(0);
+    let owner: &[&str] = &["GROUP_OWNER"];
+    world.write(&org_key_config(
+        &org,
+        &["ORG_MEMBER", "ORG_BILLING_READ_ONLY"],
+        &[(p0.as_str(), owner)],
+    ));
+    world.apply();
+    let api_key_id = string_at(&world.resource_values("mongodbatlas_api_key.k"), "api_key_id");
+
+    // Naming every role the key holds, the move changes nothing.
+    let all: &[&str] = &["GROUP_OWNER", "ORG_BILLING_READ_ONLY", "ORG_MEMBER"];
+    world.write(&moved_to_project_key(&[(p0.as_str(), all)], 1));
+    let run = world.terraform(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 0, "{}", run.output());
+    assert!(
+        flat(&run.stdout).contains("0 to add, 0 to change, 0 to destroy"),
+        "{}",
+        run.stdout
+    );
+
+    // Leaving ORG_MEMBER out, the move's own plan removes it, as any plan would.
+    let without_member: &[&str] = &["GROUP_OWNER", "ORG_BILLING_READ_ONLY"];
+    world.write(&moved_to_project_key(&[(p0.as_str(), without_member)], 1));
+    world.clear_requests();
+    let run = world.plan();
+    assert_eq!(run.code, 2, "{}", run.output());
+    let plan = flat(&run.stdout);
+    assert!(plan.contains("- \"ORG_MEMBER\","), "{plan}");
+    assert!(plan.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{plan}");
+    assert_eq!(
+        world.calls(),
+        vec![format!("GET /api/atlas/v2/orgs/{org}/apiKeys")],
+        "the moved key is read from one listing of the organization's keys"
+    );
+    world.clear_requests();
+    world.apply();
+    assert_eq!(
+        world.mutations(),
+        vec![format!("PATCH /api/atlas/v2/orgs/{org}/apiKeys/{api_key_id}")],
+        "one call sets the organization roles"
+    );
+    let after = world.resource_values("mongodbatlas_project_api_key.k");
+    assert_eq!(
+        after["project_assignment"],
+        json!([{"project_id": p0, "role_names": ["GROUP_OWNER", "ORG_BILLING_READ_ONLY"]}])
+    );
+    world.assert_converged();
+}
+
+#[test]
+fn an_official_state_moves_through_the_first_of_its_projects_atlas_still_has() {
+    let world = World::new();
+    let atlas = Atlas::new(&world);
+    let org = world.org_id();
+    let (p0, p2) = (world.project_id(0), world.project_id(2));
+    let owner: &[&str] = &["GROUP_OWNER"];
+    let blocks = [(p2.as_str(), owner), (p0.as_str(), owner)];
+    let key = atlas.project_key("official", &blocks);
+    write_state(&world, vec![official_project_key("k", &key, "official", &blocks)]);
+    world.admin("DELETE", &format!("/__emulator/groups/{p2}"), None);
+    world.write(&format!(
+        "resource \"mongodbatlas_api_key\" \"k\" {{\n  org_id      = \"{org}\"\n  description = \"official\"\n  role_names  = [\"ORG_MEMBER\"]\n}}\n\n\
+         moved {{\n  from = mongodbatlas_project_api_key.k\n  to   = mongodbatlas_api_key.k\n}}\n"
+    ));
+    world.clear_requests();
+    let run = world.apply();
+    assert!(
+        flat(&run.stdout).contains("0 added, 0 changed, 0 destroyed"),
+        "{}",
+        run.output()
+    );
+    assert_eq!(
+        world.calls(),
+        vec![
+            format!("GET /api/atlas/v2/groups/{p2}"),
+            format!("GET /api/atlas/v2/groups/{p0}"),
+            format!("GET /api/atlas/v2/orgs/{org}/apiKeys"),
+        ],
+        "the deleted first project answers 404, the next one names the organization, one listing reads the key"
+    );
+    let values = world.resource_values("mongodbatlas_api_key.k");
+    assert_eq!(values["org_id"], json!(org));
+    assert_eq!(values["private_key"], json!(key.private_key), "the private key is kept");
+    world.assert_converged();
+}
+
+#[test]
+fn an_official_state_none_of_whose_projects_exists_says_how_to_import_the_key() {
+    let world = World::new();
+    let atlas = Atlas::new(&world);
+    let org = world.org_id();
+    let (p0, p2) = (world.project_id(0), world.project_id(2));
+    let owner: &[&str] = &["GROUP_OWNER"];
+    let blocks = [(p2.as_str(), owner), (p0.as_str(), owner)];
+    let key = atlas.project_key("official", &blocks);
+    write_state(&world, vec![official_project_key("k", &key, "official", &blocks)]);
+    world.admin("DELETE", &format!("/__emulator/groups/{p2}"), None);
+    world.admin("DELETE", &format!("/__emulator/groups/{p0}"), None);
+    world.write(&format!(
+        "resource \"mongodbatlas_api_key\" \"k\" {{\n  org_id      = \"{org}\"\n  description = \"official\"\n  role_names  = [\"ORG_MEMBER\"]\n}}\n\n\
+         moved {{\n  from = mongodbatlas_project_api_key.k\n  to   = mongodbatlas_api_key.k\n}}\n"
+    ));
+    world.clear_requests();
+    let run = world.plan();
+    assert_eq!(run.code, 1, "{}", run.output());
+    let stderr = flat(&run.stderr);
+    assert!(
+        stderr.contains("Could not find the organization of the moved key"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("(\"{p2}\", \"{p0}\")")), "{stderr}");
+    assert!(stderr.contains("terraform state rm <address>"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("terraform import <address> {{org_id}}-{}", key.id)),
+        "{stderr}"
+    );
+    assert_eq!(
+        world.calls(),
+        vec![
+            format!("GET /api/atlas/v2/groups/{p2}"),
+            format!("GET /api/atlas/v2/groups/{p0}"),
+        ]
+    );
+    assert_eq!(world.mutations(), Vec::<String>::new());
+}
+
+#[test]
+fn a_move_to_an_org_key_planned_without_refresh_is_refused() {
+    let world = World::new();
+    let org = world.org_id();
+    let p0 = world.project_id(0);
+    let owner: &[&str] = &["GROUP_OWNER"];
+    let blocks = [(p0.as_str(), owner)];
+    world.write(&project_key_config(&blocks));
+    world.apply();
+    world.write(&(org_key_config(&org, &["ORG_MEMBER"], &blocks) + &moved_to_org_key(&blocks)));
+    world.clear_requests();
+    let run = world.terraform(&["plan", "-refresh=false", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 1, "{}", run.output());
+    let stderr = flat(&run.stderr);
+    assert!(stderr.contains("Moved state not refreshed"), "{stderr}");
+    assert!(stderr.contains("Plan without -refresh=false"), "{stderr}");
+    assert_eq!(world.calls(), Vec::<String>::new(), "nothing is read");
+    let run = world.terraform(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 0, "{}", run.output());
+    assert!(
+        flat(&run.stdout).contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."),
+        "with a refresh the move plans no change:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_reverse_move_in_another_block_order_only_reorders_the_state() {
+    let world = World::new();
+    let org = world.org_id();
+    let (p0, p1) = (world.project_id(0), world.project_id(1));
+    let owner: &[&str] = &["GROUP_OWNER"];
+    let org_roles: &[&str] = &["ORG_MEMBER", "ORG_BILLING_READ_ONLY"];
+    world.write(&org_key_config(
+        &org,
+        org_roles,
+        &[(p0.as_str(), owner), (p1.as_str(), owner)],
+    ));
+    world.apply();
+    // The read lists the projects sorted; configure them the other way round, the organization
+    // roles in the configuration's first block.
+    let mut sorted = [p0.clone(), p1.clone()];
+    sorted.sort();
+    let first_roles: &[&str] = &["GROUP_OWNER", "ORG_BILLING_READ_ONLY", "ORG_MEMBER"];
+    let blocks = [(sorted[1].as_str(), first_roles), (sorted[0].as_str(), owner)];
+    world.write(&moved_to_project_key(&blocks, 2));
+    world.clear_requests();
+    let run = world.apply();
+    assert_eq!(
+        world.mutations(),
+        Vec::<String>::new(),
+        "reordering the blocks writes nothing:\n{}",
+        run.output()
+    );
+    let after = world.resource_values("mongodbatlas_project_api_key.k");
+    assert_eq!(after["project_assignment"], blocks_json(&blocks));
+    world.assert_converged();
+}

@@ -385,7 +385,7 @@ async fn move_resource_state_is_advertised_and_works_without_configure() {
     assert_eq!(moved.get("role_names"), &roles(&["ORG_BILLING_ADMIN"]));
     assert_eq!(
         response.target_private,
-        br#"{"moved_from_project_id":"5d09d6a59ccf6445652a4441"}"#.to_vec()
+        br#"{"moved_from_project_ids":["5d09d6a59ccf6445652a4441"]}"#.to_vec()
     );
 
     let org_key = br#"{"api_key_id":"6576974933969669aaaaaaaa","org_id":"5d09d6a59ccf6445652a444a","description":"d","role_names":["ORG_MEMBER"],"private_key":"secret","public_key":"abcdefgh"}"#;

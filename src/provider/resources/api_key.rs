@@ -14,9 +14,9 @@
 //! missing. Our own states from before the `id` attribute get it the same way.
 //!
 //! A `moved` block from `mongodbatlas_project_api_key` turns that key into this type without
-//! recreating it ([`moved`]); when the source state lacks the organization (the official
-//! provider's), `org_id` stays empty until the first read learns it from the project the move
-//! left in the private data.
+//! recreating it ([`moved`]); `org_id` stays empty until the first read learns it from the
+//! private data the move left: the source state's organization, or (the official provider's
+//! state has none) the organization of the first of its projects Atlas still has.
 
 use std::collections::BTreeSet;
 
@@ -28,7 +28,7 @@ use crate::framework::{
     count, length, string, string_set, Applied, Cx, Diagnostic, Diagnostics, MoveFrom, MoveSource, Moved, Plan,
     Resource, Schema, Sensitive,
 };
-use crate::provider::errors::OrDiagnose;
+use crate::provider::errors::{self, OrDiagnose};
 use crate::provider::validators::{self, MAX_ROLES};
 use crate::provider::{import_id, listings, lookups, recover, secret};
 use crate::value::Value;
@@ -208,9 +208,11 @@ impl ApiKeyState {
     }
 }
 
-/// The key's organization: `org_id` from state, or for a state just moved from the official
-/// provider's project key, the organization of the project the move left in the private data
-/// (`getGroup`, once per project and process). Errors when neither is there.
+/// The key's organization: `org_id` from state, or for a state just moved from a project key,
+/// what the move left in the private data ([`moved::Hint`]): the source's organization, else
+/// the organization of the first of its projects Atlas still has (`getGroup`, once per project
+/// and process; a 404 tries the next). Errors when none of these is there, saying how to
+/// import the key instead.
 async fn org_of(cx: &Cx<atlas::Client>, prior: &ApiKeyState) -> Result<String, Diagnostics> {
     if !prior.org_id.is_empty() {
         return Ok(prior.org_id.clone());
@@ -224,9 +226,21 @@ async fn org_of(cx: &Cx<atlas::Client>, prior: &ApiKeyState) -> Result<String, D
         )
         .into());
     };
-    Ok(lookups::project_org_id(&cx.client, &hint.moved_from_project_id)
-        .await
-        .or_diagnose("Could not find the organization of the moved key's project", &[])?)
+    if let Some(org_id) = hint.moved_org_id {
+        return Ok(org_id);
+    }
+    for project_id in &hint.moved_from_project_ids {
+        match lookups::project_org_id(&cx.client, project_id).await {
+            Ok(org_id) => return Ok(org_id),
+            Err(err) if err.is_not_found() => continue,
+            Err(err) => {
+                return Err(
+                    errors::diagnose(&err, "Could not find the organization of the moved key's project", &[]).into(),
+                )
+            }
+        }
+    }
+    Err(moved::organization_unknown(prior.api_key_id(), &hint.moved_from_project_ids).into())
 }
 
 /// Atlas error codes that blame one attribute, so Terraform underlines the right line.

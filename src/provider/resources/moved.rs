@@ -12,12 +12,16 @@
 //! moves). So a move is pure: it carries over what the source state holds, and leaves what only
 //! Atlas knows to that read:
 //!
-//! - project key to organization key: `api_key_id`, `public_key`, `private_key`, `description`
-//!   and `org_id` carry over; `role_names` are the organization roles of the first assignment
+//! - project key to organization key: `api_key_id`, `public_key`, `private_key` and
+//!   `description` carry over; `role_names` are the organization roles of the first assignment
 //!   (`ORG_MEMBER`, the role Atlas gives a key created through a project, when the state shows
-//!   none) and the read replaces them with what Atlas lists. The official provider's state has
-//!   no `org_id`: the move leaves it empty and puts the key's project in the private data
-//!   ([`Hint`]), from which the read learns the organization (`getGroup`).
+//!   none) and the read replaces them with what Atlas lists. `org_id` is left empty (and `id`
+//!   null) until the read, which takes it from the private data ([`Hint`]): the source's
+//!   `org_id`, or for the official provider's state, which has none, the organization of the
+//!   first of the state's projects Atlas still has (`getGroup`). The empty `org_id` is what
+//!   makes a plan without refresh refusable: Terraform stores the moved object without the
+//!   sensitive marks of `private_key`, so such a plan would show an in-place update that
+//!   changes nothing.
 //! - organization key to project key: the same attributes carry over; the project assignments,
 //!   which an organization key's state does not hold, are left for the read, which lists every
 //!   project the key is assigned to. A key holding `ORG_READ_ONLY` cannot be a project key (see
@@ -54,22 +58,49 @@ pub const FROM_ORG_KEY: &[MoveFrom] = &[MoveFrom {
 /// does not show it unless configured.
 const IMPLICIT_ORG_ROLE: &str = "ORG_MEMBER";
 
-/// What a move leaves in the private data for the first read: the project the key was created
-/// through, when the source state did not hold the organization. JSON,
-/// `{"moved_from_project_id":"<project id>"}`.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
+/// What a move to `mongodbatlas_api_key` leaves in the private data for the first read, which
+/// learns the organization from it: the source state's `org_id` when it held one, else every
+/// project it names (the top-level `project_id`, then each block's, without repeats), tried in
+/// order. JSON, `{"moved_org_id":"<org id>"}` or `{"moved_from_project_ids":["<project id>",…]}`.
+/// The moved state's `org_id` stays empty until that read, which marks a moved state not yet
+/// read (a plan from it is refused: Terraform stores a moved object without its sensitive marks,
+/// so an unrefreshed plan would show an update that changes nothing).
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Hint {
-    pub moved_from_project_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_org_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved_from_project_ids: Vec<String>,
 }
 
 impl Hint {
     /// The hint in `private`, if `private` holds one (other private data, such as the official
     /// provider's `{"schema_version":"0"}`, is none).
     pub fn read(private: &[u8]) -> Option<Hint> {
-        serde_json::from_slice::<Hint>(private)
-            .ok()
-            .filter(|hint| !hint.moved_from_project_id.is_empty())
+        serde_json::from_slice::<Hint>(private).ok().and_then(|mut hint| {
+            hint.moved_org_id = hint.moved_org_id.filter(|org| !org.is_empty());
+            hint.moved_from_project_ids.retain(|project| !project.is_empty());
+            (hint != Hint::default()).then_some(hint)
+        })
     }
+}
+
+/// The error of a moved key whose source state held no organization and none of whose
+/// projects Atlas still has (`projects`, each answered 404 by `getGroup`).
+pub fn organization_unknown(api_key_id: &str, projects: &[String]) -> Diagnostic {
+    let projects: Vec<String> = projects.iter().map(|p| Quoted(p).to_string()).collect();
+    Diagnostic::error(
+        "Could not find the organization of the moved key",
+        format!(
+            "The state moved to mongodbatlas_api_key for key {} holds no org_id, and Atlas has none of the projects \
+             it names ({}), so the key's organization is unknown. Remove the moved block and take the key out of \
+             state with `terraform state rm <address>`, then import it with \
+             `terraform import <address> {{org_id}}-{}` (or an import block with that ID).",
+            Quoted(api_key_id),
+            projects.join(", "),
+            api_key_id
+        ),
+    )
 }
 
 /// A `mongodbatlas_project_api_key` state (in its current shape) as a `mongodbatlas_api_key`
@@ -77,22 +108,27 @@ impl Hint {
 pub fn org_key_from_project_key(source: &Value) -> Result<Moved, Diagnostics> {
     let api_key_id = required(source, "api_key_id", "mongodbatlas_project_api_key")?;
     let org_id = upgrade::text(source, "org_id");
-    let first_block = source
-        .get("project_assignment")
-        .as_elements()
-        .and_then(|blocks| blocks.first().cloned());
-    let project_id = upgrade::text(source, "project_id").or_else(|| {
-        first_block
-            .as_ref()
-            .and_then(|block| upgrade::text(block, "project_id"))
-    });
-    let private = match (&org_id, &project_id) {
-        (Some(_), _) => Vec::new(),
-        (None, Some(project_id)) => serde_json::to_vec(&Hint {
-            moved_from_project_id: project_id.clone(),
-        })
-        .unwrap_or_default(),
-        (None, None) => {
+    let blocks = source.get("project_assignment").as_elements().unwrap_or_default();
+    let first_block = blocks.first().cloned();
+    let mut project_ids: Vec<String> = Vec::new();
+    let named = upgrade::text(source, "project_id")
+        .into_iter()
+        .chain(blocks.iter().filter_map(|block| upgrade::text(block, "project_id")));
+    for project_id in named {
+        if !project_ids.contains(&project_id) {
+            project_ids.push(project_id);
+        }
+    }
+    let hint = match (&org_id, project_ids.is_empty()) {
+        (Some(org_id), _) => Hint {
+            moved_org_id: Some(org_id.clone()),
+            moved_from_project_ids: Vec::new(),
+        },
+        (None, false) => Hint {
+            moved_org_id: None,
+            moved_from_project_ids: project_ids,
+        },
+        (None, true) => {
             return Err(Diagnostic::error(
                 "Could not move the state",
                 format!(
@@ -105,6 +141,7 @@ pub fn org_key_from_project_key(source: &Value) -> Result<Moved, Diagnostics> {
             .into())
         }
     };
+    let private = serde_json::to_vec(&hint).unwrap_or_default();
     let roles = first_block
         .as_ref()
         .map(|block| block.get("role_names"))
@@ -120,9 +157,9 @@ pub fn org_key_from_project_key(source: &Value) -> Result<Moved, Diagnostics> {
         org_roles.push(Value::string(IMPLICIT_ORG_ROLE));
     }
     let state = Value::object([
-        ("id", upgrade::key_id(org_id.as_deref(), Some(&api_key_id))),
-        // Empty until the read learns it from the project in the hint.
-        ("org_id", Value::string(org_id.unwrap_or_default())),
+        // Null and empty until the read, which takes the organization from the hint.
+        ("id", Value::Null),
+        ("org_id", Value::string("")),
         ("description", source.get("description").clone()),
         ("role_names", Value::Set(org_roles)),
         ("api_key_id", Value::string(api_key_id)),
@@ -257,9 +294,9 @@ mod tests {
             ],
         );
         let moved = org_key_from_project_key(&source).unwrap();
-        assert!(moved.private.is_empty());
-        assert_eq!(moved.state.get("org_id"), &Value::string(ORG));
-        assert_eq!(moved.state.get("id"), &Value::string(format!("{ORG}-{KEY}")));
+        assert_eq!(Hint::read(&moved.private).unwrap().moved_org_id.as_deref(), Some(ORG));
+        assert_eq!(moved.state.get("org_id"), &Value::string(""), "until the read");
+        assert_eq!(moved.state.get("id"), &Value::Null);
         assert_eq!(moved.state.get("private_key"), &Value::string("secret"));
         assert_eq!(moved.state.get("public_key"), &Value::string("zmmrboas"));
         assert_eq!(moved.state.get("description"), &Value::string("d"));
@@ -282,14 +319,19 @@ mod tests {
 
     #[test]
     fn the_official_state_without_org_leaves_a_hint_for_the_read() {
-        let moved = org_key_from_project_key(&project_key(None, vec![block(P2, &["GROUP_OWNER"])])).unwrap();
+        let moved = org_key_from_project_key(&project_key(
+            None,
+            vec![block(P2, &["GROUP_OWNER"]), block(P1, &["GROUP_READ_ONLY"])],
+        ))
+        .unwrap();
         assert_eq!(moved.state.get("org_id"), &Value::string(""));
         assert_eq!(moved.state.get("id"), &Value::Null);
-        // The top-level project_id (the first block's, set by the upgrade) is the hint.
+        // The top-level project_id first, then every block's, without repeats.
         assert_eq!(
             Hint::read(&moved.private),
             Some(Hint {
-                moved_from_project_id: P1.to_string()
+                moved_org_id: None,
+                moved_from_project_ids: vec![P1.to_string(), P2.to_string()],
             })
         );
         let mut no_project = project_key(None, Vec::new());
@@ -304,12 +346,27 @@ mod tests {
     }
 
     #[test]
+    fn a_state_with_its_org_moves_with_the_org_in_the_hint_and_an_empty_org_id() {
+        let moved = org_key_from_project_key(&project_key(Some(ORG), vec![block(P1, &["GROUP_OWNER"])])).unwrap();
+        assert_eq!(moved.state.get("org_id"), &Value::string(""));
+        assert_eq!(
+            Hint::read(&moved.private),
+            Some(Hint {
+                moved_org_id: Some(ORG.to_string()),
+                moved_from_project_ids: Vec::new(),
+            })
+        );
+    }
+
+    #[test]
     fn hints_are_read_only_from_our_own_private_data() {
         assert_eq!(Hint::read(b"{\"schema_version\":\"0\"}"), None);
         assert_eq!(Hint::read(b""), None);
         assert_eq!(Hint::read(b"\xff\x00garbage"), None);
-        assert_eq!(Hint::read(b"{\"moved_from_project_id\":\"\"}"), None);
-        assert!(Hint::read(b"{\"moved_from_project_id\":\"p\"}").is_some());
+        assert_eq!(Hint::read(b"{\"moved_from_project_ids\":[\"\"]}"), None);
+        assert_eq!(Hint::read(b"{\"moved_org_id\":\"\"}"), None);
+        assert!(Hint::read(b"{\"moved_from_project_ids\":[\"p\"]}").is_some());
+        assert!(Hint::read(b"{\"moved_org_id\":\"o\"}").is_some());
     }
 
     fn org_key(role_names: &[&str]) -> Value {

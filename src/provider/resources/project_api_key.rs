@@ -20,7 +20,7 @@
 //! configuration order, then any other assigned project, sorted) with exactly the roles Atlas
 //! lists; the first block also holds every organization role, except the implicit one
 //! (`ORG_MEMBER`) Atlas gives a key created through a project when the configuration names
-//! none. Create and update compute the changes purely ([`changes`]) and run them with one
+//! none (after an import or a move, which know no configuration: when it is the only one). Create and update compute the changes purely ([`changes`]) and run them with one
 //! executor that records what Atlas holds after each step, so a failure half-way keeps
 //! exactly what was done.
 //!
@@ -773,8 +773,8 @@ fn block_path(blocks_form: bool, index: usize) -> AttributePath {
 }
 
 /// The state for a key as Atlas reports it, with `prior`'s private key (Atlas masks it after
-/// creation). `template` gives the form and the block order; `imported` shows every
-/// organization role but the implicit one.
+/// creation). `template` gives the form and the block order; `imported` hides the implicit
+/// organization role only when it is the only one.
 fn state_from_atlas(
     template: &ProjectApiKeyState,
     org_id: &str,
@@ -796,7 +796,8 @@ fn state_from_atlas(
 /// lists (a configured block whose project is not assigned is left out, except the first,
 /// which carries the organization roles), then every other assigned project, sorted. The first
 /// block's organization roles are all that Atlas lists, less the implicit role when `template`
-/// names no organization role (or the key is being imported). The one-project form is kept
+/// names no organization role, or, when `template` has no assignment (a moved state) or the
+/// key is being imported, when the implicit role is the only one. The one-project form is kept
 /// when `template` uses it and Atlas holds nothing beyond that project.
 fn state_from_held(
     template: &ProjectApiKeyState,
@@ -809,8 +810,17 @@ fn state_from_held(
     let names_org_roles = configured
         .first()
         .is_some_and(|first| !split_roles(&first.role_names).0.is_empty());
+    // Without a template that says which organization roles are configured (an import, or a
+    // state just moved from mongodbatlas_api_key), the implicit role is hidden only when it is
+    // the only one: beside others, a configuration must name it for the next read (whose
+    // template names organization roles, so shows it) to agree.
+    let hide_implicit = if imported || configured.is_empty() {
+        held.org_roles.len() == 1
+    } else {
+        !names_org_roles
+    };
     let mut shown_org_roles = held.org_roles.clone();
-    if imported || !names_org_roles {
+    if hide_implicit {
         shown_org_roles.remove(IMPLICIT_ORG_ROLE);
     }
     let mut blocks: Vec<Assignment> = Vec::new();
@@ -1214,7 +1224,7 @@ mod tests {
                 vec![block(P1, &["GROUP_OWNER"])],
             ),
             (
-                "import: the named project first, the rest sorted, implicit role hidden",
+                "import: the named project first, the rest sorted, the implicit role beside others shown",
                 blocks(vec![block(P2, &[])]),
                 held(
                     &["ORG_MEMBER", "ORG_OWNER"],
@@ -1223,9 +1233,39 @@ mod tests {
                 true,
                 None,
                 vec![
-                    block(P2, &["GROUP_READ_ONLY", "ORG_OWNER"]),
+                    block(P2, &["GROUP_READ_ONLY", "ORG_MEMBER", "ORG_OWNER"]),
                     block(P1, &["GROUP_OWNER"]),
                 ],
+            ),
+            (
+                "import: the implicit role alone hidden",
+                blocks(vec![block(P2, &[])]),
+                held(&["ORG_MEMBER"], &[(P2, &["GROUP_READ_ONLY"])]),
+                true,
+                None,
+                vec![block(P2, &["GROUP_READ_ONLY"])],
+            ),
+            (
+                "moved from an org key: sorted, the implicit role beside others shown",
+                blocks(vec![]),
+                held(
+                    &["ORG_BILLING_READ_ONLY", "ORG_MEMBER"],
+                    &[(P2, &["GROUP_OWNER"]), (P1, &["GROUP_READ_ONLY"])],
+                ),
+                false,
+                None,
+                vec![
+                    block(P1, &["GROUP_READ_ONLY", "ORG_BILLING_READ_ONLY", "ORG_MEMBER"]),
+                    block(P2, &["GROUP_OWNER"]),
+                ],
+            ),
+            (
+                "moved from an org key: the implicit role alone hidden",
+                blocks(vec![]),
+                held(&["ORG_MEMBER"], &[(P1, &["GROUP_OWNER"])]),
+                false,
+                None,
+                vec![block(P1, &["GROUP_OWNER"])],
             ),
         ];
         for (name, template, held, imported, role_names, expected_blocks) in cases {
