@@ -693,3 +693,34 @@ fn a_reverse_move_in_another_block_order_only_reorders_the_state() {
     assert_eq!(after["project_assignment"], blocks_json(&blocks));
     world.assert_converged();
 }
+
+#[test]
+fn an_official_project_key_whose_first_project_was_deleted_is_read_through_the_next_one() {
+    // Not moved: the same search serves a plain refresh of the official provider's state,
+    // which names no organization either.
+    let world = World::new();
+    let atlas = Atlas::new(&world);
+    let org = world.org_id();
+    let (p0, p2) = (world.project_id(0), world.project_id(2));
+    let owner: &[&str] = &["GROUP_OWNER"];
+    let blocks = [(p2.as_str(), owner), (p0.as_str(), owner)];
+    let key = atlas.project_key("official", &blocks);
+    write_state(&world, vec![official_project_key("k", &key, "official", &blocks)]);
+    world.admin("DELETE", &format!("/__emulator/groups/{p2}"), None);
+    world.write(&format!(
+        "resource \"mongodbatlas_project_api_key\" \"k\" {{\n  description = \"official\"\n  project_assignment {{\n    project_id = \"{p0}\"\n    role_names = [\"GROUP_OWNER\"]\n  }}\n}}\n"
+    ));
+    world.clear_requests();
+    let run = world.plan();
+    assert_ne!(run.code, 1, "the refresh reads the key:\n{}", run.output());
+    assert!(!run.stderr.contains("Error"), "{}", run.output());
+    assert_eq!(
+        world.calls(),
+        vec![
+            format!("GET /api/atlas/v2/groups/{p2}"),
+            format!("GET /api/atlas/v2/groups/{p0}"),
+            format!("GET /api/atlas/v2/orgs/{org}/apiKeys"),
+        ],
+        "the deleted first project answers 404, the next one names the organization, one listing reads the key"
+    );
+}

@@ -229,18 +229,15 @@ async fn org_of(cx: &Cx<atlas::Client>, prior: &ApiKeyState) -> Result<String, D
     if let Some(org_id) = hint.moved_org_id {
         return Ok(org_id);
     }
-    for project_id in &hint.moved_from_project_ids {
-        match lookups::project_org_id(&cx.client, project_id).await {
-            Ok(org_id) => return Ok(org_id),
-            Err(err) if err.is_not_found() => continue,
-            Err(err) => {
-                return Err(
-                    errors::diagnose(&err, "Could not find the organization of the moved key's project", &[]).into(),
-                )
-            }
+    match lookups::first_project_org_id(&cx.client, &hint.moved_from_project_ids).await {
+        Ok(org_id) => Ok(org_id),
+        Err(err) if err.is_not_found() || hint.moved_from_project_ids.is_empty() => {
+            Err(moved::organization_unknown(prior.api_key_id(), &hint.moved_from_project_ids).into())
+        }
+        Err(err) => {
+            Err(errors::diagnose(&err, "Could not find the organization of the moved key's project", &[]).into())
         }
     }
-    Err(moved::organization_unknown(prior.api_key_id(), &hint.moved_from_project_ids).into())
 }
 
 /// Atlas error codes that blame one attribute, so Terraform underlines the right line.
