@@ -21,7 +21,10 @@
 //!   each read waiting on it gets that answer: its own GET would meet the same refusal, and N
 //!   more requests are what a rate limit or a wrong key must not get. Any other failure (no
 //!   answer, a not-found of the parent, an unreadable body) leaves each waiting read to its own
-//!   GET, as if there were no listing. Reads that arrive after a failed listing list anew.
+//!   GET, as if there were no listing. Reads that arrive later get a refusal too (Terraform
+//!   sends them in waves of its parallelism: listing again per wave would repeat the refused
+//!   request N / parallelism times), except a read of an object the provider changed since,
+//!   which does its own GET; after a listing without an answer they list anew.
 //! - **Scope.** Entries are keyed by the client's base URL as well, like [`super::lookups`].
 //!
 //! The listings' items carry every field the single GETs do (the contract gives each list and
@@ -74,6 +77,11 @@ impl<T> Flight<T> {
     /// Whether the listing ended without the parent's objects.
     fn failed(&self) -> bool {
         !matches!(self.outcome.get(), None | Some(Outcome::Listed(_)))
+    }
+
+    /// Whether the listing ended without any answer from Atlas (worth asking again).
+    fn unanswered(&self) -> bool {
+        matches!(self.outcome.get(), Some(Outcome::Failed))
     }
 }
 
@@ -141,7 +149,7 @@ impl<T: Clone> Listings<T> {
     }
 
     /// Object `id` of `parent` from the newest listing, made with `list` when there is none or
-    /// the newest failed: `Ok(None)` when the listing does not hold it, failed without an
+    /// the newest got no answer: `Ok(None)` when the listing does not hold it, failed without an
     /// answer, or began before the provider's last change of `id` (the caller then does its own
     /// GET); Atlas's refusal of the listing when it refused it (see the module docs).
     pub async fn item<F, Fut>(
@@ -156,7 +164,7 @@ impl<T: Clone> Listings<T> {
         Fut: Future<Output = Result<Vec<T>, atlas::Error>>,
     {
         let flight = self.with_parent(client, parent, |state| match &state.current {
-            Some(flight) if flight.failed() => Some(state.new_flight()),
+            Some(flight) if flight.unanswered() => Some(state.new_flight()),
             Some(flight) if state.fresh_for(flight, id) => Some(Arc::clone(flight)),
             // Only our own change makes the newest listing too old for `id`: one GET is
             // cheaper than listing the whole parent again.
@@ -661,6 +669,18 @@ mod tests {
             assert_eq!(err.api().map(|api| api.status), Some(429), "{err}");
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1, "one listing, and no GET after it");
+        // A read that arrives later (Terraform's next wave) gets the refusal without a request,
+        // until the provider changes something there.
+        let later = cache.item(&client, "org", "c", rate_limited).await;
+        assert_eq!(later.expect_err("still refused").api().map(|api| api.status), Some(429));
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "the refusal is not asked for again");
+        cache.changed(&client, "org", "d");
+        let after_change = cache.item(&client, "org", "c", rate_limited).await;
+        assert!(
+            after_change.is_err(),
+            "a change of another object leaves c's answer as it was"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
         // A not-found of the parent is no answer about the object: its own GET decides.
         let not_found =
             || async { Err::<Vec<String>, _>(atlas::Error::Api(Box::new(refused(404, "API_KEY_NOT_FOUND")))) };
