@@ -136,8 +136,10 @@ async fn first_rpc(
     let certificate = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(certificate)
         .map_err(|err| format!("the handshake line's certificate is not base64: {err}"))?;
-    let connector =
-        tokio_rustls::TlsConnector::from(Arc::new(client_tls_config(CertificateDer::from(certificate), identity)));
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_tls_config(
+        CertificateDer::from(certificate),
+        Some(identity),
+    )));
     let target = Target::parse(network, address)?;
     let channel = Endpoint::from_static("http://localhost")
         .connect_with_connector(tower::service_fn(move |_: Uri| dial(target.clone(), connector.clone())))
@@ -210,15 +212,20 @@ fn wait_or_kill(child: &mut Child) -> Result<(), String> {
 }
 
 /// A client certificate shaped like go-plugin's AutoMTLS one: ECDSA P-521 with SHA-512, a CA
-/// certificate used as a leaf, SAN `localhost`, `O=HashiCorp, CN=localhost`.
-struct ClientIdentity {
-    pem: String,
-    certificate: CertificateDer<'static>,
-    key_pkcs8: Vec<u8>,
+/// certificate used as a leaf, SAN `localhost`, `O=HashiCorp, CN=localhost`. Also the client
+/// identity of `tests/it/transport.rs`, which includes this file through `tests/it/bench.rs`.
+pub struct ClientIdentity {
+    /// The certificate as PEM, what `PLUGIN_CLIENT_CERT` carries.
+    pub pem: String,
+    /// The certificate as DER.
+    pub certificate: CertificateDer<'static>,
+    /// The private key as PKCS#8 DER.
+    pub key_pkcs8: Vec<u8>,
 }
 
 impl ClientIdentity {
-    fn go_plugin_like() -> Self {
+    /// A fresh identity (a new P-521 key each time).
+    pub fn go_plugin_like() -> Self {
         use rcgen::{
             BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
         };
@@ -244,21 +251,31 @@ impl ClientIdentity {
     }
 }
 
-fn client_tls_config(server_certificate: CertificateDer<'static>, identity: &ClientIdentity) -> rustls::ClientConfig {
+/// The TLS client configuration of Terraform's go-plugin client: ALPN h2, the server's
+/// certificate from the handshake line pinned, and `identity` as the client certificate (none:
+/// a client without one, which the provider must refuse).
+pub fn client_tls_config(
+    server_certificate: CertificateDer<'static>,
+    identity: Option<&ClientIdentity>,
+) -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .expect("TLS versions")
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(PinnedServer {
             certificate: server_certificate,
             provider,
-        }))
-        .with_client_auth_cert(
-            vec![identity.certificate.clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_pkcs8.clone())),
-        )
-        .expect("client certificate");
+        }));
+    let mut config = match identity {
+        Some(identity) => builder
+            .with_client_auth_cert(
+                vec![identity.certificate.clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_pkcs8.clone())),
+            )
+            .expect("client certificate"),
+        None => builder.with_no_client_auth(),
+    };
     config.alpn_protocols = vec![b"h2".to_vec()];
     config
 }

@@ -15,7 +15,7 @@ use std::process::Command;
 use serde_json::Value as Json;
 
 #[path = "../../benches/launch/measure.rs"]
-mod measure;
+pub(crate) mod measure;
 
 const N: u64 = 10;
 

@@ -12,10 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::TokioIo;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::{CertificateDer, ServerName};
 use terraform_provider_mongodbatlas::tfplugin::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use terraform_provider_mongodbatlas::tfplugin::proto::plugin::grpc_stdio_client::GrpcStdioClient;
 use terraform_provider_mongodbatlas::tfplugin::proto::plugin::Empty;
@@ -28,6 +25,8 @@ use tokio::task::JoinHandle;
 use tonic::transport::{Channel, Endpoint, Uri};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+
+use crate::bench::measure::{client_tls_config, ClientIdentity};
 use tonic_health::pb::HealthCheckRequest;
 
 /// Terraform's client may go up to this; ours must accept more than tonic's 4 MiB default.
@@ -320,114 +319,4 @@ async fn get_schema(channel: Channel) -> Result<pb::get_provider_schema::Respons
         .await
         .map(tonic::Response::into_inner)
         .map_err(|status| status.to_string())
-}
-
-/// A client certificate shaped like go-plugin's AutoMTLS one: ECDSA P-521 with SHA-512, a CA
-/// certificate used as a leaf, SAN `localhost`, `O=HashiCorp, CN=localhost`.
-struct ClientIdentity {
-    pem: String,
-    certificate: CertificateDer<'static>,
-    key_pkcs8: Vec<u8>,
-}
-
-impl ClientIdentity {
-    fn go_plugin_like() -> Self {
-        use rcgen::{
-            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
-        };
-
-        let key_pair = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
-        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        params.distinguished_name.push(DnType::OrganizationName, "HashiCorp");
-        params.distinguished_name.push(DnType::CommonName, "localhost");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-            KeyUsagePurpose::KeyAgreement,
-            KeyUsagePurpose::KeyCertSign,
-        ];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth, ExtendedKeyUsagePurpose::ServerAuth];
-        let certificate = params.self_signed(&key_pair).unwrap();
-        Self {
-            pem: certificate.pem(),
-            certificate: certificate.der().clone(),
-            key_pkcs8: key_pair.serialize_der(),
-        }
-    }
-}
-
-fn client_tls_config(
-    server_certificate: CertificateDer<'static>,
-    identity: Option<&ClientIdentity>,
-) -> rustls::ClientConfig {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedServer {
-            certificate: server_certificate,
-            provider,
-        }));
-    let mut config = match identity {
-        Some(identity) => builder
-            .with_client_auth_cert(
-                vec![identity.certificate.clone()],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_pkcs8.clone())),
-            )
-            .unwrap(),
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    config
-}
-
-/// Trusts exactly the certificate from the handshake line, as go-plugin's client does by
-/// making it the only root CA (webpki would reject it as a CA used as an end entity).
-#[derive(Debug)]
-struct PinnedServer {
-    certificate: CertificateDer<'static>,
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for PinnedServer {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.certificate.as_ref() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer,
-            ))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
-    }
 }
