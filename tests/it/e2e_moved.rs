@@ -10,7 +10,7 @@
 use serde_json::{json, Value as Json};
 
 use crate::e2e_upgrade::{
-    blocks_json, hcl_blocks, official_project_key, older_official_project_key, write_state, Atlas,
+    blocks_json, hcl_blocks, official_project_key, older_official_project_key, write_state, Atlas, Created,
 };
 use crate::support::{flat, World};
 
@@ -558,17 +558,25 @@ fn a_reverse_move_shows_org_member_beside_other_org_roles_as_a_normal_read_does(
     world.assert_converged();
 }
 
-#[test]
-fn an_official_state_moves_through_the_first_of_its_projects_atlas_still_has() {
+/// The official provider's state of a `mongodbatlas_project_api_key` ("k", description
+/// "official") assigned to projects 2 then 0 as `GROUP_OWNER`, after project 2 was deleted
+/// outside Terraform: the world, the key, project 0 and project 2.
+fn official_key_whose_first_project_is_deleted() -> (World, Created, String, String) {
     let world = World::new();
     let atlas = Atlas::new(&world);
-    let org = world.org_id();
     let (p0, p2) = (world.project_id(0), world.project_id(2));
     let owner: &[&str] = &["GROUP_OWNER"];
     let blocks = [(p2.as_str(), owner), (p0.as_str(), owner)];
     let key = atlas.project_key("official", &blocks);
     write_state(&world, vec![official_project_key("k", &key, "official", &blocks)]);
     world.admin("DELETE", &format!("/__emulator/groups/{p2}"), None);
+    (world, key, p0, p2)
+}
+
+#[test]
+fn an_official_state_moves_through_the_first_of_its_projects_atlas_still_has() {
+    let (world, key, p0, p2) = official_key_whose_first_project_is_deleted();
+    let org = world.org_id();
     world.write(&format!(
         "resource \"mongodbatlas_api_key\" \"k\" {{\n  org_id      = \"{org}\"\n  description = \"official\"\n  role_names  = [\"ORG_MEMBER\"]\n}}\n\n\
          moved {{\n  from = mongodbatlas_project_api_key.k\n  to   = mongodbatlas_api_key.k\n}}\n"
@@ -597,15 +605,8 @@ fn an_official_state_moves_through_the_first_of_its_projects_atlas_still_has() {
 
 #[test]
 fn an_official_state_none_of_whose_projects_exists_says_how_to_import_the_key() {
-    let world = World::new();
-    let atlas = Atlas::new(&world);
+    let (world, key, p0, p2) = official_key_whose_first_project_is_deleted();
     let org = world.org_id();
-    let (p0, p2) = (world.project_id(0), world.project_id(2));
-    let owner: &[&str] = &["GROUP_OWNER"];
-    let blocks = [(p2.as_str(), owner), (p0.as_str(), owner)];
-    let key = atlas.project_key("official", &blocks);
-    write_state(&world, vec![official_project_key("k", &key, "official", &blocks)]);
-    world.admin("DELETE", &format!("/__emulator/groups/{p2}"), None);
     world.admin("DELETE", &format!("/__emulator/groups/{p0}"), None);
     world.write(&format!(
         "resource \"mongodbatlas_api_key\" \"k\" {{\n  org_id      = \"{org}\"\n  description = \"official\"\n  role_names  = [\"ORG_MEMBER\"]\n}}\n\n\
@@ -698,15 +699,8 @@ fn a_reverse_move_in_another_block_order_only_reorders_the_state() {
 fn an_official_project_key_whose_first_project_was_deleted_is_read_through_the_next_one() {
     // Not moved: the same search serves a plain refresh of the official provider's state,
     // which names no organization either.
-    let world = World::new();
-    let atlas = Atlas::new(&world);
+    let (world, _key, p0, p2) = official_key_whose_first_project_is_deleted();
     let org = world.org_id();
-    let (p0, p2) = (world.project_id(0), world.project_id(2));
-    let owner: &[&str] = &["GROUP_OWNER"];
-    let blocks = [(p2.as_str(), owner), (p0.as_str(), owner)];
-    let key = atlas.project_key("official", &blocks);
-    write_state(&world, vec![official_project_key("k", &key, "official", &blocks)]);
-    world.admin("DELETE", &format!("/__emulator/groups/{p2}"), None);
     world.write(&format!(
         "resource \"mongodbatlas_project_api_key\" \"k\" {{\n  description = \"official\"\n  project_assignment {{\n    project_id = \"{p0}\"\n    role_names = [\"GROUP_OWNER\"]\n  }}\n}}\n"
     ));
