@@ -85,15 +85,19 @@ pub async fn project_org_id(client: &atlas::Client, project_id: &str) -> Result<
 }
 
 /// The organization of the first of `project_ids` Atlas still has ([`project_org_id`] in
-/// order, skipping the projects it answers not-found for). When it has none of them, the first
-/// one's not-found ([`atlas::Error::is_not_found`]); any other error stops the search. An empty
-/// list is asked as one empty project ID, which the client refuses without a request.
+/// order, skipping the projects it answers not-found for, and repeats). When it has none of
+/// them, the first one's not-found ([`atlas::Error::is_not_found`]); any other error stops the
+/// search. An empty list is asked as one empty project ID, which the client refuses without a
+/// request.
 pub async fn first_project_org_id(client: &atlas::Client, project_ids: &[String]) -> Result<String, atlas::Error> {
     let Some(first) = project_ids.first() else {
         return project_org_id(client, "").await;
     };
     let mut first_not_found = None;
-    for project_id in project_ids {
+    for (index, project_id) in project_ids.iter().enumerate() {
+        if project_ids[..index].contains(project_id) {
+            continue;
+        }
         match project_org_id(client, project_id).await {
             Ok(org_id) => return Ok(org_id),
             Err(err) if err.is_not_found() => {

@@ -955,16 +955,11 @@ async fn org_of(cx: &Cx<atlas::Client>, state: &ProjectApiKeyState) -> Result<St
     }
     // The first project Atlas still has: a project deleted outside Terraform must not hide
     // the key's organization (the official provider's states name no organization).
-    let mut project_ids: Vec<String> = Vec::new();
-    let named = desired_assignments(state)
+    let project_ids: Vec<String> = desired_assignments(state)
         .into_iter()
         .map(|assignment| assignment.project_id)
-        .chain(state.project_id.clone());
-    for project_id in named {
-        if !project_ids.contains(&project_id) {
-            project_ids.push(project_id);
-        }
-    }
+        .chain(state.project_id.clone())
+        .collect();
     Ok(lookups::first_project_org_id(&cx.client, &project_ids)
         .await
         .or_diagnose("Could not find the project's organization", ERROR_ATTRS)?)
