@@ -309,24 +309,34 @@ output "org_id" {{
     )
 }
 
-#[test]
-fn ephemeral_ai_key_feeds_a_provisioner_and_reaches_no_state() {
-    let world = World::new();
-    let p0 = world.project_id(0);
-    world.write(&format!(
+/// An ephemeral AI model key `name` in project `p0` whose secret a `terraform_data`'s
+/// local-exec `command` gets as `VOYAGE_API_KEY` (`command` as written inside HCL quotes).
+fn ai_job_config(p0: &str, name: &str, command: &str) -> String {
+    format!(
         r#"
 ephemeral "mongodbatlas_ai_model_api_key" "job" {{
   project_id = "{p0}"
-  name       = "embedding-job"
+  name       = "{name}"
 }}
 
 resource "terraform_data" "job" {{
   provisioner "local-exec" {{
-    command     = "printf '%s' \"$VOYAGE_API_KEY\" > secret.txt"
+    command     = "{command}"
     environment = {{ VOYAGE_API_KEY = ephemeral.mongodbatlas_ai_model_api_key.job.secret }}
   }}
 }}
 "#
+    )
+}
+
+#[test]
+fn ephemeral_ai_key_feeds_a_provisioner_and_reaches_no_state() {
+    let world = World::new();
+    let p0 = world.project_id(0);
+    world.write(&ai_job_config(
+        &p0,
+        "embedding-job",
+        r#"printf '%s' \"$VOYAGE_API_KEY\" > secret.txt"#,
     ));
     world.clear_requests();
     let apply = world.apply();
@@ -649,21 +659,7 @@ fn a_key_terraform_never_closes_because_its_user_failed_is_deleted_at_shutdown()
     // what is left when Terraform shuts it down.
     let world = World::new();
     let p0 = world.project_id(0);
-    world.write(&format!(
-        r#"
-ephemeral "mongodbatlas_ai_model_api_key" "job" {{
-  project_id = "{p0}"
-  name       = "failing-job"
-}}
-
-resource "terraform_data" "job" {{
-  provisioner "local-exec" {{
-    command     = "test -z \"$VOYAGE_API_KEY\""
-    environment = {{ VOYAGE_API_KEY = ephemeral.mongodbatlas_ai_model_api_key.job.secret }}
-  }}
-}}
-"#
-    ));
+    world.write(&ai_job_config(&p0, "failing-job", r#"test -z \"$VOYAGE_API_KEY\""#));
     world.clear_requests();
     let apply = world.terraform(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     assert_ne!(apply.code, 0, "the job fails: {}", apply.output());
